@@ -1,0 +1,94 @@
+# canbao — build, test and demo.  `make help` lists the targets.
+#
+# Every target that builds first runs `make deps`, which installs the Debian packages that are
+# missing (apt-get; root needed only when something is missing).
+
+CC      ?= gcc
+CFLAGS  ?= -O2 -g
+CSTD     = -std=c11 -D_GNU_SOURCE
+WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
+PKGS     = libpq libxml-2.0 zlib openssl xlsxwriter
+BUILD   ?= build
+
+# Debian packages the build, the tests and the demo need.
+DEB_PKGS = gcc make pkg-config libpq-dev libxml2-dev zlib1g-dev libssl-dev libxlsxwriter-dev \
+           libcmocka-dev postgresql-15 postgresql-client-15
+
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+ALL_CFLAGS = $(CSTD) $(WARN) $(CFLAGS) -Iengine -Iconnectors $(PKG_CFLAGS) -MMD -MP
+
+ENGINE_SRC     = $(filter-out engine/main.c,$(wildcard engine/*.c))
+CONNECTORS_SRC = $(wildcard connectors/*.c)
+LIB_OBJ        = $(patsubst %.c,$(BUILD)/%.o,$(ENGINE_SRC) $(CONNECTORS_SRC))
+SYNTH_SRC      = $(wildcard tests/synth/*.c)
+UNIT_SRC       = $(wildcard tests/unit/test_*.c)
+UNIT_BIN       = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
+
+.PHONY: all deps build test unit demo clean help
+
+# The top-level targets install what is missing first, then build in a sub-make (so that
+# pkg-config sees the packages just installed).
+all:
+	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory build
+
+build: $(BUILD)/canbao $(BUILD)/synth $(BUILD)/csvdiff $(UNIT_BIN)
+
+help:
+	@echo "make deps   install missing Debian packages (apt-get)"
+	@echo "make        build $(BUILD)/canbao and the data generator $(BUILD)/synth"
+	@echo "make test   unit tests, then integration and end-to-end tests on a private PostgreSQL"
+	@echo "make demo   generate a synthetic Yanji, run canbao on it, print where the lists are"
+	@echo "make clean  remove build outputs and var/"
+
+# Installs only what is missing; says what to run when not root.
+deps:
+	@missing=""; for p in $(DEB_PKGS); do \
+	  dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+	  echo "deps: installing$$missing"; \
+	  if [ "$$(id -u)" != 0 ]; then echo "deps: not root; run: sudo apt-get update && sudo apt-get install -y$$missing" >&2; exit 1; fi; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing >/dev/null || exit 1; \
+	fi
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcanbao.a: $(LIB_OBJ)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/canbao: $(BUILD)/engine/main.o $(BUILD)/libcanbao.a
+	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
+
+$(BUILD)/synth: $(patsubst %.c,$(BUILD)/%.o,$(SYNTH_SRC))
+	$(CC) $(CFLAGS) -o $@ $^ -lz -lm
+
+$(BUILD)/csvdiff: tests/tools/csvdiff.c $(BUILD)/libcanbao.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcanbao.a $(PKG_LIBS) -lm
+
+$(BUILD)/tests/%: tests/unit/%.c $(BUILD)/libcanbao.a
+	@mkdir -p $(dir $@)
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcanbao.a $(PKG_LIBS) -lcmocka -lm -lpthread
+
+unit:
+	@$(MAKE) --no-print-directory all
+	@fail=0; for t in $(UNIT_BIN); do $$t || fail=1; done; exit $$fail
+
+# Unit tests, then everything that needs PostgreSQL on a private cluster (tests/run-tests.sh
+# starts it and stops it again, also on failure).
+test:
+	@$(MAKE) --no-print-directory all
+	@bash tests/run-tests.sh $(BUILD)
+
+demo:
+	@$(MAKE) --no-print-directory all
+	@bash tests/demo.sh $(BUILD)
+
+clean:
+	rm -rf $(BUILD) var
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

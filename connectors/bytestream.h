@@ -1,0 +1,48 @@
+/*
+ * bytestream — the bytes of an extract file, gzip undone.
+ *
+ * Opens a file (or a memory buffer) and yields its content; when the content starts with the
+ * gzip magic bytes 1f 8b it is inflated with zlib (concatenated members included), otherwise
+ * passed through.  A gzip stream that ends early or is corrupt is an error that names the file
+ * and the compressed byte offset.  Internal to connectors/.
+ */
+#ifndef CANBAO_BYTESTREAM_H
+#define CANBAO_BYTESTREAM_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+#include <openssl/evp.h>
+#include <zlib.h>
+
+#include "cberror.h"
+
+typedef struct ByteStream {
+    const char          *name;
+    int                  fd;          /* -1 for memory */
+    const unsigned char *mem;
+    size_t               mem_len, mem_pos;
+    bool                 gz;
+    bool                 gz_member_done;
+    bool                 src_eof;
+    z_stream             zs;
+    unsigned char       *inbuf;
+    size_t               in_len;      /* valid bytes in inbuf (from zs.next_in) */
+    uint64_t             compressed_in;
+    uint64_t             out_total;
+    uint64_t             file_bytes;  /* raw bytes read from the source */
+    EVP_MD_CTX          *sha;         /* SHA-256 of the raw bytes */
+} ByteStream;
+
+bool    bytestream_open_file(ByteStream *bs, const char *path, CbError *err);
+bool    bytestream_open_mem(ByteStream *bs, const char *name, const void *data, size_t len,
+                            CbError *err);
+/* Reads up to n bytes; returns the count, 0 at the end, -1 on error (err filled). */
+ssize_t bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err);
+/* SHA-256 (hex, 64 chars + NUL) of the raw file bytes read so far: the whole file's once
+ * bytestream_read has returned 0.  Returns false if hashing failed. */
+bool    bytestream_sha256(ByteStream *bs, char out[65]);
+void    bytestream_close(ByteStream *bs);
+
+#endif

@@ -1,0 +1,291 @@
+/* Delimited text reader (RFC 4180 and the ways agencies deviate from it). */
+#include "reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "bytestream.h"
+
+#define BUF_SIZE (1 << 20)
+
+struct Reader {
+    ByteStream bs;
+    CsvOptions opt;
+    unsigned char *buf;
+    size_t pos, len;
+    bool eof;
+    bool first;              /* nothing read yet: a BOM may follow */
+    uint64_t line;           /* current physical line (1-based) */
+    uint64_t offset;         /* decompressed bytes consumed */
+    uint64_t record_no;      /* records returned, the header included */
+    char *rec;               /* field bytes of the current record */
+    size_t rec_cap;
+    char raw[READER_RAW_MAX];
+    RecField fields[READER_MAX_FIELDS];
+    uint32_t starts[READER_MAX_FIELDS];
+    char name[256];
+};
+
+static Reader *
+open_common(Reader *r, const CsvOptions *opt)
+{
+    r->opt = *opt;
+    if (r->opt.max_record_bytes == 0)
+        r->opt.max_record_bytes = 1 << 20;
+    r->buf = xmalloc(BUF_SIZE);
+    r->rec_cap = 4096;
+    r->rec = xmalloc(r->rec_cap);
+    r->first = true;
+    r->line = 1;
+    return r;
+}
+
+Reader *
+reader_open_csv(const char *path, const CsvOptions *opt, CbError *err)
+{
+    Reader *r = xcalloc(1, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", path);
+    if (!bytestream_open_file(&r->bs, r->name, err)) {
+        free(r);
+        return NULL;
+    }
+    return open_common(r, opt);
+}
+
+Reader *
+reader_open_csv_mem(const char *name, const void *data, size_t len, const CsvOptions *opt,
+                    CbError *err)
+{
+    Reader *r = xcalloc(1, sizeof *r);
+    snprintf(r->name, sizeof r->name, "%s", name);
+    if (!bytestream_open_mem(&r->bs, r->name, data, len, err)) {
+        free(r);
+        return NULL;
+    }
+    return open_common(r, opt);
+}
+
+void
+reader_close(Reader *r)
+{
+    if (r == NULL)
+        return;
+    bytestream_close(&r->bs);
+    free(r->buf);
+    free(r->rec);
+    free(r);
+}
+
+uint64_t
+reader_file_bytes(const Reader *r)
+{
+    return r->bs.file_bytes;
+}
+
+bool
+reader_sha256(Reader *r, char out[65])
+{
+    return bytestream_sha256(&r->bs, out);
+}
+
+uint64_t
+reader_bytes_in(const Reader *r)
+{
+    return r->offset;
+}
+
+/* Makes at least one byte available; false at the end or on error (*failed set). */
+static bool
+refill(Reader *r, bool *failed, CbError *err)
+{
+    if (r->pos < r->len)
+        return true;
+    if (r->eof)
+        return false;
+    ssize_t got = bytestream_read(&r->bs, r->buf, BUF_SIZE, err);
+    if (got < 0) {
+        *failed = true;
+        return false;
+    }
+    r->pos = 0;
+    r->len = (size_t) got;
+    if (got == 0) {
+        r->eof = true;
+        return false;
+    }
+    if (r->first) {
+        r->first = false;
+        if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) {
+            r->pos = 3;
+            r->offset = 3;
+            if (r->pos == r->len)
+                return refill(r, failed, err);
+        }
+    }
+    return true;
+}
+
+ReadStatus
+reader_next(Reader *r, Record *rec, CbError *err)
+{
+    enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } st;
+    bool failed = false;
+    const char delim = r->opt.delimiter, quote = r->opt.quote;
+    size_t max = r->opt.max_record_bytes;
+
+    /* skip blank lines between records */
+    for (;;) {
+        if (!refill(r, &failed, err))
+            return failed ? READ_ERROR : READ_EOF;
+        unsigned char c = r->buf[r->pos];
+        if (c == '\n') {
+            r->pos++;
+            r->offset++;
+            r->line++;
+        } else if (c == '\r') {
+            r->pos++;
+            r->offset++;
+        } else {
+            break;
+        }
+    }
+
+    memset(rec, 0, sizeof *rec);
+    rec->line_no = r->line;
+    rec->byte_offset = r->offset;
+    size_t n = 0;          /* bytes in r->rec */
+    size_t raw_n = 0;
+    int nf = 0;
+    bool too_long = false, too_many = false, has_nul = false;
+    const char *bad = NULL;
+    st = FIELD_START;
+    r->starts[0] = 0;
+
+#define PUT(ch)                                                             \
+    do {                                                                    \
+        if (n + 1 > max) {                                                  \
+            too_long = true;                                                \
+        } else {                                                            \
+            if (n + 1 > r->rec_cap) {                                       \
+                r->rec_cap = r->rec_cap * 2 > max ? max : r->rec_cap * 2;   \
+                r->rec = xrealloc(r->rec, r->rec_cap);                      \
+            }                                                               \
+            r->rec[n++] = (char) (ch);                                      \
+        }                                                                   \
+    } while (0)
+#define END_FIELD()                                                         \
+    do {                                                                    \
+        if (nf < READER_MAX_FIELDS) {                                       \
+            r->fields[nf].len = (uint32_t) (n - r->starts[nf]);             \
+            nf++;                                                           \
+            if (nf < READER_MAX_FIELDS)                                     \
+                r->starts[nf] = (uint32_t) n;                               \
+        } else {                                                            \
+            too_many = true;                                                \
+        }                                                                   \
+    } while (0)
+
+    bool done = false;
+    while (!done) {
+        if (!refill(r, &failed, err)) {
+            if (failed)
+                return READ_ERROR;
+            /* end of input ends the record */
+            if (st == QUOTED)
+                bad = "unterminated quoted field at the end of the file";
+            END_FIELD();
+            break;
+        }
+        unsigned char c = r->buf[r->pos++];
+        r->offset++;
+        if (raw_n < READER_RAW_MAX)
+            r->raw[raw_n++] = (char) c;
+        if (c == '\0')
+            has_nul = true;
+        switch (st) {
+        case FIELD_START:
+            if (c == (unsigned char) quote) {
+                st = QUOTED;
+                break;
+            }
+            st = UNQUOTED;
+            /* fall through */
+        case UNQUOTED:
+            if (c == (unsigned char) delim) {
+                END_FIELD();
+                st = FIELD_START;
+            } else if (c == '\n') {
+                r->line++;
+                if (n > r->starts[nf < READER_MAX_FIELDS ? nf : 0] && r->rec[n - 1] == '\r' && !too_long)
+                    n--;
+                END_FIELD();
+                done = true;
+            } else {
+                PUT(c);
+            }
+            break;
+        case QUOTED:
+            if (c == (unsigned char) quote)
+                st = QUOTE_IN_QUOTED;
+            else {
+                if (c == '\n')
+                    r->line++;
+                PUT(c);
+            }
+            break;
+        case QUOTE_IN_QUOTED:
+            if (c == (unsigned char) quote) {
+                PUT(c);
+                st = QUOTED;
+            } else if (c == (unsigned char) delim) {
+                END_FIELD();
+                st = FIELD_START;
+            } else if (c == '\n') {
+                r->line++;
+                END_FIELD();
+                done = true;
+            } else if (c == '\r') {
+                /* CRLF after a closing quote */
+            } else {
+                if (bad == NULL)
+                    bad = "unexpected character after a closing quote";
+                PUT(c);
+                st = UNQUOTED;
+            }
+            break;
+        }
+    }
+#undef PUT
+#undef END_FIELD
+
+    r->record_no++;
+    rec->record_no = r->record_no - 1;   /* header = record 0 is the caller's business */
+    rec->raw = r->raw;
+    rec->raw_len = raw_n;
+    /* trailing newline is not part of the raw text */
+    while (rec->raw_len > 0 && (r->raw[rec->raw_len - 1] == '\n' || r->raw[rec->raw_len - 1] == '\r'))
+        rec->raw_len--;
+    for (int i = 0; i < nf && i < READER_MAX_FIELDS; i++)
+        r->fields[i].p = r->rec + r->starts[i];
+    rec->fields = r->fields;
+    rec->nfields = nf;
+    if (too_long) {
+        snprintf(rec->reason, sizeof rec->reason, "record longer than the limit of %zu bytes", max);
+        return READ_BAD;
+    }
+    if (too_many) {
+        snprintf(rec->reason, sizeof rec->reason, "more than %d fields", READER_MAX_FIELDS);
+        return READ_BAD;
+    }
+    if (bad != NULL) {
+        snprintf(rec->reason, sizeof rec->reason, "%s", bad);
+        return READ_BAD;
+    }
+    if (has_nul) {
+        snprintf(rec->reason, sizeof rec->reason, "NUL byte in record");
+        return READ_BAD;
+    }
+    return READ_OK;
+}

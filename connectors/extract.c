@@ -1,0 +1,536 @@
+#include "extract.h"
+
+#include <errno.h>
+#include <iconv.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "date.h"
+#include "idnum.h"
+#include "text.h"
+
+struct Extract {
+    const SourceDef *def;
+    const KindSpec  *spec;
+    Reader          *reader;
+    int              col[KIND_MAX_FIELDS];   /* 0-based column per definition field */
+    const char      *col_name[KIND_MAX_FIELDS];
+    int              ncols;                   /* header width (0 without header) */
+    iconv_t          cd;
+    Arena            scratch;                 /* per record, reset */
+    char             name[256];
+};
+
+/* ---- small text helpers ---- */
+
+/* Length of a whitespace character at s (ASCII space/tab or U+3000 ideographic space). */
+static size_t
+space_len(const char *s, size_t n)
+{
+    if (n >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n'))
+        return 1;
+    if (n >= 3 && memcmp(s, "\xE3\x80\x80", 3) == 0)
+        return 3;
+    if (n >= 2 && memcmp(s, "\xC2\xA0", 2) == 0)   /* no-break space */
+        return 2;
+    return 0;
+}
+
+static void
+trim(const char **s, size_t *n)
+{
+    size_t k;
+    while (*n > 0 && (k = space_len(*s, *n)) > 0) {
+        *s += k;
+        *n -= k;
+    }
+    for (;;) {
+        if (*n >= 1 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r' ||
+                        (*s)[*n - 1] == '\n'))
+            (*n)--;
+        else if (*n >= 3 && memcmp(*s + *n - 3, "\xE3\x80\x80", 3) == 0)
+            *n -= 3;
+        else if (*n >= 2 && memcmp(*s + *n - 2, "\xC2\xA0", 2) == 0)
+            *n -= 2;
+        else
+            break;
+    }
+}
+
+/* Name: no spaces inside; every middle-dot variant (· • ‧ ・ ･ . ．) becomes U+00B7. */
+static char *
+name_normalise(Arena *a, const char *s, size_t n, size_t *out_len)
+{
+    static const char *dots[] = {"\xE2\x80\xA2", "\xE2\x80\xA7", "\xE3\x83\xBB", "\xEF\xBD\xA5",
+                                 "\xEF\xBC\x8E", "\xE2\x88\x99", "\xC2\xB7", "."};
+    char *out = arena_alloc(a, n * 2 + 1);
+    size_t o = 0;
+    for (size_t i = 0; i < n;) {
+        size_t sp = space_len(s + i, n - i);
+        if (sp) {
+            i += sp;
+            continue;
+        }
+        bool dot = false;
+        for (size_t d = 0; d < sizeof dots / sizeof dots[0]; d++) {
+            size_t dl = strlen(dots[d]);
+            if (n - i >= dl && memcmp(s + i, dots[d], dl) == 0) {
+                memcpy(out + o, "\xC2\xB7", 2);
+                o += 2;
+                i += dl;
+                dot = true;
+                break;
+            }
+        }
+        if (!dot)
+            out[o++] = s[i++];
+    }
+    out[o] = '\0';
+    *out_len = o;
+    return out;
+}
+
+/* Yuan with up to two decimals ("1234.5", "-12.30", "1,234.00", "¥12") → fen. */
+static bool
+parse_money(const char *s, size_t n, int64_t *fen)
+{
+    size_t i = 0;
+    if (n >= 2 && memcmp(s, "\xC2\xA5", 2) == 0)
+        i = 2;
+    else if (n >= 3 && memcmp(s, "\xEF\xBF\xA5", 3) == 0)
+        i = 3;
+    bool neg = false;
+    if (i < n && (s[i] == '-' || s[i] == '+'))
+        neg = s[i++] == '-';
+    int64_t v = 0;
+    int digits = 0, dec = -1;
+    for (; i < n; i++) {
+        char c = s[i];
+        if (c >= '0' && c <= '9') {
+            if (dec >= 0) {
+                if (dec == 2)
+                    return false;
+                dec++;
+            }
+            if (v > (INT64_MAX / 10 - 10))
+                return false;
+            v = v * 10 + (c - '0');
+            digits++;
+        } else if (c == '.' && dec < 0) {
+            dec = 0;
+        } else if (c == ',' && dec < 0) {
+            continue;
+        } else {
+            return false;
+        }
+    }
+    if (digits == 0)
+        return false;
+    int scale = dec < 0 ? 0 : dec;
+    for (; scale < 2; scale++)
+        v *= 10;
+    *fen = neg ? -v : v;
+    return true;
+}
+
+static bool
+parse_int(const char *s, size_t n, int64_t *out)
+{
+    char buf[32];
+    if (n == 0 || n >= sizeof buf)
+        return false;
+    memcpy(buf, s, n);
+    buf[n] = '\0';
+    char *end;
+    errno = 0;
+    long long v = strtoll(buf, &end, 10);
+    if (*end != '\0' || errno != 0)
+        return false;
+    *out = v;
+    return true;
+}
+
+static uint64_t
+mix64(uint64_t h, uint64_t v)
+{
+    h ^= v + 0x9E3779B97F4A7C15ull + (h << 6) + (h >> 2);
+    h ^= h >> 31;
+    h *= 0xBF58476D1CE4E5B9ull;
+    h ^= h >> 29;
+    return h;
+}
+
+static uint64_t
+hash_bytes(uint64_t h, const char *s, size_t n)
+{
+    uint64_t x = 0xCBF29CE484222325ull;
+    for (size_t i = 0; i < n; i++) {
+        x ^= (unsigned char) s[i];
+        x *= 0x100000001B3ull;
+    }
+    return mix64(h, x ^ n);
+}
+
+/* ---- open ---- */
+
+static const char *
+encoding_name(SourceEncoding e)
+{
+    return e == ENC_GBK ? "GBK" : e == ENC_GB18030 ? "GB18030" : "UTF-8";
+}
+
+static bool
+resolve_header(Extract *ex, CbError *err)
+{
+    const SourceDef *def = ex->def;
+    if (!def->header) {
+        for (int i = 0; i < def->nfields; i++) {
+            ex->col[i] = def->fields[i].position - 1;
+            char *nm = xmalloc(24);
+            snprintf(nm, 24, "column %d", def->fields[i].position);
+            ex->col_name[i] = nm;
+        }
+        return true;
+    }
+    Record rec;
+    ReadStatus st = reader_next(ex->reader, &rec, err);
+    if (st == READ_ERROR)
+        return false;
+    if (st == READ_EOF) {
+        CB_FAIL(err, CBERR_INPUT, "file is empty: expected a header row");
+        cb_error_at(err, "%s", ex->name);
+        return false;
+    }
+    if (st == READ_BAD) {
+        CB_FAIL(err, CBERR_INPUT, "malformed header row: %s", rec.reason);
+        cb_error_at(err, "%s: line 1", ex->name);
+        return false;
+    }
+    ex->ncols = rec.nfields;
+    /* header names in the file's encoding: decode when needed */
+    for (int i = 0; i < def->nfields; i++) {
+        const char *want = def->fields[i].column;
+        int found = -1;
+        for (int c = 0; c < rec.nfields; c++) {
+            const char *h = rec.fields[c].p;
+            size_t hn = rec.fields[c].len;
+            char conv[1024];
+            if (def->encoding != ENC_UTF8) {
+                char *in = (char *) h, *out = conv;
+                size_t inl = hn, outl = sizeof conv - 1;
+                iconv(ex->cd, NULL, NULL, NULL, NULL);
+                if (iconv(ex->cd, &in, &inl, &out, &outl) == (size_t) -1)
+                    continue;
+                h = conv;
+                hn = (size_t) (out - conv);
+            }
+            trim(&h, &hn);
+            if (hn == strlen(want) && memcmp(h, want, hn) == 0) {
+                if (found >= 0) {
+                    CB_FAIL(err, CBERR_INPUT, "column \"%s\" appears twice in the header", want);
+                    cb_error_at(err, "%s: line 1", ex->name);
+                    return false;
+                }
+                found = c;
+            }
+        }
+        if (found < 0) {
+            CB_FAIL(err, CBERR_INPUT, "column \"%s\" (for field %s) not found in the header", want,
+                    ex->spec->fields[def->fields[i].field].name);
+            cb_error_at(err, "%s: line 1", ex->name);
+            char cols[768] = "";
+            for (int c = 0; c < rec.nfields && strlen(cols) < 600; c++) {
+                strncat(cols, c ? ", " : "", sizeof cols - strlen(cols) - 1);
+                size_t l = rec.fields[c].len < 60 ? rec.fields[c].len : 60;
+                strncat(cols, rec.fields[c].p, l < sizeof cols - strlen(cols) - 1 ? l : sizeof cols - strlen(cols) - 1);
+            }
+            cb_error_detail(err, "the header has: %s", cols);
+            cb_error_hint(err, "fix the column name in %s, or ask the agency about the changed export",
+                          def->path);
+            return false;
+        }
+        ex->col[i] = found;
+        ex->col_name[i] = xstrdup(want);
+    }
+    return true;
+}
+
+static Extract *
+open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
+{
+    ex->def = def;
+    ex->spec = factkind_spec(def->kind);
+    ex->cd = (iconv_t) -1;
+    snprintf(ex->name, sizeof ex->name, "%s", name);
+    arena_init(&ex->scratch, 64 * 1024);
+    if (def->encoding != ENC_UTF8) {
+        ex->cd = iconv_open("UTF-8", encoding_name(def->encoding));
+        if (ex->cd == (iconv_t) -1) {
+            CB_FAIL(err, CBERR_INTERNAL, "iconv cannot convert from %s", encoding_name(def->encoding));
+            extract_close(ex);
+            return NULL;
+        }
+    }
+    if (!resolve_header(ex, err)) {
+        extract_close(ex);
+        return NULL;
+    }
+    return ex;
+}
+
+static CsvOptions
+csv_options(const SourceDef *def)
+{
+    CsvOptions o = {.delimiter = def->delimiter, .quote = def->quote,
+                    .max_record_bytes = def->max_record_bytes};
+    return o;
+}
+
+Extract *
+extract_open(const SourceDef *def, const char *path, CbError *err)
+{
+    Extract *ex = xcalloc(1, sizeof *ex);
+    CsvOptions o = csv_options(def);
+    ex->reader = reader_open_csv(path, &o, err);
+    if (ex->reader == NULL) {
+        free(ex);
+        return NULL;
+    }
+    const char *base = strrchr(path, '/');
+    return open_common(ex, def, base ? base + 1 : path, err);
+}
+
+Extract *
+extract_open_mem(const SourceDef *def, const char *name, const void *data, size_t len,
+                 CbError *err)
+{
+    Extract *ex = xcalloc(1, sizeof *ex);
+    CsvOptions o = csv_options(def);
+    ex->reader = reader_open_csv_mem(name, data, len, &o, err);
+    if (ex->reader == NULL) {
+        free(ex);
+        return NULL;
+    }
+    return open_common(ex, def, name, err);
+}
+
+void
+extract_close(Extract *ex)
+{
+    if (ex == NULL)
+        return;
+    reader_close(ex->reader);
+    if (ex->cd != (iconv_t) -1)
+        iconv_close(ex->cd);
+    for (int i = 0; i < KIND_MAX_FIELDS; i++)
+        free((void *) ex->col_name[i]);
+    arena_free(&ex->scratch);
+    free(ex);
+}
+
+uint64_t
+extract_file_bytes(const Extract *ex)
+{
+    return reader_file_bytes(ex->reader);
+}
+
+bool
+extract_sha256(Extract *ex, char out[65])
+{
+    return reader_sha256(ex->reader, out);
+}
+
+uint64_t
+extract_bytes(const Extract *ex)
+{
+    return reader_bytes_in(ex->reader);
+}
+
+/* ---- records ---- */
+
+static ExtStatus
+reject(CanonRecord *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static ExtStatus
+reject(CanonRecord *out, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(out->reason, sizeof out->reason, fmt, ap);
+    va_end(ap);
+    return EXT_REJECT;
+}
+
+/* Applies field i's transforms to (s, n) and types the result into *v. */
+static ExtStatus
+map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
+{
+    const FieldMap *fm = &ex->def->fields[i];
+    const FieldSpec *fs = &ex->spec->fields[fm->field];
+    CanonValue *v = &out->v[fm->field];
+    const char *col = ex->col_name[i];
+    bool typed = false;
+
+    trim(&s, &n);
+    for (int x = 0; x < fm->nxf; x++) {
+        const Xform *xf = &fm->xf[x];
+        switch (xf->op) {
+        case XF_TRIM:
+            trim(&s, &n);
+            break;
+        case XF_NAME:
+            s = name_normalise(&ex->scratch, s, n, &n);
+            break;
+        case XF_DEFAULT:
+            if (n == 0) {
+                s = xf->arg;
+                n = strlen(s);
+            }
+            break;
+        case XF_CODE: {
+            if (n == 0)
+                break;
+            const char *to = NULL;
+            for (int k = 0; k < xf->ncodes && to == NULL; k++)
+                if (xf->codes[k].from && strlen(xf->codes[k].from) == n &&
+                    memcmp(xf->codes[k].from, s, n) == 0)
+                    to = xf->codes[k].to;
+            for (int k = 0; k < xf->ncodes && to == NULL; k++)
+                if (xf->codes[k].from == NULL)
+                    to = xf->codes[k].to;
+            if (to == NULL)
+                return reject(out, "unknown code \"%.*s\" in %s (field %s)", (int) (n > 80 ? 80 : n), s,
+                              col, fs->name);
+            s = to;
+            n = strlen(to);
+            break;
+        }
+        default:
+            typed = true;   /* typed conversions happen below, once */
+            break;
+        }
+    }
+    (void) typed;
+    if (n == 0) {
+        if (fs->required)
+            return reject(out, "missing value in %s (field %s)", col, fs->name);
+        v->present = false;
+        return EXT_OK;
+    }
+    char *text = arena_strndup(&ex->scratch, s, n);
+    v->present = true;
+    v->text = text;
+    v->len = (uint32_t) n;
+    v->num = 0;
+    switch (fs->type) {
+    case FT_IDNUM: {
+        char id[19];
+        IdnumStatus st = idnum_normalise(s, n, id);
+        if (st != IDNUM_OK)
+            return reject(out, "invalid ID number \"%.*s\" in %s: %s", (int) (n > 40 ? 40 : n), s,
+                          col, idnum_status_text(st));
+        v->num = (int64_t) idnum_key(id);
+        v->text = arena_strndup(&ex->scratch, id, 18);
+        v->len = 18;
+        break;
+    }
+    case FT_DATE: {
+        Day d = date_parse(s, n);
+        if (d == DAY_NONE)
+            return reject(out, "could not parse date \"%.*s\" in %s (field %s)", (int) (n > 40 ? 40 : n),
+                          s, col, fs->name);
+        v->num = d;
+        break;
+    }
+    case FT_MONTH: {
+        int32_t m = date_parse_month(s, n);
+        if (m < 0)
+            return reject(out, "could not parse month \"%.*s\" in %s (field %s)", (int) (n > 40 ? 40 : n),
+                          s, col, fs->name);
+        v->num = m;
+        break;
+    }
+    case FT_MONEY:
+        if (!parse_money(s, n, &v->num))
+            return reject(out, "could not parse amount \"%.*s\" in %s (field %s): expected yuan with at most two decimals",
+                          (int) (n > 40 ? 40 : n), s, col, fs->name);
+        break;
+    case FT_INT:
+        if (!parse_int(s, n, &v->num))
+            return reject(out, "could not parse integer \"%.*s\" in %s (field %s)", (int) (n > 40 ? 40 : n),
+                          s, col, fs->name);
+        break;
+    case FT_ENUM: {
+        int idx = factkind_enum_value(fs, text);
+        if (idx < 0)
+            return reject(out, "value \"%.*s\" not allowed in %s (field %s)", (int) (n > 40 ? 40 : n), s,
+                          col, fs->name);
+        v->num = idx;
+        break;
+    }
+    case FT_TEXT:
+        break;
+    }
+    return EXT_OK;
+}
+
+ExtStatus
+extract_next(Extract *ex, CanonRecord *out, CbError *err)
+{
+    Record rec;
+    arena_reset(&ex->scratch);
+    ReadStatus st = reader_next(ex->reader, &rec, err);
+    if (st == READ_ERROR) {
+        return EXT_ERROR;
+    }
+    if (st == READ_EOF)
+        return EXT_EOF;
+    memset(out->v, 0, sizeof out->v);
+    out->record_no = rec.record_no + (ex->def->header ? 0 : 1);
+    out->line_no = rec.line_no;
+    out->byte_offset = rec.byte_offset;
+    out->raw = rec.raw;
+    out->raw_len = rec.raw_len;
+    out->reason[0] = '\0';
+    out->hash = 0;
+    if (st == READ_BAD)
+        return reject(out, "%s", rec.reason);
+    if (ex->def->header && rec.nfields != ex->ncols)
+        return reject(out, "expected %d fields as in the header, found %d", ex->ncols, rec.nfields);
+
+    uint64_t h = (uint64_t) ex->def->kind;
+    for (int i = 0; i < ex->def->nfields; i++) {
+        int c = ex->col[i];
+        if (c >= rec.nfields)
+            return reject(out, "record has %d fields, %s is missing", rec.nfields, ex->col_name[i]);
+        const char *s = rec.fields[c].p;
+        size_t n = rec.fields[c].len;
+        if (ex->cd != (iconv_t) -1) {
+            char *buf = arena_alloc(&ex->scratch, n * 2 + 4);
+            char *in = (char *) s, *o = buf;
+            size_t inl = n, outl = n * 2 + 3;
+            iconv(ex->cd, NULL, NULL, NULL, NULL);
+            if (iconv(ex->cd, &in, &inl, &o, &outl) == (size_t) -1)
+                return reject(out, "byte sequence not valid %s at byte %zu of %s",
+                              encoding_name(ex->def->encoding), (size_t) (in - s) + 1, ex->col_name[i]);
+            s = buf;
+            n = (size_t) (o - buf);
+        } else {
+            size_t bad_at;
+            if (!utf8_valid(s, n, &bad_at))
+                return reject(out, "byte sequence not valid UTF-8 at byte %zu of %s", bad_at + 1,
+                              ex->col_name[i]);
+        }
+        ExtStatus es = map_field(ex, i, s, n, out);
+        if (es != EXT_OK)
+            return es;
+        const CanonValue *v = &out->v[ex->def->fields[i].field];
+        h = mix64(h, (uint64_t) ex->def->fields[i].field);
+        if (v->present)
+            h = hash_bytes(mix64(h, (uint64_t) v->num), v->text, v->len);
+    }
+    out->hash = h;
+    return EXT_OK;
+}

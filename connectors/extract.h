@@ -1,0 +1,52 @@
+/*
+ * extract — canonical records out of one extract file, through its source definition.
+ *
+ * Binds a reader to a SourceDef: resolves the definition's columns against the file's header,
+ * decodes the text encoding, applies the transform chains and types every value.  Each record
+ * comes out either as a CanonRecord (EXT_OK) or as a reject (EXT_REJECT) that carries the
+ * record's position, raw text and a reason naming the field, the column and what was expected.
+ * A problem with the file as a whole (cannot open, truncated gzip, a mapped column missing from
+ * the header) is EXT_ERROR with err filled; the file cannot be read further.
+ */
+#ifndef CANBAO_EXTRACT_H
+#define CANBAO_EXTRACT_H
+
+#include <stdint.h>
+
+#include "reader.h"
+#include "sourcedef.h"
+
+typedef struct CanonValue {
+    bool        present;
+    const char *text;       /* normalised text, NUL-terminated; valid until the next record */
+    uint32_t    len;
+    int64_t     num;        /* idnum: PersonKey; date: Day; month: y*12+m-1; money: fen;
+                               int: value; code field: index of the value */
+} CanonValue;
+
+typedef struct CanonRecord {
+    CanonValue  v[KIND_MAX_FIELDS];   /* by field index of the definition's fact kind */
+    uint64_t    record_no;            /* 1-based data record */
+    uint64_t    line_no;
+    uint64_t    byte_offset;
+    const char *raw;                  /* raw bytes (capped), valid until the next record */
+    size_t      raw_len;
+    uint64_t    hash;                 /* of all canonical values: equal records, equal hash */
+    char        reason[512];          /* EXT_REJECT */
+} CanonRecord;
+
+typedef enum { EXT_OK, EXT_REJECT, EXT_EOF, EXT_ERROR } ExtStatus;
+
+typedef struct Extract Extract;
+
+Extract  *extract_open(const SourceDef *def, const char *path, CbError *err);
+/* Same over a memory buffer (tests, fuzzing). */
+Extract  *extract_open_mem(const SourceDef *def, const char *name, const void *data, size_t len,
+                           CbError *err);
+ExtStatus extract_next(Extract *ex, CanonRecord *out, CbError *err);
+uint64_t  extract_bytes(const Extract *ex);   /* decompressed bytes consumed */
+uint64_t  extract_file_bytes(const Extract *ex);   /* raw file bytes read */
+bool      extract_sha256(Extract *ex, char out[65]); /* the whole file's after EXT_EOF */
+void      extract_close(Extract *ex);
+
+#endif

@@ -1,0 +1,413 @@
+#include "db.h"
+
+#include <dirent.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+
+#define MIGRATION_LOCK 7260824001LL   /* advisory lock key for migrations */
+
+static bool
+fail_conn(PGconn *conn, CbError *err, const char *what)
+{
+    CB_FAIL(err, CBERR_DB, "%s: %s", what, conn ? PQerrorMessage(conn) : "no connection");
+    /* libpq messages end with a newline */
+    size_t l = strlen(err->message);
+    while (l > 0 && (err->message[l - 1] == '\n' || err->message[l - 1] == ' '))
+        err->message[--l] = '\0';
+    return false;
+}
+
+static bool
+fail_result(PGresult *res, CbError *err, const char *sql)
+{
+    const char *msg = PQresultErrorField(res, PG_DIAG_MESSAGE_PRIMARY);
+    const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
+    const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
+    const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
+    CB_FAIL(err, CBERR_DB, "%s", msg ? msg : PQresStatus(PQresultStatus(res)));
+    if (state)
+        snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
+    if (detail)
+        cb_error_detail(err, "%s", detail);
+    if (hint)
+        cb_error_hint(err, "%s", hint);
+    if (sql) {
+        char first[120];
+        snprintf(first, sizeof first, "%s", sql);
+        char *nl = strchr(first, '\n');
+        if (nl)
+            *nl = '\0';
+        cb_error_at(err, "SQL \"%s\"", first);
+    }
+    return false;
+}
+
+PGconn *
+db_connect(const char *conninfo, CbError *err)
+{
+    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
+    const char *vals[] = {conninfo ? conninfo : "", "canbao", "10", NULL};
+    /* expand_dbname = 1: dbname may be a full conninfo string or URI */
+    PGconn *conn = PQconnectdbParams(keys, vals, 1);
+    if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
+        fail_conn(conn, err, "could not connect to PostgreSQL");
+        cb_error_hint(err, "give a conninfo with --db, or set PGHOST, PGPORT, PGDATABASE and PGUSER "
+                           "(passwords in a password file: PGPASSFILE)");
+        PQfinish(conn);
+        return NULL;
+    }
+    PGresult *res = PQexec(conn, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'");
+    PQclear(res);
+    return conn;
+}
+
+void
+db_close(PGconn *conn)
+{
+    PQfinish(conn);
+}
+
+bool
+db_exec(PGconn *conn, const char *sql, CbError *err)
+{
+    PGresult *res = PQexec(conn, sql);
+    ExecStatusType st = PQresultStatus(res);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK || st == PGRES_EMPTY_QUERY;
+    if (!ok)
+        fail_result(res, err, sql);
+    PQclear(res);
+    return ok;
+}
+
+bool
+db_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
+               PGresult **out, CbError *err)
+{
+    PGresult *res = PQexecParams(conn, sql, nparams, NULL, params, NULL, NULL, 0);
+    ExecStatusType st = PQresultStatus(res);
+    bool ok = st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+    if (!ok)
+        fail_result(res, err, sql);
+    if (ok && out)
+        *out = res;
+    else
+        PQclear(res);
+    return ok;
+}
+
+/* ---- migrations ---- */
+
+typedef struct Migration {
+    char  file[256];
+    int   version;
+    char  sha256[65];
+    char *sql;
+} Migration;
+
+static int
+cmp_migration(const void *a, const void *b)
+{
+    return ((const Migration *) a)->version - ((const Migration *) b)->version;
+}
+
+static void
+sha256_hex(const char *data, size_t n, char out[65])
+{
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_Digest(data, n, md, &len, EVP_sha256(), NULL);
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+}
+
+static void
+free_migrations(Migration *m, int n)
+{
+    for (int i = 0; i < n; i++)
+        free(m[i].sql);
+    free(m);
+}
+
+static bool
+read_migrations(const char *dir, Migration **out, int *n, CbError *err)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL) {
+        CB_FAIL(err, CBERR_IO, "could not open schema folder: %m");
+        cb_error_at(err, "%s", dir);
+        return false;
+    }
+    Migration *m = NULL;
+    int len = 0;
+    struct dirent *de;
+    bool ok = true;
+    while (ok && (de = readdir(d)) != NULL) {
+        size_t l = strlen(de->d_name);
+        if (l < 8 || strcmp(de->d_name + l - 4, ".sql") != 0)
+            continue;
+        int v = 0, k = 0;
+        while (k < 3 && de->d_name[k] >= '0' && de->d_name[k] <= '9')
+            v = v * 10 + (de->d_name[k++] - '0');
+        if (k != 3 || de->d_name[3] != '_')
+            continue;
+        m = xrealloc(m, sizeof(Migration) * (size_t) (len + 1));
+        Migration *mi = &m[len];
+        memset(mi, 0, sizeof *mi);
+        snprintf(mi->file, sizeof mi->file, "%s", de->d_name);
+        mi->version = v;
+        len++;
+        char path[4096];
+        snprintf(path, sizeof path, "%s/%s", dir, de->d_name);
+        FILE *f = fopen(path, "rb");
+        if (f == NULL) {
+            ok = CB_FAIL(err, CBERR_IO, "could not open migration: %m");
+            cb_error_at(err, "%s", path);
+            break;
+        }
+        fseek(f, 0, SEEK_END);
+        long size = ftell(f);
+        fseek(f, 0, SEEK_SET);
+        mi->sql = xmalloc((size_t) size + 1);
+        size_t got = fread(mi->sql, 1, (size_t) size, f);
+        fclose(f);
+        mi->sql[got] = '\0';
+        sha256_hex(mi->sql, got, mi->sha256);
+    }
+    closedir(d);
+    if (!ok) {
+        free_migrations(m, len);
+        return false;
+    }
+    qsort(m, (size_t) len, sizeof(Migration), cmp_migration);
+    for (int i = 1; i < len; i++)
+        if (m[i].version == m[i - 1].version) {
+            CB_FAIL(err, CBERR_INPUT, "two migrations with version %03d: %s and %s", m[i].version,
+                    m[i - 1].file, m[i].file);
+            free_migrations(m, len);
+            return false;
+        }
+    *out = m;
+    *n = len;
+    return true;
+}
+
+static const char *bootstrap_sql =
+    "CREATE SCHEMA IF NOT EXISTS canbao;\n"
+    "CREATE TABLE IF NOT EXISTS canbao.schema_migrations (\n"
+    "    version    integer PRIMARY KEY,\n"
+    "    file_name  text NOT NULL,\n"
+    "    sha256     text NOT NULL,\n"
+    "    applied_at timestamptz NOT NULL DEFAULT now())";
+
+/* Looks up version v; *found and its stored checksum. */
+static bool
+applied_sha(PGconn *conn, int v, bool *found, char sha[65], CbError *err)
+{
+    char vs[16];
+    snprintf(vs, sizeof vs, "%d", v);
+    const char *params[] = {vs};
+    PGresult *res;
+    if (!db_exec_params(conn, "SELECT sha256 FROM canbao.schema_migrations WHERE version = $1",
+                        1, params, &res, err))
+        return false;
+    *found = PQntuples(res) == 1;
+    if (*found)
+        snprintf(sha, 65, "%s", PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return true;
+}
+
+bool
+db_migrate(PGconn *conn, const char *schema_dir, int *applied, CbError *err)
+{
+    Migration *m = NULL;
+    int n = 0;
+    *applied = 0;
+    if (!read_migrations(schema_dir, &m, &n, err))
+        return false;
+    bool ok = true;
+    char lock[96];
+    snprintf(lock, sizeof lock, "SELECT pg_advisory_xact_lock(%lld)", MIGRATION_LOCK);
+    for (int i = 0; i < n && ok; i++) {
+        ok = db_exec(conn, "BEGIN", err) && db_exec(conn, lock, err) &&
+             db_exec(conn, bootstrap_sql, err);
+        bool found = false;
+        char sha[65];
+        if (ok)
+            ok = applied_sha(conn, m[i].version, &found, sha, err);
+        if (ok && found && strcmp(sha, m[i].sha256) != 0) {
+            ok = CB_FAIL(err, CBERR_INPUT, "migration %s changed after it was applied", m[i].file);
+            cb_error_at(err, "%s/%s", schema_dir, m[i].file);
+            cb_error_hint(err, "restore the applied text and put the change in a new migration");
+        }
+        if (ok && !found) {
+            ok = db_exec(conn, m[i].sql, err);
+            if (!ok)
+                cb_error_at(err, "%s/%s", schema_dir, m[i].file);
+            char vs[16];
+            snprintf(vs, sizeof vs, "%d", m[i].version);
+            const char *params[] = {vs, m[i].file, m[i].sha256};
+            if (ok)
+                ok = db_exec_params(conn,
+                                    "INSERT INTO canbao.schema_migrations (version, file_name, sha256) "
+                                    "VALUES ($1, $2, $3)", 3, params, NULL, err);
+            if (ok)
+                (*applied)++;
+        }
+        if (ok)
+            ok = db_exec(conn, "COMMIT", err);
+        else
+            PQclear(PQexec(conn, "ROLLBACK"));
+    }
+    free_migrations(m, n);
+    return ok;
+}
+
+bool
+db_schema_current(PGconn *conn, const char *schema_dir, CbError *err)
+{
+    Migration *m = NULL;
+    int n = 0;
+    if (!read_migrations(schema_dir, &m, &n, err))
+        return false;
+    bool ok = true;
+    PGresult *res = NULL;
+    ok = db_exec_params(conn, "SELECT to_regclass('canbao.schema_migrations') IS NOT NULL", 0, NULL,
+                        &res, err);
+    bool exists = ok && strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    for (int i = 0; i < n && ok; i++) {
+        bool found = false;
+        char sha[65];
+        if (exists)
+            ok = applied_sha(conn, m[i].version, &found, sha, err);
+        if (ok && !found) {
+            ok = CB_FAIL(err, CBERR_DB, "the database schema is not up to date: migration %s is not applied",
+                         m[i].file);
+            cb_error_hint(err, "run: canbao db migrate");
+        } else if (ok && strcmp(sha, m[i].sha256) != 0) {
+            ok = CB_FAIL(err, CBERR_DB, "migration %s differs from the one applied", m[i].file);
+        }
+    }
+    free_migrations(m, n);
+    return ok;
+}
+
+/* ---- COPY ---- */
+
+#define COPY_FLUSH (1 << 20)
+
+static void
+copy_reserve(DbCopy *c, size_t more)
+{
+    if (c->len + more <= c->cap)
+        return;
+    while (c->len + more > c->cap)
+        c->cap = c->cap ? c->cap * 2 : 2 * COPY_FLUSH;
+    c->buf = xrealloc(c->buf, c->cap);
+}
+
+bool
+db_copy_begin(DbCopy *c, PGconn *conn, const char *copy_sql, CbError *err)
+{
+    memset(c, 0, sizeof *c);
+    c->conn = conn;
+    PGresult *res = PQexec(conn, copy_sql);
+    if (PQresultStatus(res) != PGRES_COPY_IN) {
+        fail_result(res, err, copy_sql);
+        PQclear(res);
+        return false;
+    }
+    PQclear(res);
+    return true;
+}
+
+static void
+sep(DbCopy *c)
+{
+    if (c->col++ > 0) {
+        copy_reserve(c, 1);
+        c->buf[c->len++] = '\t';
+    }
+}
+
+void
+db_copy_textn(DbCopy *c, const char *s, size_t n)
+{
+    sep(c);
+    if (s == NULL) {
+        copy_reserve(c, 2);
+        memcpy(c->buf + c->len, "\\N", 2);
+        c->len += 2;
+        return;
+    }
+    copy_reserve(c, n * 2);
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        switch (ch) {
+        case '\\': c->buf[c->len++] = '\\'; c->buf[c->len++] = '\\'; break;
+        case '\t': c->buf[c->len++] = '\\'; c->buf[c->len++] = 't'; break;
+        case '\n': c->buf[c->len++] = '\\'; c->buf[c->len++] = 'n'; break;
+        case '\r': c->buf[c->len++] = '\\'; c->buf[c->len++] = 'r'; break;
+        default: c->buf[c->len++] = ch;
+        }
+    }
+}
+
+void
+db_copy_text(DbCopy *c, const char *s)
+{
+    db_copy_textn(c, s, s ? strlen(s) : 0);
+}
+
+void
+db_copy_int(DbCopy *c, int64_t v)
+{
+    sep(c);
+    copy_reserve(c, 24);
+    c->len += (size_t) snprintf(c->buf + c->len, 24, "%lld", (long long) v);
+}
+
+void
+db_copy_end_row(DbCopy *c)
+{
+    copy_reserve(c, 1);
+    c->buf[c->len++] = '\n';
+    c->col = 0;
+    if (c->len >= COPY_FLUSH && !c->failed) {
+        if (PQputCopyData(c->conn, c->buf, (int) c->len) != 1)
+            c->failed = true;
+        c->len = 0;
+    }
+}
+
+bool
+db_copy_end(DbCopy *c, CbError *err)
+{
+    bool ok = !c->failed;
+    if (ok && c->len > 0)
+        ok = PQputCopyData(c->conn, c->buf, (int) c->len) == 1;
+    if (PQputCopyEnd(c->conn, ok ? NULL : "canbao: sending COPY data failed") != 1)
+        ok = false;
+    free(c->buf);
+    c->buf = NULL;
+    PGresult *res;
+    bool result_ok = true;
+    while ((res = PQgetResult(c->conn)) != NULL) {
+        if (PQresultStatus(res) != PGRES_COMMAND_OK) {
+            if (result_ok)
+                fail_result(res, err, NULL);
+            result_ok = false;
+        }
+        PQclear(res);
+    }
+    if (ok && !result_ok)
+        return false;
+    if (!ok)
+        return fail_conn(c->conn, err, "COPY failed");
+    return result_ok;
+}

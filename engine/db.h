@@ -1,0 +1,52 @@
+/*
+ * db — PostgreSQL through libpq: connection, migrations, COPY.
+ *
+ * canbao connects with a standard libpq conninfo string or URI (`--db`), or, when none is
+ * given, from the PG* environment variables (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSFILE,
+ * PGSSLMODE ...), so a private test cluster and a production server are reached the same way.
+ * Passwords belong in a password file, never on the command line; conninfo strings are never
+ * logged.  Every function returns false on failure with err filled (SQLSTATE included).
+ */
+#ifndef CANBAO_DB_H
+#define CANBAO_DB_H
+
+#include <libpq-fe.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cberror.h"
+
+PGconn *db_connect(const char *conninfo, CbError *err);
+void    db_close(PGconn *conn);
+
+/* Runs SQL that returns no rows (may hold several statements). */
+bool db_exec(PGconn *conn, const char *sql, CbError *err);
+/* Runs a statement with text parameters; *res (if not NULL) receives the result to PQclear. */
+bool db_exec_params(PGconn *conn, const char *sql, int nparams, const char *const *params,
+                    PGresult **res, CbError *err);
+
+/* Applies schema_dir/NNN_*.sql not yet applied, in order, each in its own transaction, under
+ * an advisory lock; records them in canbao.schema_migrations with their SHA-256.  A migration
+ * whose file changed after it was applied is an error.  *applied = how many were applied now. */
+bool db_migrate(PGconn *conn, const char *schema_dir, int *applied, CbError *err);
+/* True when every migration in schema_dir has been applied (else err says which is missing). */
+bool db_schema_current(PGconn *conn, const char *schema_dir, CbError *err);
+
+/* COPY ... FROM STDIN in text format, row by row with escaping done here. */
+typedef struct DbCopy {
+    PGconn *conn;
+    char   *buf;
+    size_t  len, cap;
+    int     col;          /* columns written in the current row */
+    bool    failed;
+} DbCopy;
+
+bool db_copy_begin(DbCopy *c, PGconn *conn, const char *copy_sql, CbError *err);
+void db_copy_text(DbCopy *c, const char *s);           /* NULL writes SQL NULL */
+void db_copy_textn(DbCopy *c, const char *s, size_t n);
+void db_copy_int(DbCopy *c, int64_t v);
+void db_copy_end_row(DbCopy *c);
+bool db_copy_end(DbCopy *c, CbError *err);             /* flushes, finishes, checks the result */
+
+#endif

@@ -1,0 +1,272 @@
+/*
+ * idnum.c
+ *     Citizen identity numbers (GB 11643-1999); see idnum.h for the contracts.
+ *
+ * The check digit is ISO 7064 MOD 11-2: the sum of the first 17 digits
+ * weighted by 2^(17-i) mod 11 (7 9 10 5 8 4 2 1 6 3 7 9 10 5 8 4 2), taken
+ * mod 11, selects a character of "10X98765432".
+ */
+#include "idnum.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "date.h"
+
+static const int check_weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+static const char check_chars[11] = {'1', '0', 'X', '9', '8', '7', '6', '5', '4', '3', '2'};
+
+/* 10^17: keys are strictly below. */
+#define KEY_LIMIT UINT64_C(100000000000000000)
+
+const char *
+idnum_status_text(IdnumStatus status)
+{
+	switch (status)
+	{
+		case IDNUM_OK:
+			return "valid";
+		case IDNUM_EMPTY:
+			return "empty";
+		case IDNUM_BAD_LENGTH:
+			return "wrong length";
+		case IDNUM_BAD_CHAR:
+			return "invalid character";
+		case IDNUM_BAD_DATE:
+			return "invalid birth date";
+		case IDNUM_BAD_CHECK:
+			return "wrong check digit";
+		case IDNUM_BAD_REGION:
+			return "invalid region code";
+	}
+	return "unknown status";
+}
+
+static bool
+is_digit(char ch)
+{
+	return ch >= '0' && ch <= '9';
+}
+
+char
+idnum_check_digit(const char first17[17])
+{
+	int sum = 0;
+	int i;
+
+	for (i = 0; i < 17; i++)
+	{
+		if (!is_digit(first17[i]))
+			return '\0';
+		sum += (first17[i] - '0') * check_weights[i];
+	}
+	return check_chars[sum % 11];
+}
+
+/*
+ * Width of the space character at in[i..len), 0 if it is not one:
+ * ASCII white space, U+3000 or U+00A0.
+ */
+static size_t
+space_width(const unsigned char *in, size_t len, size_t i)
+{
+	unsigned char b = in[i];
+
+	if (b == ' ' || b == '\t' || b == '\r' || b == '\n' || b == '\v' || b == '\f')
+		return 1;
+	if (b == 0xE3 && len - i >= 3 && in[i + 1] == 0x80 && in[i + 2] == 0x80)
+		return 3;
+	if (b == 0xC2 && len - i >= 2 && in[i + 1] == 0xA0)
+		return 2;
+	return 0;
+}
+
+/*
+ * Reads one significant character at in[i..len) into *ch ('0'-'9' or 'X')
+ * and returns its width in bytes, or 0 if it is not an accepted character.
+ */
+static size_t
+read_char(const unsigned char *in, size_t len, size_t i, char *ch)
+{
+	unsigned char b = in[i];
+
+	if (b >= '0' && b <= '9')
+	{
+		*ch = (char) b;
+		return 1;
+	}
+	if (b == 'X' || b == 'x')
+	{
+		*ch = 'X';
+		return 1;
+	}
+	if (b == 0xEF && len - i >= 3)
+	{
+		unsigned char b1 = in[i + 1];
+		unsigned char b2 = in[i + 2];
+
+		/* U+FF10..U+FF19 full-width digits: EF BC 90..99 */
+		if (b1 == 0xBC && b2 >= 0x90 && b2 <= 0x99)
+		{
+			*ch = (char) ('0' + (b2 - 0x90));
+			return 3;
+		}
+		/* U+FF38 'Ｘ' EF BC B8, U+FF58 'ｘ' EF BD 98 */
+		if ((b1 == 0xBC && b2 == 0xB8) || (b1 == 0xBD && b2 == 0x98))
+		{
+			*ch = 'X';
+			return 3;
+		}
+	}
+	return 0;
+}
+
+/* Two digits at s as a number; the caller has checked they are digits. */
+static int
+two_digits(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+static bool
+province_valid(int p)
+{
+	return (p >= 11 && p <= 15) || (p >= 21 && p <= 23) || (p >= 31 && p <= 37) ||
+		(p >= 41 && p <= 46) || (p >= 50 && p <= 54) || (p >= 61 && p <= 65) || p == 71 ||
+		p == 81 || p == 82 || p == 83 || p == 91;
+}
+
+IdnumStatus
+idnum_normalise(const char *in, size_t len, char out[19])
+{
+	const unsigned char *u = (const unsigned char *) in;
+	size_t i = 0;
+	size_t n = 0;
+	int y, m, d;
+
+	out[0] = '\0';
+	if (in == NULL)
+		return IDNUM_EMPTY;
+
+	while (i < len)
+	{
+		size_t w = space_width(u, len, i);
+		char ch;
+
+		if (w > 0)
+		{
+			i += w;
+			continue;
+		}
+		w = read_char(u, len, i, &ch);
+		if (w == 0)
+		{
+			out[n < IDNUM_LEN ? n : IDNUM_LEN] = '\0';
+			return IDNUM_BAD_CHAR;
+		}
+		if (n < IDNUM_LEN)
+			out[n] = ch;
+		n++;
+		i += w;
+	}
+	out[n < IDNUM_LEN ? n : IDNUM_LEN] = '\0';
+
+	if (n == 0)
+		return IDNUM_EMPTY;
+	if (n != 15 && n != IDNUM_LEN)
+		return IDNUM_BAD_LENGTH;
+	for (i = 0; i < n - 1; i++)
+		if (out[i] == 'X')
+			return IDNUM_BAD_CHAR;
+
+	if (n == 15)
+	{
+		/* RRRRRR YYMMDD SSS -> RRRRRR 19YYMMDD SSS C */
+		if (out[14] == 'X')
+			return IDNUM_BAD_CHAR;
+		memmove(out + 8, out + 6, 9);
+		out[6] = '1';
+		out[7] = '9';
+		out[17] = idnum_check_digit(out);
+		out[18] = '\0';
+	}
+
+	y = two_digits(out + 6) * 100 + two_digits(out + 8);
+	m = two_digits(out + 10);
+	d = two_digits(out + 12);
+	if (y < IDNUM_YEAR_MIN || y > IDNUM_YEAR_MAX || !date_valid_ymd(y, m, d))
+		return IDNUM_BAD_DATE;
+
+	if (out[0] == '0' || !province_valid(two_digits(out)))
+		return IDNUM_BAD_REGION;
+
+	if (idnum_check_digit(out) != out[17])
+		return IDNUM_BAD_CHECK;
+	return IDNUM_OK;
+}
+
+bool
+idnum_is_valid(const char *s)
+{
+	char out[IDNUM_LEN + 1];
+
+	if (s == NULL)
+		return false;
+	return idnum_normalise(s, strlen(s), out) == IDNUM_OK;
+}
+
+PersonKey
+idnum_key(const char id18[18])
+{
+	PersonKey key = 0;
+	int i;
+
+	for (i = 0; i < 17; i++)
+	{
+		if (!is_digit(id18[i]))
+			return PERSON_KEY_NONE;
+		key = key * 10 + (PersonKey) (id18[i] - '0');
+	}
+	return key;
+}
+
+void
+idnum_format(PersonKey key, char out[19])
+{
+	int i;
+
+	if (key == PERSON_KEY_NONE || key >= KEY_LIMIT)
+	{
+		out[0] = '\0';
+		return;
+	}
+	for (i = 16; i >= 0; i--)
+	{
+		out[i] = (char) ('0' + (int) (key % 10));
+		key /= 10;
+	}
+	out[17] = idnum_check_digit(out);
+	out[18] = '\0';
+}
+
+Day
+idnum_birth_day(const char id18[18])
+{
+	int i;
+
+	for (i = 6; i < 14; i++)
+		if (!is_digit(id18[i]))
+			return DAY_NONE;
+	return date_from_ymd(two_digits(id18 + 6) * 100 + two_digits(id18 + 8), two_digits(id18 + 10),
+						 two_digits(id18 + 12));
+}
+
+int
+idnum_sex(const char id18[18])
+{
+	if (!is_digit(id18[16]))
+		return 0;
+	return ((id18[16] - '0') % 2 == 1) ? 1 : 2;
+}

@@ -1,0 +1,302 @@
+/*
+ * main — the canbao command: argument parsing and exit codes, nothing else.
+ */
+#include <getopt.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "log.h"
+#include "run.h"
+#include "version.h"
+
+static const char *usage_main =
+    "canbao — nightly interagency data matching for the resident pension (Yanji)\n"
+    "\n"
+    "Usage: canbao COMMAND [OPTIONS]\n"
+    "\n"
+    "Commands:\n"
+    "  run              read a night's delivery, link, apply the policy, publish the lists\n"
+    "  check-extracts   read and check a delivery without a database; counts per file\n"
+    "  db migrate       create or update the PostgreSQL schema\n"
+    "\n"
+    "Options for every command: --help, and before the command: --version, --quiet\n"
+    "Database: --db CONNINFO (a libpq conninfo string or URI), else the PG* environment\n"
+    "variables (PGHOST, PGPORT, PGDATABASE, PGUSER, PGPASSFILE, PGSSLMODE ...).\n"
+    "Files: --home DIR (or CANBAO_HOME) holds connectors/, rules/ and schema/; by default the\n"
+    "folder above the canbao binary, then /usr/share/canbao.\n"
+    "\n"
+    "Exit codes: 0 success; 1 other failure; 2 bad usage; 3 bad input (extract, connector\n"
+    "definition, parameter or rule file, required source missing); 4 database error;\n"
+    "5 another run holds the lock; 6 output could not be written.\n";
+
+static const char *usage_run =
+    "Usage: canbao run --asof YYYY-MM-DD --extracts DIR --out DIR [--db CONNINFO]\n"
+    "                  [--home DIR] [--connectors DIR] [--rules DIR]\n"
+    "\n"
+    "Reads every file of the delivery in DIR that a connector definition claims, links the\n"
+    "records to the household register, computes the lists for the as-of date, stores them in\n"
+    "PostgreSQL in one transaction and then publishes CSV files into --out.\n";
+
+static const char *usage_check =
+    "Usage: canbao check-extracts DIR [--home DIR] [--connectors DIR]\n"
+    "\n"
+    "Reads every file of the delivery in DIR through its connector definition and prints, per\n"
+    "file, records read / accepted / duplicates / rejected and the first rejects.  Needs no\n"
+    "database.  Exit code 3 when a file cannot be read at all.\n";
+
+static const char *usage_db =
+    "Usage: canbao db migrate [--db CONNINFO] [--home DIR]\n"
+    "\n"
+    "Applies the migrations in schema/ that the database does not have yet, in order, each in\n"
+    "one transaction; records them in canbao.schema_migrations.  Running it again does nothing.\n";
+
+typedef struct Paths {
+    char home[PATH_MAX];
+    char connectors[PATH_MAX];
+    char rules[PATH_MAX];
+    char schema[PATH_MAX];
+} Paths;
+
+static bool
+has_schema(const char *dir)
+{
+    char p[PATH_MAX + 32];
+    snprintf(p, sizeof p, "%s/schema", dir);
+    return access(p, R_OK) == 0;
+}
+
+static void
+resolve_home(const char *given, Paths *p)
+{
+    const char *env = getenv("CANBAO_HOME");
+    if (given) {
+        snprintf(p->home, sizeof p->home, "%s", given);
+    } else if (env && *env) {
+        snprintf(p->home, sizeof p->home, "%s", env);
+    } else {
+        char exe[PATH_MAX];
+        ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+        snprintf(p->home, sizeof p->home, "/usr/share/canbao");
+        if (n > 0) {
+            exe[n] = '\0';
+            /* build/canbao → the checkout; bin/canbao → ../share/canbao */
+            for (int up = 0; up < 2; up++) {
+                char *slash = strrchr(exe, '/');
+                if (slash == NULL)
+                    break;
+                *slash = '\0';
+                if (has_schema(exe)) {
+                    snprintf(p->home, sizeof p->home, "%s", exe);
+                    break;
+                }
+                char share[PATH_MAX + 32];
+                snprintf(share, sizeof share, "%s/share/canbao", exe);
+                if (has_schema(share)) {
+                    snprintf(p->home, sizeof p->home, "%s", share);
+                    break;
+                }
+            }
+        }
+    }
+    snprintf(p->connectors, sizeof p->connectors, "%s/connectors/agencies", p->home);
+    snprintf(p->rules, sizeof p->rules, "%s/rules", p->home);
+    snprintf(p->schema, sizeof p->schema, "%s/schema", p->home);
+}
+
+static int
+usage_error(const char *usage, const char *fmt, const char *arg)
+{
+    fprintf(stderr, "canbao: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, "\n\n%s", usage);
+    return EXIT_USAGE;
+}
+
+enum { OPT_ASOF = 256, OPT_EXTRACTS, OPT_OUT, OPT_DB, OPT_HOME, OPT_CONNECTORS, OPT_RULES, OPT_HELP };
+
+static const struct option long_opts[] = {
+    {"asof", required_argument, NULL, OPT_ASOF},
+    {"extracts", required_argument, NULL, OPT_EXTRACTS},
+    {"out", required_argument, NULL, OPT_OUT},
+    {"db", required_argument, NULL, OPT_DB},
+    {"home", required_argument, NULL, OPT_HOME},
+    {"connectors", required_argument, NULL, OPT_CONNECTORS},
+    {"rules", required_argument, NULL, OPT_RULES},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct Args {
+    const char *asof, *extracts, *out, *db, *home, *connectors, *rules;
+    bool help;
+    int npos;
+    const char *pos[4];
+} Args;
+
+static int
+parse_args(int argc, char **argv, const char *usage, Args *a)
+{
+    memset(a, 0, sizeof *a);
+    optind = 1;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+        switch (c) {
+        case OPT_ASOF: a->asof = optarg; break;
+        case OPT_EXTRACTS: a->extracts = optarg; break;
+        case OPT_OUT: a->out = optarg; break;
+        case OPT_DB: a->db = optarg; break;
+        case OPT_HOME: a->home = optarg; break;
+        case OPT_CONNECTORS: a->connectors = optarg; break;
+        case OPT_RULES: a->rules = optarg; break;
+        case 'h':
+        case OPT_HELP: a->help = true; break;
+        default:
+            return usage_error(usage, "unknown or incomplete option %s", argv[optind - 1]);
+        }
+    }
+    for (int i = optind; i < argc; i++) {
+        if (a->npos == 4)
+            return usage_error(usage, "too many arguments (%s)", argv[i]);
+        a->pos[a->npos++] = argv[i];
+    }
+    return EXIT_OK;
+}
+
+static int
+finish(bool ok, const CbError *err)
+{
+    if (ok)
+        return EXIT_OK;
+    cb_error_print(err);
+    return run_exit_code(err);
+}
+
+static void
+fill_options(const Args *a, const Paths *p, RunOptions *o)
+{
+    memset(o, 0, sizeof *o);
+    o->conninfo = a->db;
+    o->connectors_dir = a->connectors ? a->connectors : p->connectors;
+    o->rules_dir = a->rules ? a->rules : p->rules;
+    o->schema_dir = p->schema;
+}
+
+static int
+cmd_run(int argc, char **argv)
+{
+    Args a;
+    int rc = parse_args(argc, argv, usage_run, &a);
+    if (rc != EXIT_OK)
+        return rc;
+    if (a.help) {
+        fputs(usage_run, stdout);
+        return EXIT_OK;
+    }
+    if (a.npos > 0)
+        return usage_error(usage_run, "unexpected argument %s", a.pos[0]);
+    if (!a.asof || !a.extracts || !a.out)
+        return usage_error(usage_run, "%s", "run needs --asof, --extracts and --out");
+    Paths p;
+    resolve_home(a.home, &p);
+    RunOptions o;
+    fill_options(&a, &p, &o);
+    o.asof = date_parse(a.asof, strlen(a.asof));
+    if (o.asof == DAY_NONE || strlen(a.asof) != 10 || a.asof[4] != '-')
+        return usage_error(usage_run, "--asof %s is not a date of the form YYYY-MM-DD", a.asof);
+    o.extracts_dir = a.extracts;
+    o.out_dir = a.out;
+    CbError err = {0};
+    return finish(run_nightly(&o, &err), &err);
+}
+
+static int
+cmd_check(int argc, char **argv)
+{
+    Args a;
+    int rc = parse_args(argc, argv, usage_check, &a);
+    if (rc != EXIT_OK)
+        return rc;
+    if (a.help) {
+        fputs(usage_check, stdout);
+        return EXIT_OK;
+    }
+    if (a.npos != 1)
+        return usage_error(usage_check, "%s", "check-extracts needs one folder");
+    Paths p;
+    resolve_home(a.home, &p);
+    RunOptions o;
+    fill_options(&a, &p, &o);
+    o.extracts_dir = a.pos[0];
+    CbError err = {0};
+    return finish(run_check_extracts(&o, &err), &err);
+}
+
+static int
+cmd_db(int argc, char **argv)
+{
+    Args a;
+    int rc = parse_args(argc, argv, usage_db, &a);
+    if (rc != EXIT_OK)
+        return rc;
+    if (a.help) {
+        fputs(usage_db, stdout);
+        return EXIT_OK;
+    }
+    if (a.npos != 1 || strcmp(a.pos[0], "migrate") != 0)
+        return usage_error(usage_db, "%s", "unknown db subcommand (expected: db migrate)");
+    Paths p;
+    resolve_home(a.home, &p);
+    CbError err = {0};
+    PGconn *conn = db_connect(a.db, &err);
+    if (conn == NULL)
+        return finish(false, &err);
+    int applied = 0;
+    bool ok = db_migrate(conn, p.schema, &applied, &err);
+    db_close(conn);
+    if (ok)
+        printf("canbao: schema up to date (%d migration%s applied now)\n", applied,
+               applied == 1 ? "" : "s");
+    return finish(ok, &err);
+}
+
+int
+main(int argc, char **argv)
+{
+    bool quiet = false;
+    int i = 1;
+    for (; i < argc && argv[i][0] == '-'; i++) {
+        if (strcmp(argv[i], "--version") == 0) {
+            printf("canbao %s\n", CANBAO_VERSION);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage_main, stdout);
+            return EXIT_OK;
+        } else if (strcmp(argv[i], "--quiet") == 0) {
+            quiet = true;
+        } else {
+            return usage_error(usage_main, "unknown option %s", argv[i]);
+        }
+    }
+    log_init(quiet);
+    if (i >= argc)
+        return usage_error(usage_main, "%s", "no command given");
+    const char *cmd = argv[i];
+    int sub_argc = argc - i;
+    char **sub_argv = argv + i;
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(sub_argc, sub_argv);
+    if (strcmp(cmd, "check-extracts") == 0)
+        return cmd_check(sub_argc, sub_argv);
+    if (strcmp(cmd, "db") == 0)
+        return cmd_db(sub_argc, sub_argv);
+    if (strcmp(cmd, "help") == 0) {
+        fputs(usage_main, stdout);
+        return EXIT_OK;
+    }
+    return usage_error(usage_main, "unknown command %s", cmd);
+}

@@ -1,0 +1,26 @@
+/*
+ * output — the run's results as files and as PostgreSQL rows.
+ *
+ * CSV files (UTF-8, header row, RFC 4180 quoting, full 18-digit IDs, an `evidence` column with
+ * file:record references) for every list, plus rejects.csv and files.csv (the per-file ledger).
+ * pgout_write stores the same in PostgreSQL in one transaction that also marks the run
+ * succeeded; if anything fails, the transaction is rolled back and nothing of the run is
+ * visible but its ledger row.
+ */
+#ifndef CANBAO_OUTPUT_H
+#define CANBAO_OUTPUT_H
+
+#include <libpq-fe.h>
+
+#include "cberror.h"
+#include "lists.h"
+#include "store.h"
+
+/* Writes every list and the ledger CSVs into dir (which must exist). */
+bool csvout_write_all(const char *dir, const Store *st, const ListSet *ls, CbError *err);
+
+/* In one transaction: files, rejects, list rows and evidence, then runs.state = succeeded. */
+bool pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls,
+                 const char *summary, CbError *err);
+
+#endif

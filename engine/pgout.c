@@ -1,0 +1,157 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "db.h"
+#include "output.h"
+
+/* Appends s as a JSON string literal. */
+static size_t
+json_str(char *out, size_t cap, size_t o, const char *s)
+{
+    if (o + 2 >= cap)
+        return o;
+    out[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p && o + 8 < cap; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char) *p;
+        } else if (*p < 0x20) {
+            o += (size_t) snprintf(out + o, cap - o, "\\u%04x", *p);
+        } else {
+            out[o++] = (char) *p;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+static bool
+copy_files(PGconn *conn, int64_t run_id, const Store *st, CbError *err)
+{
+    DbCopy c;
+    if (!db_copy_begin(&c, conn,
+                       "COPY canbao.source_files (run_id, file_no, source, agency, fact_kind, file_name, "
+                       "size_bytes, sha256, records_read, accepted, duplicates, rejected) FROM STDIN",
+                       err))
+        return false;
+    const SourceFile *sf = st->files.data;
+    for (size_t i = 0; i < st->files.len; i++) {
+        db_copy_int(&c, run_id);
+        db_copy_int(&c, (int64_t) i);
+        db_copy_text(&c, sf[i].source);
+        db_copy_text(&c, sf[i].agency);
+        db_copy_text(&c, factkind_name(sf[i].kind));
+        db_copy_text(&c, sf[i].name);
+        db_copy_int(&c, (int64_t) sf[i].size);
+        db_copy_text(&c, sf[i].sha256);
+        db_copy_int(&c, (int64_t) sf[i].read);
+        db_copy_int(&c, (int64_t) sf[i].accepted);
+        db_copy_int(&c, (int64_t) sf[i].duplicates);
+        db_copy_int(&c, (int64_t) sf[i].rejected);
+        db_copy_end_row(&c);
+    }
+    return db_copy_end(&c, err);
+}
+
+static bool
+copy_rejects(PGconn *conn, int64_t run_id, const Store *st, CbError *err)
+{
+    DbCopy c;
+    if (!db_copy_begin(&c, conn,
+                       "COPY canbao.rejects (run_id, file_no, record_no, line_no, byte_offset, reason, raw) "
+                       "FROM STDIN", err))
+        return false;
+    const Reject *rj = st->rejects.data;
+    for (size_t i = 0; i < st->rejects.len; i++) {
+        db_copy_int(&c, run_id);
+        db_copy_int(&c, rj[i].file);
+        db_copy_int(&c, (int64_t) rj[i].record_no);
+        db_copy_int(&c, (int64_t) rj[i].line_no);
+        db_copy_int(&c, (int64_t) rj[i].byte_offset);
+        db_copy_text(&c, rj[i].reason);
+        db_copy_text(&c, rj[i].raw);
+        db_copy_end_row(&c);
+    }
+    return db_copy_end(&c, err);
+}
+
+static bool
+copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
+{
+    DbCopy c;
+    if (!db_copy_begin(&c, conn,
+                       "COPY canbao.list_rows (run_id, list_name, row_no, id_number, township, village, "
+                       "household, columns, rule, rule_version) FROM STDIN", err))
+        return false;
+    static char json[16384];
+    for (int l = 0; l < ls->n; l++) {
+        const ListOut *lo = &ls->lists[l];
+        const ListRow *rows = lo->rows.data;
+        for (size_t i = 0; i < lo->rows.len; i++) {
+            size_t o = 0;
+            json[o++] = '{';
+            for (int k = 0; k < lo->ncols; k++) {
+                if (k)
+                    json[o++] = ',';
+                o = json_str(json, sizeof json, o, lo->cols[k]);
+                json[o++] = ':';
+                o = json_str(json, sizeof json, o, rows[i].vals[k]);
+            }
+            json[o++] = '}';
+            json[o] = '\0';
+            db_copy_int(&c, run_id);
+            db_copy_text(&c, lo->name);
+            db_copy_int(&c, (int64_t) i + 1);
+            db_copy_text(&c, rows[i].vals[0]);
+            db_copy_text(&c, rows[i].township);
+            db_copy_text(&c, rows[i].village);
+            db_copy_text(&c, rows[i].household);
+            db_copy_text(&c, json);
+            db_copy_text(&c, lo->rule);
+            db_copy_text(&c, ls->rule_version);
+            db_copy_end_row(&c);
+        }
+    }
+    if (!db_copy_end(&c, err))
+        return false;
+
+    if (!db_copy_begin(&c, conn,
+                       "COPY canbao.list_evidence (run_id, list_name, row_no, file_no, record_no, fact_kind) "
+                       "FROM STDIN", err))
+        return false;
+    for (int l = 0; l < ls->n; l++) {
+        const ListOut *lo = &ls->lists[l];
+        const ListRow *rows = lo->rows.data;
+        for (size_t i = 0; i < lo->rows.len; i++)
+            for (int e = 0; e < rows[i].nev; e++) {
+                db_copy_int(&c, run_id);
+                db_copy_text(&c, lo->name);
+                db_copy_int(&c, (int64_t) i + 1);
+                db_copy_int(&c, rows[i].ev[e].file);
+                db_copy_int(&c, (int64_t) rows[i].ev[e].record);
+                db_copy_text(&c, factkind_name((FactKind) rows[i].ev[e].kind));
+                db_copy_end_row(&c);
+            }
+    }
+    return db_copy_end(&c, err);
+}
+
+bool
+pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const char *summary,
+            CbError *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    const char *params[] = {id, ls->rule_version, summary};
+    bool ok = db_exec(conn, "BEGIN", err) && copy_files(conn, run_id, st, err) &&
+              copy_rejects(conn, run_id, st, err) && copy_lists(conn, run_id, ls, err) &&
+              db_exec_params(conn,
+                             "UPDATE canbao.runs SET state = 'succeeded', finished_at = now(), "
+                             "ruleset_sha256 = $2, message = $3 WHERE run_id = $1",
+                             3, params, NULL, err) &&
+              db_exec(conn, "COMMIT", err);
+    if (!ok)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return ok;
+}

@@ -1,0 +1,310 @@
+#include "run.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "db.h"
+#include "lists.h"
+#include "load.h"
+#include "log.h"
+#include "output.h"
+#include "params.h"
+#include "sourcedef.h"
+#include "store.h"
+#include "version.h"
+
+int
+run_exit_code(const CbError *err)
+{
+    switch (err->kind) {
+    case CBERR_NONE: return EXIT_OK;
+    case CBERR_USAGE: return EXIT_USAGE;
+    case CBERR_INPUT: return EXIT_INPUT;
+    case CBERR_DB: return EXIT_DATABASE;
+    case CBERR_LOCKED: return EXIT_LOCKED;
+    case CBERR_IO: return EXIT_IO;
+    default: return EXIT_FAILURE_OTHER;
+    }
+}
+
+/* SHA-256 of the rule set: the parameters file and the engine's built-in list definitions. */
+static bool
+rule_version(const char *params_path, char out[65], CbError *err)
+{
+    FILE *f = fopen(params_path, "rb");
+    if (f == NULL) {
+        CB_FAIL(err, CBERR_IO, "could not open parameters: %m");
+        cb_error_at(err, "%s", params_path);
+        return false;
+    }
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    const char *builtin = "canbao builtin lists " CANBAO_VERSION "\n";
+    EVP_DigestUpdate(ctx, builtin, strlen(builtin));
+    char buf[8192];
+    size_t n;
+    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
+        EVP_DigestUpdate(ctx, buf, n);
+    fclose(f);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    for (unsigned int i = 0; i < len; i++)
+        snprintf(out + 2 * i, 3, "%02x", md[i]);
+    return true;
+}
+
+static bool
+mkdir_p(const char *dir, CbError *err)
+{
+    char tmp[4096];
+    snprintf(tmp, sizeof tmp, "%s", dir);
+    for (char *p = tmp + 1; *p; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+            goto fail;
+        *p = '/';
+    }
+    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
+        goto fail;
+    return true;
+fail:
+    CB_FAIL(err, CBERR_IO, "could not create folder: %s", strerror(errno));
+    cb_error_at(err, "%s", tmp);
+    return false;
+}
+
+static void
+remove_dir(const char *dir)
+{
+    DIR *d = opendir(dir);
+    if (d == NULL)
+        return;
+    struct dirent *de;
+    while ((de = readdir(d)) != NULL) {
+        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
+            continue;
+        char p[4096];
+        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
+        unlink(p);
+    }
+    closedir(d);
+    rmdir(dir);
+}
+
+/* Moves every file of staging into out, then removes staging. */
+static bool
+publish(const char *staging, const char *out, CbError *err)
+{
+    DIR *d = opendir(staging);
+    if (d == NULL) {
+        CB_FAIL(err, CBERR_IO, "could not open staging folder: %s", strerror(errno));
+        cb_error_at(err, "%s", staging);
+        return false;
+    }
+    struct dirent *de;
+    bool ok = true;
+    while (ok && (de = readdir(d)) != NULL) {
+        if (de->d_name[0] == '.')
+            continue;
+        char from[4096], to[4096];
+        snprintf(from, sizeof from, "%s/%s", staging, de->d_name);
+        snprintf(to, sizeof to, "%s/%s", out, de->d_name);
+        if (rename(from, to) != 0) {
+            ok = CB_FAIL(err, CBERR_IO, "could not publish output file: %s", strerror(errno));
+            cb_error_at(err, "%s", to);
+        }
+    }
+    closedir(d);
+    rmdir(staging);
+    return ok;
+}
+
+static void
+ledger_fail(PGconn *conn, int64_t run_id, const CbError *e)
+{
+    char id[24], msg[1600];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    snprintf(msg, sizeof msg, "%s%s%s", e->input_at, e->input_at[0] ? ": " : "", e->message);
+    const char *params[] = {id, msg};
+    CbError ignored;
+    PQclear(PQexec(conn, "ROLLBACK"));
+    db_exec_params(conn,
+                   "UPDATE canbao.runs SET state = 'failed', finished_at = now(), message = $2 "
+                   "WHERE run_id = $1", 2, params, NULL, &ignored);
+}
+
+static bool
+load_config(const RunOptions *opt, Params *prm, SourceDef **defs, int *ndefs, char params_path[4096],
+            CbError *err)
+{
+    snprintf(params_path, 4096, "%s/parameters.conf", opt->rules_dir);
+    if (!params_load(params_path, prm, err))
+        return false;
+    return sourcedefs_load_dir(opt->connectors_dir, defs, ndefs, err);
+}
+
+static void
+report_load(const Store *st, const LoadReport *rep)
+{
+    for (int i = 0; i < rep->nunclaimed; i++)
+        log_warn("event=unclaimed_file file=%s note=\"no connector definition claims this file; not read\"",
+                 rep->unclaimed[i]);
+    for (int i = 0; i < rep->nmissing_optional; i++)
+        log_warn("event=source_missing source=%s note=\"optional source delivered no file\"",
+                 rep->missing_optional[i]);
+    uint64_t read = 0, acc = 0, dup = 0, rej = 0;
+    const SourceFile *sf = st->files.data;
+    for (size_t i = 0; i < st->files.len; i++) {
+        read += sf[i].read;
+        acc += sf[i].accepted;
+        dup += sf[i].duplicates;
+        rej += sf[i].rejected;
+    }
+    log_info("event=loaded files=%zu records=%llu accepted=%llu duplicates=%llu rejected=%llu "
+             "persons=%zu facts=%zu seconds=%.2f",
+             st->files.len, (unsigned long long) read, (unsigned long long) acc,
+             (unsigned long long) dup, (unsigned long long) rej, st->persons.len, st->facts.len,
+             rep->seconds);
+}
+
+bool
+run_nightly(const RunOptions *opt, CbError *err)
+{
+    bool ok = false;
+    PGconn *conn = NULL;
+    int64_t run_id = -1;
+    Store st;
+    ListSet ls;
+    LoadReport rep;
+    SourceDef *defs = NULL;
+    int ndefs = 0;
+    Params prm;
+    char params_path[4096], staging[4096] = "", asof_s[11], summary[1024];
+    store_init(&st);
+    memset(&ls, 0, sizeof ls);
+    memset(&rep, 0, sizeof rep);
+    date_format(opt->asof, asof_s);
+
+    conn = db_connect(opt->conninfo, err);
+    if (conn == NULL)
+        goto done;
+    if (!db_schema_current(conn, opt->schema_dir, err))
+        goto done;
+
+    char host[256] = "";
+    gethostname(host, sizeof host - 1);
+    {
+        const char *params[] = {asof_s, CANBAO_VERSION, host, opt->extracts_dir};
+        PGresult *res = NULL;
+        if (!db_exec_params(conn,
+                            "INSERT INTO canbao.runs (asof, engine_version, host, extracts_dir) "
+                            "VALUES ($1, $2, $3, $4) RETURNING run_id", 4, params, &res, err))
+            goto done;
+        run_id = atoll(PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    log_info("event=run_start run_id=%lld asof=%s", (long long) run_id, asof_s);
+
+    if (!load_config(opt, &prm, &defs, &ndefs, params_path, err))
+        goto done;
+    if (!load_delivery(&st, defs, ndefs, opt->extracts_dir, &rep, err))
+        goto done;
+    report_load(&st, &rep);
+    store_group(&st);
+    if (st.unlinked > 0)
+        log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
+                 (unsigned long long) st.unlinked);
+    if (!lists_compute(&st, &prm, opt->asof, &ls, err))
+        goto done;
+    if (!rule_version(params_path, ls.rule_version, err))
+        goto done;
+
+    if (!mkdir_p(opt->out_dir, err))
+        goto done;
+    snprintf(staging, sizeof staging, "%s/.staging-%lld", opt->out_dir, (long long) run_id);
+    remove_dir(staging);
+    if (!mkdir_p(staging, err) || !csvout_write_all(staging, &st, &ls, err))
+        goto done;
+
+    {
+        size_t o = (size_t) snprintf(summary, sizeof summary, "persons=%zu facts=%zu rejects=%zu",
+                                     st.persons.len, st.facts.len, st.rejects.len);
+        for (int i = 0; i < ls.n && o < sizeof summary - 80; i++)
+            o += (size_t) snprintf(summary + o, sizeof summary - o, " %s=%zu", ls.lists[i].name,
+                                   ls.lists[i].rows.len);
+    }
+    if (!pgout_write(conn, run_id, &st, &ls, summary, err))
+        goto done;
+    if (!publish(staging, opt->out_dir, err)) {
+        /* the database has the run; say clearly that the files are not all in place */
+        cb_error_hint(err, "the run is stored in PostgreSQL (run %lld); rerun to publish the files",
+                      (long long) run_id);
+        goto done;
+    }
+    staging[0] = '\0';
+    log_info("event=run_done run_id=%lld %s", (long long) run_id, summary);
+    printf("canbao: run %lld for %s succeeded; lists in %s\n", (long long) run_id, asof_s, opt->out_dir);
+    for (int i = 0; i < ls.n; i++)
+        printf("  %-28s %8zu rows  %s/%s.csv\n", ls.lists[i].name, ls.lists[i].rows.len, opt->out_dir,
+               ls.lists[i].name);
+    printf("  %-28s %8zu rows  %s/rejects.csv\n", "rejects", st.rejects.len, opt->out_dir);
+    ok = true;
+
+done:
+    if (!ok && conn != NULL && run_id >= 0)
+        ledger_fail(conn, run_id, err);
+    if (staging[0])
+        remove_dir(staging);
+    lists_free(&ls);
+    store_free(&st);
+    load_report_free(&rep);
+    if (defs)
+        sourcedefs_free(defs, ndefs);
+    db_close(conn);
+    return ok;
+}
+
+bool
+run_check_extracts(const RunOptions *opt, CbError *err)
+{
+    SourceDef *defs = NULL;
+    int ndefs = 0;
+    Store st;
+    LoadReport rep;
+    store_init(&st);
+    memset(&rep, 0, sizeof rep);
+    bool ok = sourcedefs_load_dir(opt->connectors_dir, &defs, &ndefs, err) &&
+              load_delivery(&st, defs, ndefs, opt->extracts_dir, &rep, err);
+    if (ok) {
+        report_load(&st, &rep);
+        printf("%-44s %-22s %10s %10s %10s %10s\n", "file", "source", "read", "accepted",
+               "duplicates", "rejected");
+        const SourceFile *sf = st.files.data;
+        for (size_t i = 0; i < st.files.len; i++)
+            printf("%-44s %-22s %10llu %10llu %10llu %10llu\n", sf[i].name, sf[i].source,
+                   (unsigned long long) sf[i].read, (unsigned long long) sf[i].accepted,
+                   (unsigned long long) sf[i].duplicates, (unsigned long long) sf[i].rejected);
+        const Reject *rj = st.rejects.data;
+        for (size_t i = 0; i < st.rejects.len && i < 50; i++)
+            printf("reject: %s: record %llu (line %llu): %s\n",
+                   VEC_AT(&st.files, SourceFile, rj[i].file).name, (unsigned long long) rj[i].record_no,
+                   (unsigned long long) rj[i].line_no, rj[i].reason);
+        if (st.rejects.len > 50)
+            printf("... and %zu more rejects\n", st.rejects.len - 50);
+    }
+    store_free(&st);
+    load_report_free(&rep);
+    if (defs)
+        sourcedefs_free(defs, ndefs);
+    return ok;
+}

@@ -1,0 +1,89 @@
+/*
+ * store — the run's facts in memory: persons of the register, facts about them, the files
+ * they came from, and the records that were rejected.
+ *
+ * Loading (load.h) appends; store_group() then sorts the facts by person so that each
+ * person's facts form one contiguous bundle, and indexes the persons by key.  After grouping
+ * the store is read-only.  Everything is owned by the Store (store_free).
+ */
+#ifndef CANBAO_STORE_H
+#define CANBAO_STORE_H
+
+#include <stdint.h>
+
+#include "arena.h"
+#include "date.h"
+#include "factkind.h"
+#include "idnum.h"
+
+/* One extract file of the run, and what became of its records. */
+typedef struct SourceFile {
+    const char *source;       /* definition name */
+    const char *agency;
+    FactKind    kind;
+    const char *name;         /* file name within the delivery */
+    uint64_t    size;
+    char        sha256[65];
+    uint64_t    read, accepted, duplicates, rejected;
+} SourceFile;
+
+typedef struct Reject {
+    uint32_t    file;
+    uint64_t    record_no, line_no, byte_offset;
+    const char *reason;
+    const char *raw;
+} Reject;
+
+/* A person on the household register. */
+typedef struct Person {
+    PersonKey   key;
+    Day         birth;
+    Day         cancel_date;
+    const char *name;
+    const char *household;
+    const char *division;     /* 12-digit village / community code */
+    const char *address;
+    const char *phone;
+    uint8_t     sex;          /* SEX_MALE / SEX_FEMALE, 0xFF unknown */
+    uint8_t     status;       /* REG_ACTIVE / REG_CANCELLED */
+    uint8_t     cancel_reason;/* CANCEL_*, 0xFF none */
+    uint32_t    file;
+    uint64_t    record;
+    uint32_t    fact_first;   /* after grouping: this person's facts */
+    uint32_t    fact_count;
+} Person;
+
+/* A fact about a person: compact and fixed-size; what the slots mean depends on the kind
+ * (factkind.c says which canonical field lands where). */
+typedef struct Fact {
+    PersonKey person;
+    Day       d1, d2;         /* DAY_NONE when absent; months as y*12+m-1 */
+    int64_t   amount, amount2;/* fen */
+    uint32_t  file;
+    uint16_t  kind;           /* FactKind */
+    uint16_t  code;           /* enum index, grade, or Evidence for deaths; 0xFFFF none */
+    uint64_t  record;
+} Fact;
+
+typedef struct Store {
+    Vec      files;           /* SourceFile */
+    Vec      rejects;         /* Reject */
+    Vec      persons;         /* Person, sorted by key after grouping */
+    Vec      facts;           /* Fact, sorted by person after grouping */
+    uint32_t *index;          /* open-addressing table: person index + 1, 0 = empty */
+    uint64_t  index_mask;
+    uint64_t  unlinked;       /* facts whose person is not on the register */
+    Arena     strings;
+} Store;
+
+void          store_init(Store *s);
+void          store_free(Store *s);
+/* Sorts persons and facts, builds the index, attaches bundles, counts unlinked facts. */
+void          store_group(Store *s);
+const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on the register */
+static inline const Fact *store_facts(const Store *s, const Person *p)
+{
+    return (const Fact *) s->facts.data + p->fact_first;
+}
+
+#endif

@@ -1,0 +1,55 @@
+#include "text.h"
+
+#include <stdint.h>
+
+size_t
+utf8_char_len(const unsigned char *s, size_t n)
+{
+    if (n == 0 || s[0] == 0)
+        return 0;
+    unsigned char c = s[0];
+    if (c < 0x80)
+        return 1;
+    size_t k;
+    uint32_t cp, min;
+    if ((c & 0xE0) == 0xC0) {
+        k = 2, cp = c & 0x1F, min = 0x80;
+    } else if ((c & 0xF0) == 0xE0) {
+        k = 3, cp = c & 0x0F, min = 0x800;
+    } else if ((c & 0xF8) == 0xF0) {
+        k = 4, cp = c & 0x07, min = 0x10000;
+    } else {
+        return 0;
+    }
+    if (n < k)
+        return 0;
+    for (size_t j = 1; j < k; j++) {
+        if ((s[j] & 0xC0) != 0x80)
+            return 0;
+        cp = (cp << 6) | (s[j] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+        return 0;
+    return k;
+}
+
+bool
+utf8_valid(const char *s, size_t n, size_t *bad_at)
+{
+    const unsigned char *u = (const unsigned char *) s;
+    size_t i = 0;
+    while (i < n) {
+        if (u[i] >= 0x20 && u[i] < 0x80) {
+            i++;
+            continue;
+        }
+        size_t k = utf8_char_len(u + i, n - i);
+        if (k == 0) {
+            if (bad_at)
+                *bad_at = i;
+            return false;
+        }
+        i += k;
+    }
+    return true;
+}

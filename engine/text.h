@@ -1,0 +1,18 @@
+/*
+ * text — small UTF-8 helpers shared by the readers and writers.
+ */
+#ifndef CANBAO_TEXT_H
+#define CANBAO_TEXT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Length (1-4) of the well-formed UTF-8 character at s (n bytes available), or 0 when the
+ * bytes there are not well-formed UTF-8 (overlong forms, surrogates, > U+10FFFF, truncated).
+ * A NUL byte counts as invalid: no text we keep may contain one. */
+size_t utf8_char_len(const unsigned char *s, size_t n);
+
+/* True when all n bytes are well-formed UTF-8 without NUL; else *bad_at = first bad byte. */
+bool utf8_valid(const char *s, size_t n, size_t *bad_at);
+
+#endif

@@ -1,0 +1,181 @@
+#!/usr/bin/env bash
+# canbao test suite: unit tests, then integration and end-to-end tests against a private
+# PostgreSQL 15 cluster started here and stopped on exit (also when a test fails).
+#
+#   tests/run-tests.sh [BUILD_DIR]
+#
+# Prints one line per test and ends with "N passed, M failed"; exits non-zero on any failure.
+set -u
+cd "$(dirname "$0")/.."
+BUILD=${1:-build}
+ROOT=$PWD
+CANBAO="$ROOT/$BUILD/canbao"
+SYNTH="$ROOT/$BUILD/synth"
+CSVDIFF="$ROOT/$BUILD/csvdiff"
+ASOF=2026-11-28
+PERSONS=${CANBAO_TEST_PERSONS:-20000}
+
+source tests/lib/pg.sh
+
+TMP=$(mktemp -d "${TMPDIR:-/tmp}/canbao-test.XXXXXX")
+cleanup() { pg_stop; rm -rf "$TMP"; }
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+passed=0
+failed=0
+ok()   { passed=$((passed + 1)); echo "ok     $1"; }
+fail() { failed=$((failed + 1)); echo "FAILED $1"; [ $# -gt 1 ] && sed 's/^/       /' <<<"$2"; }
+
+# check NAME CMD... : passes when CMD exits 0
+check() {
+    local name=$1; shift
+    local out
+    if out=$("$@" 2>&1); then ok "$name"; else fail "$name" "$(tail -n 25 <<<"$out")"; fi
+}
+# check_exit NAME CODE PATTERN CMD... : passes when CMD exits CODE and its output has PATTERN
+check_exit() {
+    local name=$1 want=$2 pattern=$3; shift 3
+    local out rc
+    out=$("$@" 2>&1); rc=$?
+    if [ "$rc" = "$want" ] && grep -qE -- "$pattern" <<<"$out"; then ok "$name"
+    else fail "$name" "exit $rc (wanted $want), output:"$'\n'"$(tail -n 15 <<<"$out")"; fi
+}
+sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
+
+echo "== unit tests"
+for t in "$BUILD"/tests/test_*; do
+    [ -x "$t" ] || continue
+    check "unit $(basename "$t")" "$t"
+done
+
+echo "== private PostgreSQL"
+if ! pg_start "$TMP/pg"; then
+    fail "start private PostgreSQL"
+    echo "$passed passed, $failed failed"
+    exit 1
+fi
+ok "start private PostgreSQL 15 ($(psql -XAtqc 'show server_version'))"
+
+echo "== command line"
+check_exit "--version" 0 '^canbao [0-9]' "$CANBAO" --version
+check_exit "--help" 0 'Exit codes' "$CANBAO" --help
+check_exit "run --help" 0 'Usage: canbao run' "$CANBAO" run --help
+check_exit "db --help" 0 'Usage: canbao db migrate' "$CANBAO" db --help
+check_exit "check-extracts --help" 0 'Usage: canbao check-extracts' "$CANBAO" check-extracts --help
+check_exit "unknown command is a usage error" 2 'unknown command' "$CANBAO" frobnicate
+check_exit "run without --asof is a usage error" 2 'needs --asof' "$CANBAO" run --extracts x --out y
+check_exit "bad --asof is a usage error" 2 'YYYY-MM-DD' "$CANBAO" run --asof 2026-13-01 --extracts x --out y
+
+echo "== schema"
+check_exit "run before migrate says to migrate" 4 'canbao db migrate' \
+    "$CANBAO" run --asof $ASOF --extracts "$TMP" --out "$TMP/o"
+check_exit "db migrate applies the migrations" 0 'migrations? applied now' "$CANBAO" db migrate
+check_exit "db migrate again applies nothing" 0 '\(0 migrations applied now\)' "$CANBAO" db migrate
+check "ledger tables exist" sql "SELECT 1 FROM canbao.runs, canbao.source_files, canbao.rejects, canbao.list_rows, canbao.list_evidence LIMIT 0"
+check_exit "--db with a conninfo works" 0 'up to date' "$CANBAO" db migrate --db "host=$PGHOST port=$PGPORT dbname=canbao user=canbao"
+check_exit "unreachable database is a database error" 4 'could not connect' \
+    "$CANBAO" db migrate --db "host=$TMP/nonexistent port=1 dbname=x connect_timeout=2"
+
+echo "== end to end on generated data ($PERSONS persons, as of $ASOF)"
+DATA="$TMP/data"
+check "generate synthetic Yanji" "$SYNTH" --persons "$PERSONS" --seed 42 --asof $ASOF --out "$DATA"
+OUT="$TMP/out"
+runlog="$TMP/run.log"
+if "$CANBAO" run --asof $ASOF --extracts "$DATA/extracts" --out "$OUT" >"$runlog" 2>&1; then
+    ok "canbao run succeeds"
+else
+    fail "canbao run succeeds" "$(tail -n 20 "$runlog")"
+fi
+for truth in "$DATA"/truth/*.csv; do
+    name=$(basename "$truth" .csv)
+    case $name in counts|hidden_links) continue ;; esac
+    if [ -f "$OUT/$name.csv" ]; then
+        check "list $name equals the truth" "$CSVDIFF" "$truth" "$OUT/$name.csv"
+    fi
+done
+check "the core lists are produced" test -f "$OUT/unenrolled_eligible.csv" -a -f "$OUT/deceased_beneficiaries.csv"
+check "full 18-digit IDs in column id_number" \
+    awk -F, 'NR==1 { if ($1 != "id_number") exit 1; next } length($1) != 18 { exit 1 }' "$OUT/unenrolled_eligible.csv"
+
+# every file: read = accepted + duplicates + rejected, and the generator's injected counts
+reconcile() {
+    awk -F, 'NR == FNR { if (FNR > 1) { rec[$1] = $2; bad[$1] = $3; dup[$1] = $4 }; next }
+             FNR == 1 { next }
+             { n++; if ($7 != $8 + $9 + $10) { print "unbalanced " $4; e = 1 }
+               if (!($4 in rec)) { print "not in truth: " $4; e = 1; next }
+               if ($7 != rec[$4] || $10 != bad[$4] || $9 != dup[$4]) {
+                   print $4 ": read " $7 " rejected " $10 " duplicates " $9 \
+                         "; generator wrote " rec[$4] " with " bad[$4] " malformed, " dup[$4] " duplicates"; e = 1 } }
+             END { if (n == 0) { print "no files"; e = 1 }; exit e }' "$DATA/truth/counts.csv" "$OUT/files.csv"
+}
+check "ledger counts reconcile with what the generator injected" reconcile
+
+db_matches_csv() {
+    local l rows csv
+    for f in "$OUT"/*.csv; do
+        l=$(basename "$f" .csv)
+        case $l in rejects|files) continue ;; esac
+        csv=$(($(wc -l <"$f") - 1))
+        rows=$(sql "SELECT count(*) FROM canbao.list_rows r JOIN canbao.runs u USING (run_id)
+                    WHERE u.state = 'succeeded' AND r.list_name = '$l'
+                      AND r.run_id = (SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded')")
+        [ "$rows" = "$csv" ] || { echo "$l: database $rows rows, CSV $csv"; return 1; }
+    done
+    local rj
+    rj=$(sql "SELECT count(*) FROM canbao.rejects WHERE run_id = (SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded')")
+    local want
+    want=$(awk -F, 'NR > 1 { s += $10 } END { print s + 0 }' "$OUT/files.csv")
+    [ "$rj" = "$want" ] || { echo "rejects: database $rj, files.csv says $want"; return 1; }
+}
+check "database holds the same rows as the CSV files" db_matches_csv
+check "every list row has evidence" test "$(sql "SELECT count(*) FROM canbao.list_rows r WHERE NOT EXISTS
+    (SELECT 1 FROM canbao.list_evidence e WHERE (e.run_id, e.list_name, e.row_no) = (r.run_id, r.list_name, r.row_no))")" = 0
+check "ledger row says succeeded with the rule-set hash" test "$(sql "SELECT count(*) FROM canbao.runs
+    WHERE state = 'succeeded' AND length(ruleset_sha256) = 64 AND finished_at IS NOT NULL")" = 1
+check "database agrees: sum of records = accepted + duplicates + rejected" test "$(sql "SELECT count(*) FROM canbao.source_files
+    WHERE records_read <> accepted + duplicates + rejected")" = 0
+
+# same inputs, same as-of date: byte-identical lists
+OUT2="$TMP/out2"
+"$CANBAO" --quiet run --asof $ASOF --extracts "$DATA/extracts" --out "$OUT2" >/dev/null 2>&1
+check "a second run gives byte-identical files" diff -r "$OUT" "$OUT2"
+
+echo "== bad input"
+BAD="$TMP/bad"
+mkdir -p "$BAD"
+cp "$DATA"/extracts/* "$BAD"/
+reg=$(ls "$BAD"/police_register_* | head -n 1)
+# a truncated gzip delivery: a clear error naming the file, the run recorded as failed
+gzip -c "$reg" | head -c 20000 >"$reg.gz.tmp" && rm "$reg" && mv "$reg.gz.tmp" "$reg"
+check_exit "truncated gzip extract: clear error, exit 3" 3 'truncated gzip.*police_register|police_register.*truncated gzip' \
+    "$CANBAO" run --asof $ASOF --extracts "$BAD" --out "$TMP/o3"
+check "the failed run is in the ledger with its reason" test "$(sql "SELECT count(*) FROM canbao.runs
+    WHERE state = 'failed' AND message LIKE '%truncated gzip%'")" = 1
+rm "$reg"
+check_exit "missing required source: clear error naming it" 3 'required source police_register' \
+    "$CANBAO" run --asof $ASOF --extracts "$BAD" --out "$TMP/o3"
+cp "$DATA"/extracts/police_register_* "$BAD"/
+# a header that lost a column
+sed -i '1s/姓名/名字/' "$BAD"/police_register_*
+check_exit "changed header: error names the column and the file" 3 '姓名.*not found' \
+    "$CANBAO" check-extracts "$BAD"
+cp "$DATA"/extracts/police_register_* "$BAD"/
+# malformed rows: binary garbage, an unterminated quote, a NUL byte
+{ printf '\x01\x02\xff\xfe garbage,,,\n'; printf '"unterminated,1,2\n'; } >>"$(ls "$BAD"/police_register_* | head -n 1)"
+check_exit "garbage rows become rejects, not a crash" 0 'police_register' "$CANBAO" check-extracts "$BAD"
+# a definition with an error: file, line and column
+CONN="$TMP/conn"
+cp -r connectors/agencies "$CONN"
+sed -i 's/^sex *=.*/sex = 性别 | cod(男:male)/' "$CONN/police_register.conf"
+check_exit "bad connector definition: file:line:column" 3 'police_register.conf:[0-9]+:[0-9]+: unknown transform' \
+    "$CANBAO" check-extracts --connectors "$CONN" "$DATA/extracts"
+RULES="$TMP/rules"
+cp -r rules "$RULES"
+sed -i 's/^min_age.*/min_age = 16 weeks/' "$RULES/parameters.conf"
+check_exit "bad parameter: file:line:column and the expected unit" 3 'parameters.conf:[0-9]+:[0-9]+: wrong unit' \
+    "$CANBAO" run --rules "$RULES" --asof $ASOF --extracts "$DATA/extracts" --out "$TMP/o4"
+
+echo
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
