@@ -195,6 +195,8 @@ reader_next(Reader *r, Record *rec, CbError *err)
             /* end of input ends the record */
             if (st == QUOTED)
                 bad = "unterminated quoted field at the end of the file";
+            if (st == UNQUOTED && nf < READER_MAX_FIELDS && n > r->starts[nf] && r->rec[n - 1] == '\r')
+                n--;   /* a last line ending in a lone CR */
             END_FIELD();
             break;
         }

@@ -350,6 +350,18 @@ extract_bytes(const Extract *ex)
 
 /* ---- records ---- */
 
+/* Bytes of s[0..n) to quote in a reason: at most max, without cutting a UTF-8 character in
+ * two (a reason goes to PostgreSQL, which refuses invalid UTF-8). */
+static int
+clip(const char *s, size_t n, size_t max)
+{
+    if (n <= max)
+        return (int) n;
+    while (max > 0 && ((unsigned char) s[max] & 0xC0) == 0x80)
+        max--;
+    return (int) max;
+}
+
 static ExtStatus
 reject(CanonRecord *out, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
@@ -401,7 +413,7 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
                 if (xf->codes[k].from == NULL)
                     to = xf->codes[k].to;
             if (to == NULL)
-                return reject(out, "unknown code \"%.*s\" in %s (field %s)", (int) (n > 80 ? 80 : n), s,
+                return reject(out, "unknown code \"%.*s\" in %s (field %s)", clip(s, n, 80), s,
                               col, fs->name);
             s = to;
             n = strlen(to);
@@ -429,7 +441,7 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
         char id[19];
         IdnumStatus st = idnum_normalise(s, n, id);
         if (st != IDNUM_OK)
-            return reject(out, "invalid ID number \"%.*s\" in %s: %s", (int) (n > 40 ? 40 : n), s,
+            return reject(out, "invalid ID number \"%.*s\" in %s: %s", clip(s, n, 40), s,
                           col, idnum_status_text(st));
         v->num = (int64_t) idnum_key(id);
         v->text = arena_strndup(&ex->scratch, id, 18);
@@ -439,7 +451,7 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     case FT_DATE: {
         Day d = date_parse(s, n);
         if (d == DAY_NONE)
-            return reject(out, "could not parse date \"%.*s\" in %s (field %s)", (int) (n > 40 ? 40 : n),
+            return reject(out, "could not parse date \"%.*s\" in %s (field %s)", clip(s, n, 40),
                           s, col, fs->name);
         v->num = d;
         break;
@@ -447,7 +459,7 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     case FT_MONTH: {
         int32_t m = date_parse_month(s, n);
         if (m < 0)
-            return reject(out, "could not parse month \"%.*s\" in %s (field %s)", (int) (n > 40 ? 40 : n),
+            return reject(out, "could not parse month \"%.*s\" in %s (field %s)", clip(s, n, 40),
                           s, col, fs->name);
         v->num = m;
         break;
@@ -455,17 +467,17 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     case FT_MONEY:
         if (!parse_money(s, n, &v->num))
             return reject(out, "could not parse amount \"%.*s\" in %s (field %s): expected yuan with at most two decimals",
-                          (int) (n > 40 ? 40 : n), s, col, fs->name);
+                          clip(s, n, 40), s, col, fs->name);
         break;
     case FT_INT:
         if (!parse_int(s, n, &v->num))
-            return reject(out, "could not parse integer \"%.*s\" in %s (field %s)", (int) (n > 40 ? 40 : n),
+            return reject(out, "could not parse integer \"%.*s\" in %s (field %s)", clip(s, n, 40),
                           s, col, fs->name);
         break;
     case FT_ENUM: {
         int idx = factkind_enum_value(fs, text);
         if (idx < 0)
-            return reject(out, "value \"%.*s\" not allowed in %s (field %s)", (int) (n > 40 ? 40 : n), s,
+            return reject(out, "value \"%.*s\" not allowed in %s (field %s)", clip(s, n, 40), s,
                           col, fs->name);
         v->num = idx;
         break;
@@ -527,9 +539,14 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
         if (es != EXT_OK)
             return es;
         const CanonValue *v = &out->v[ex->def->fields[i].field];
+        FieldType t = ex->spec->fields[ex->def->fields[i].field].type;
         h = mix64(h, (uint64_t) ex->def->fields[i].field);
+        /* typed values are canonical in num; their text is still the source spelling
+         * ("2023-01-05" or "20230105"), so only text, code and ID values hash their text */
         if (v->present)
-            h = hash_bytes(mix64(h, (uint64_t) v->num), v->text, v->len);
+            h = (t == FT_TEXT || t == FT_ENUM || t == FT_IDNUM)
+                    ? hash_bytes(mix64(h, (uint64_t) v->num), v->text, v->len)
+                    : mix64(h, (uint64_t) v->num);
     }
     out->hash = h;
     return EXT_OK;

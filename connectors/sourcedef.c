@@ -75,7 +75,9 @@ read_token(Cur *c, Arena *a, const char *stops, char **out, CbError *err)
         return true;
     }
     const char *start = c->p;
-    while (c->p < c->end && strchr(stops, *c->p) == NULL)
+    /* a bare token also ends at a comment: '#' after white space */
+    while (c->p < c->end && strchr(stops, *c->p) == NULL &&
+           !(*c->p == '#' && c->p > start && (c->p[-1] == ' ' || c->p[-1] == '\t')))
         c->p++;
     const char *e = c->p;
     while (e > start && (e[-1] == ' ' || e[-1] == '\t'))
@@ -143,6 +145,7 @@ parse_code_args(Cur *c, SourceDef *def, const FieldSpec *fs, Xform *xf, CbError 
         if (c->p >= c->end || *c->p != ':')
             return cur_fail(c, c->p, err, "code entry without ':'", "source:canonical, e.g. 死亡:death");
         c->p++;
+        skip_ws(c);
         const char *to_at = c->p;
         if (!read_token(c, &def->arena, ",)", &to, err))
             return false;
@@ -196,6 +199,7 @@ parse_field_line(Cur *c, SourceDef *def, CbError *err)
     if (c->p >= c->end || *c->p != '=')
         return cur_fail(c, c->p, err, "missing '='", "canonical_field = column | transform ...");
     c->p++;
+    skip_ws(c);
     int fi = factkind_field(def->kind, key);
     if (fi < 0) {
         CB_FAIL(err, CBERR_INPUT, "unknown field \"%s\" for fact kind %s", key,
@@ -291,7 +295,7 @@ parse_field_line(Cur *c, SourceDef *def, CbError *err)
         fm->nxf++;
         skip_ws(c);
     }
-    if (c->p < c->end)
+    if (c->p < c->end && *c->p != '#')
         return cur_fail(c, c->p, err, "unexpected text after field mapping", "'|' and a transform, or end of line");
     if (fs->type == FT_ENUM) {
         bool has_code = false;
@@ -334,7 +338,7 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     val_at = c->p;
 
     if (strcmp(key, "files") == 0) {
-        while (c->p < c->end) {
+        while (c->p < c->end && *c->p != '#') {
             char *g;
             if (def->nglobs == SOURCEDEF_MAX_GLOBS)
                 return cur_fail(c, c->p, err, "too many file patterns", "at most 8");
@@ -350,7 +354,7 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     }
     if (!read_token(c, &def->arena, "", &val, err))
         return false;
-    if (c->p < c->end)
+    if (c->p < c->end && *c->p != '#')
         return cur_fail(c, c->p, err, "unexpected text after value", "end of line");
 
     if (strcmp(key, "name") == 0) {
@@ -484,20 +488,20 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
 
     Cur whole = {.path = path, .lineno = c.lineno, .line = "", .p = "", .end = ""};
     if (def->name == NULL)
-        return cur_fail(&whole, "", err, "definition has no name", "name = ... in [source]");
+        return cur_fail(&whole, whole.line, err, "definition has no name", "name = ... in [source]");
     if (!seen_fact)
-        return cur_fail(&whole, "", err, "definition has no fact kind", "fact = ... in [source]");
+        return cur_fail(&whole, whole.line, err, "definition has no fact kind", "fact = ... in [source]");
     if (def->nglobs == 0)
-        return cur_fail(&whole, "", err, "definition claims no files", "files = pattern, ... in [source]");
+        return cur_fail(&whole, whole.line, err, "definition claims no files", "files = pattern, ... in [source]");
     if (def->agency == NULL)
         def->agency = def->name;
     if (def->kind == FK_DEATH && def->evidence == EV_COUNT)
-        return cur_fail(&whole, "", err, "death source without evidence kind",
+        return cur_fail(&whole, whole.line, err, "death source without evidence kind",
                         "evidence = police, health, civil, court or medical");
     if (def->kind != FK_DEATH && def->evidence != EV_COUNT)
-        return cur_fail(&whole, "", err, "evidence is only for fact = death", "no evidence line");
+        return cur_fail(&whole, whole.line, err, "evidence is only for fact = death", "no evidence line");
     if (def->delimiter == def->quote)
-        return cur_fail(&whole, "", err, "delimiter and quote are the same character", "two different characters");
+        return cur_fail(&whole, whole.line, err, "delimiter and quote are the same character", "two different characters");
     const KindSpec *ks = factkind_spec(def->kind);
     for (int i = 0; ks->fields[i].name; i++) {
         if (!ks->fields[i].required)
@@ -508,7 +512,7 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
         if (!mapped) {
             CB_FAIL(err, CBERR_INPUT, "required field %s of fact kind %s is not mapped",
                     ks->fields[i].name, ks->name);
-            cb_error_at(err, "%s", path);
+            cb_error_at(err, "%s:%d:%d", path, whole.lineno, col_of(&whole, whole.line));
             cb_error_hint(err, "add \"%s = <column>\" under [fields]", ks->fields[i].name);
             return false;
         }
@@ -592,7 +596,8 @@ sourcedefs_load_dir(const char *dir, SourceDef **defs, int *n, CbError *err)
         names[nn++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, (size_t) nn, sizeof(char *), cmp_str);
+    if (nn > 1)   /* names is NULL when nothing matched: qsort must not see it */
+        qsort(names, (size_t) nn, sizeof(char *), cmp_str);
     SourceDef *out = xcalloc((size_t) (nn ? nn : 1), sizeof(SourceDef));
     bool ok = true;
     int loaded = 0;
