@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <strings.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -91,6 +92,7 @@ bool
 bytestream_open_file(ByteStream *bs, const char *path, CbError *err)
 {
     memset(bs, 0, sizeof *bs);
+    bs->cd = (iconv_t) -1;
     bs->name = path;
     bs->fd = open(path, O_RDONLY | O_CLOEXEC);
     if (bs->fd < 0) {
@@ -110,6 +112,7 @@ bool
 bytestream_open_mem(ByteStream *bs, const char *name, const void *data, size_t len, CbError *err)
 {
     memset(bs, 0, sizeof *bs);
+    bs->cd = (iconv_t) -1;
     bs->name = name;
     bs->fd = -1;
     bs->mem = data;
@@ -121,8 +124,9 @@ bytestream_open_mem(ByteStream *bs, const char *name, const void *data, size_t l
     return true;
 }
 
-ssize_t
-bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
+/* The file's content with gzip undone. */
+static ssize_t
+decoded_read(ByteStream *bs, void *buf, size_t n, CbError *err)
 {
     if (!bs->gz) {
         if (bs->zs.avail_in > 0) {
@@ -182,6 +186,65 @@ bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
 }
 
 bool
+bytestream_set_encoding(ByteStream *bs, const char *encoding, CbError *err)
+{
+    if (encoding == NULL || *encoding == '\0' || strcasecmp(encoding, "UTF-8") == 0 ||
+        strcasecmp(encoding, "UTF8") == 0)
+        return true;
+    bs->cd = iconv_open("UTF-8", encoding);
+    if (bs->cd == (iconv_t) -1) {
+        CB_FAIL(err, CBERR_INPUT, "unknown text encoding %s", encoding);
+        cb_error_at(err, "%s", bs->name);
+        return false;
+    }
+    bs->tbuf = xmalloc(IN_CHUNK);
+    return true;
+}
+
+ssize_t
+bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
+{
+    if (bs->cd == (iconv_t) -1)
+        return decoded_read(bs, buf, n, err);
+    char *out = buf;
+    size_t outl = n;
+    while (outl >= 8) {
+        if (bs->tlen < 8 && !bs->teof) {
+            ssize_t got = decoded_read(bs, bs->tbuf + bs->tlen, IN_CHUNK - bs->tlen, err);
+            if (got < 0)
+                return -1;
+            if (got == 0)
+                bs->teof = true;
+            bs->tlen += (size_t) got;
+        }
+        if (bs->tlen == 0)
+            break;
+        char *in = bs->tbuf;
+        size_t inl = bs->tlen;
+        size_t rc = iconv(bs->cd, &in, &inl, &out, &outl);
+        size_t used = bs->tlen - inl;
+        bool stop = false;
+        if (rc == (size_t) -1) {
+            if (errno == E2BIG) {
+                stop = true;
+            } else if (errno == EILSEQ || (errno == EINVAL && bs->teof)) {
+                /* not valid in the declared encoding: mark it, skip one byte */
+                *out++ = (char) 0xFF;
+                outl--;
+                used++;
+                bs->invalid++;
+            }
+            /* EINVAL before the end: an incomplete character waits for more input */
+        }
+        memmove(bs->tbuf, bs->tbuf + used, bs->tlen - used);
+        bs->tlen -= used;
+        if (stop)
+            break;
+    }
+    return (ssize_t) (n - outl);
+}
+
+bool
 bytestream_sha256(ByteStream *bs, char out[65])
 {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -204,6 +267,11 @@ bytestream_close(ByteStream *bs)
 {
     EVP_MD_CTX_free(bs->sha);
     bs->sha = NULL;
+    if (bs->cd != (iconv_t) -1 && bs->cd != (iconv_t) 0)
+        iconv_close(bs->cd);
+    bs->cd = (iconv_t) -1;
+    free(bs->tbuf);
+    bs->tbuf = NULL;
     if (bs->gz)
         inflateEnd(&bs->zs);
     if (bs->fd >= 0)

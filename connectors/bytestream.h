@@ -4,7 +4,10 @@
  * Opens a file (or a memory buffer) and yields its content; when the content starts with the
  * gzip magic bytes 1f 8b it is inflated with zlib (concatenated members included), otherwise
  * passed through.  A gzip stream that ends early or is corrupt is an error that names the file
- * and the compressed byte offset.  Internal to connectors/.
+ * and the compressed byte offset.  Optionally transcodes text to UTF-8 with iconv
+ * (bytestream_set_encoding): a byte that is not valid in the declared encoding comes out as
+ * the byte 0xFF, which never occurs in UTF-8, so that the reader above rejects exactly the
+ * record that holds it.  Internal to connectors/.
  */
 #ifndef CANBAO_BYTESTREAM_H
 #define CANBAO_BYTESTREAM_H
@@ -13,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
+#include <iconv.h>
 #include <openssl/evp.h>
 #include <zlib.h>
 
@@ -33,11 +37,19 @@ typedef struct ByteStream {
     uint64_t             out_total;
     uint64_t             file_bytes;  /* raw bytes read from the source */
     EVP_MD_CTX          *sha;         /* SHA-256 of the raw bytes */
+    iconv_t              cd;          /* transcoding to UTF-8, (iconv_t) -1 for none */
+    char                *tbuf;        /* decompressed bytes waiting to be transcoded */
+    size_t               tlen;
+    bool                 teof;
+    uint64_t             invalid;     /* bytes not valid in the declared encoding */
 } ByteStream;
 
 bool    bytestream_open_file(ByteStream *bs, const char *path, CbError *err);
 bool    bytestream_open_mem(ByteStream *bs, const char *name, const void *data, size_t len,
                             CbError *err);
+/* Transcode from `encoding` (an iconv name such as GBK or GB18030) to UTF-8 from now on;
+ * NULL, "" or UTF-8 means no transcoding.  Call before the first read. */
+bool    bytestream_set_encoding(ByteStream *bs, const char *encoding, CbError *err);
 /* Reads up to n bytes; returns the count, 0 at the end, -1 on error (err filled). */
 ssize_t bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err);
 /* SHA-256 (hex, 64 chars + NUL) of the raw file bytes read so far: the whole file's once

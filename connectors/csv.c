@@ -6,105 +6,68 @@
 #include <string.h>
 
 #include "arena.h"
-#include "bytestream.h"
+#include "reader_int.h"
 
 #define BUF_SIZE (1 << 20)
 
-struct Reader {
-    ByteStream bs;
-    CsvOptions opt;
+typedef struct CsvReader {
+    Reader base;
+    char delimiter, quote;
+    size_t max_record_bytes;
     unsigned char *buf;
     size_t pos, len;
     bool eof;
     bool first;              /* nothing read yet: a BOM may follow */
     uint64_t line;           /* current physical line (1-based) */
-    uint64_t offset;         /* decompressed bytes consumed */
     uint64_t record_no;      /* records returned, the header included */
     char *rec;               /* field bytes of the current record */
     size_t rec_cap;
     char raw[READER_RAW_MAX];
     RecField fields[READER_MAX_FIELDS];
     uint32_t starts[READER_MAX_FIELDS];
-    char name[256];
-};
+} CsvReader;
 
-static Reader *
-open_common(Reader *r, const CsvOptions *opt)
+static ReadStatus csv_next(Reader *base, Record *rec, CbError *err);
+
+static void
+csv_close(Reader *base)
 {
-    r->opt = *opt;
-    if (r->opt.max_record_bytes == 0)
-        r->opt.max_record_bytes = 1 << 20;
+    CsvReader *r = (CsvReader *) base;
+    free(r->buf);
+    free(r->rec);
+}
+
+static const ReaderOps csv_ops = {"csv", csv_next, csv_close};
+
+Reader *
+csv_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len, CbError *err)
+{
+    CsvReader *r = xcalloc(1, sizeof *r);
+    if (!reader_base_open(&r->base, spec, path, mem, len, err)) {
+        reader_close(&r->base);
+        return NULL;
+    }
+    r->base.ops = &csv_ops;
+    r->delimiter = spec->delimiter ? spec->delimiter : ',';
+    r->quote = spec->quote ? spec->quote : '"';
+    r->max_record_bytes = spec->max_record_bytes ? spec->max_record_bytes : 1 << 20;
     r->buf = xmalloc(BUF_SIZE);
     r->rec_cap = 4096;
     r->rec = xmalloc(r->rec_cap);
     r->first = true;
     r->line = 1;
-    return r;
-}
-
-Reader *
-reader_open_csv(const char *path, const CsvOptions *opt, CbError *err)
-{
-    Reader *r = xcalloc(1, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", path);
-    if (!bytestream_open_file(&r->bs, r->name, err)) {
-        free(r);
-        return NULL;
-    }
-    return open_common(r, opt);
-}
-
-Reader *
-reader_open_csv_mem(const char *name, const void *data, size_t len, const CsvOptions *opt,
-                    CbError *err)
-{
-    Reader *r = xcalloc(1, sizeof *r);
-    snprintf(r->name, sizeof r->name, "%s", name);
-    if (!bytestream_open_mem(&r->bs, r->name, data, len, err)) {
-        free(r);
-        return NULL;
-    }
-    return open_common(r, opt);
-}
-
-void
-reader_close(Reader *r)
-{
-    if (r == NULL)
-        return;
-    bytestream_close(&r->bs);
-    free(r->buf);
-    free(r->rec);
-    free(r);
-}
-
-uint64_t
-reader_file_bytes(const Reader *r)
-{
-    return r->bs.file_bytes;
-}
-
-bool
-reader_sha256(Reader *r, char out[65])
-{
-    return bytestream_sha256(&r->bs, out);
-}
-
-uint64_t
-reader_bytes_in(const Reader *r)
-{
-    return r->offset;
+    return &r->base;
 }
 
 /* Makes at least one byte available; false at the end or on error (*failed set). */
 static bool
-refill(Reader *r, bool *failed, CbError *err)
+refill(CsvReader *r, bool *failed, CbError *err)
 {
     if (r->pos < r->len)
         return true;
     if (r->eof)
         return false;
-    ssize_t got = bytestream_read(&r->bs, r->buf, BUF_SIZE, err);
+    ssize_t got = bytestream_read(&r->base.bs, r->buf, BUF_SIZE, err);
     if (got < 0) {
         *failed = true;
         return false;
@@ -119,7 +82,7 @@ refill(Reader *r, bool *failed, CbError *err)
         r->first = false;
         if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) {
             r->pos = 3;
-            r->offset = 3;
+            r->base.offset = 3;
             if (r->pos == r->len)
                 return refill(r, failed, err);
         }
@@ -127,13 +90,14 @@ refill(Reader *r, bool *failed, CbError *err)
     return true;
 }
 
-ReadStatus
-reader_next(Reader *r, Record *rec, CbError *err)
+static ReadStatus
+csv_next(Reader *base, Record *rec, CbError *err)
 {
+    CsvReader *r = (CsvReader *) base;
     enum { FIELD_START, UNQUOTED, QUOTED, QUOTE_IN_QUOTED } st;
     bool failed = false;
-    const char delim = r->opt.delimiter, quote = r->opt.quote;
-    size_t max = r->opt.max_record_bytes;
+    const char delim = r->delimiter, quote = r->quote;
+    size_t max = r->max_record_bytes;
 
     /* skip blank lines between records */
     for (;;) {
@@ -142,11 +106,11 @@ reader_next(Reader *r, Record *rec, CbError *err)
         unsigned char c = r->buf[r->pos];
         if (c == '\n') {
             r->pos++;
-            r->offset++;
+            r->base.offset++;
             r->line++;
         } else if (c == '\r') {
             r->pos++;
-            r->offset++;
+            r->base.offset++;
         } else {
             break;
         }
@@ -154,7 +118,7 @@ reader_next(Reader *r, Record *rec, CbError *err)
 
     memset(rec, 0, sizeof *rec);
     rec->line_no = r->line;
-    rec->byte_offset = r->offset;
+    rec->byte_offset = r->base.offset;
     size_t n = 0;          /* bytes in r->rec */
     size_t raw_n = 0;
     int nf = 0;
@@ -201,7 +165,7 @@ reader_next(Reader *r, Record *rec, CbError *err)
             break;
         }
         unsigned char c = r->buf[r->pos++];
-        r->offset++;
+        r->base.offset++;
         if (raw_n < READER_RAW_MAX)
             r->raw[raw_n++] = (char) c;
         if (c == '\0')

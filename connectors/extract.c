@@ -18,7 +18,6 @@ struct Extract {
     int              col[KIND_MAX_FIELDS];   /* 0-based column per definition field */
     const char      *col_name[KIND_MAX_FIELDS];
     int              ncols;                   /* header width (0 without header) */
-    iconv_t          cd;
     Arena            scratch;                 /* per record, reset */
     char             name[256];
 };
@@ -216,16 +215,6 @@ resolve_header(Extract *ex, CbError *err)
         for (int c = 0; c < rec.nfields; c++) {
             const char *h = rec.fields[c].p;
             size_t hn = rec.fields[c].len;
-            char conv[1024];
-            if (def->encoding != ENC_UTF8) {
-                char *in = (char *) h, *out = conv;
-                size_t inl = hn, outl = sizeof conv - 1;
-                iconv(ex->cd, NULL, NULL, NULL, NULL);
-                if (iconv(ex->cd, &in, &inl, &out, &outl) == (size_t) -1)
-                    continue;
-                h = conv;
-                hn = (size_t) (out - conv);
-            }
             trim(&h, &hn);
             if (hn == strlen(want) && memcmp(h, want, hn) == 0) {
                 if (found >= 0) {
@@ -262,17 +251,8 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
 {
     ex->def = def;
     ex->spec = factkind_spec(def->kind);
-    ex->cd = (iconv_t) -1;
     snprintf(ex->name, sizeof ex->name, "%s", name);
     arena_init(&ex->scratch, 64 * 1024);
-    if (def->encoding != ENC_UTF8) {
-        ex->cd = iconv_open("UTF-8", encoding_name(def->encoding));
-        if (ex->cd == (iconv_t) -1) {
-            CB_FAIL(err, CBERR_INTERNAL, "iconv cannot convert from %s", encoding_name(def->encoding));
-            extract_close(ex);
-            return NULL;
-        }
-    }
     if (!resolve_header(ex, err)) {
         extract_close(ex);
         return NULL;
@@ -280,10 +260,11 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
     return ex;
 }
 
-static CsvOptions
-csv_options(const SourceDef *def)
+static ReaderSpec
+reader_spec(const SourceDef *def)
 {
-    CsvOptions o = {.delimiter = def->delimiter, .quote = def->quote,
+    ReaderSpec o = {.format = RF_CSV, .encoding = encoding_name(def->encoding),
+                    .delimiter = def->delimiter, .quote = def->quote,
                     .max_record_bytes = def->max_record_bytes};
     return o;
 }
@@ -292,8 +273,8 @@ Extract *
 extract_open(const SourceDef *def, const char *path, CbError *err)
 {
     Extract *ex = xcalloc(1, sizeof *ex);
-    CsvOptions o = csv_options(def);
-    ex->reader = reader_open_csv(path, &o, err);
+    ReaderSpec o = reader_spec(def);
+    ex->reader = reader_open(&o, path, err);
     if (ex->reader == NULL) {
         free(ex);
         return NULL;
@@ -307,8 +288,8 @@ extract_open_mem(const SourceDef *def, const char *name, const void *data, size_
                  CbError *err)
 {
     Extract *ex = xcalloc(1, sizeof *ex);
-    CsvOptions o = csv_options(def);
-    ex->reader = reader_open_csv_mem(name, data, len, &o, err);
+    ReaderSpec o = reader_spec(def);
+    ex->reader = reader_open_mem(&o, name, data, len, err);
     if (ex->reader == NULL) {
         free(ex);
         return NULL;
@@ -322,8 +303,6 @@ extract_close(Extract *ex)
     if (ex == NULL)
         return;
     reader_close(ex->reader);
-    if (ex->cd != (iconv_t) -1)
-        iconv_close(ex->cd);
     for (int i = 0; i < KIND_MAX_FIELDS; i++)
         free((void *) ex->col_name[i]);
     arena_free(&ex->scratch);
@@ -519,21 +498,14 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
             return reject(out, "record has %d fields, %s is missing", rec.nfields, ex->col_name[i]);
         const char *s = rec.fields[c].p;
         size_t n = rec.fields[c].len;
-        if (ex->cd != (iconv_t) -1) {
-            char *buf = arena_alloc(&ex->scratch, n * 2 + 4);
-            char *in = (char *) s, *o = buf;
-            size_t inl = n, outl = n * 2 + 3;
-            iconv(ex->cd, NULL, NULL, NULL, NULL);
-            if (iconv(ex->cd, &in, &inl, &o, &outl) == (size_t) -1)
-                return reject(out, "byte sequence not valid %s at byte %zu of %s",
-                              encoding_name(ex->def->encoding), (size_t) (in - s) + 1, ex->col_name[i]);
-            s = buf;
-            n = (size_t) (o - buf);
-        } else {
-            size_t bad_at;
-            if (!utf8_valid(s, n, &bad_at))
-                return reject(out, "byte sequence not valid UTF-8 at byte %zu of %s", bad_at + 1,
-                              ex->col_name[i]);
+        size_t bad_at;
+        if (!utf8_valid(s, n, &bad_at))
+        {
+            size_t chars = 1;
+            for (size_t k = 0; k < bad_at; k++)
+                chars += ((unsigned char) s[k] & 0xC0) != 0x80;
+            return reject(out, "byte sequence not valid %s at character %zu of %s",
+                          encoding_name(ex->def->encoding), chars, ex->col_name[i]);
         }
         ExtStatus es = map_field(ex, i, s, n, out);
         if (es != EXT_OK)

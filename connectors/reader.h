@@ -42,6 +42,34 @@ typedef struct Record {
     char        reason[256];   /* READ_BAD: why */
 } Record;
 
+typedef enum { RF_CSV, RF_XML, RF_XLSX, RF_FIXED, RF_JSONL } ReaderFormat;
+
+/* A fixed-width column: 0-based start and length, in bytes or in characters. */
+typedef struct FixedColumn {
+    uint32_t start;
+    uint32_t len;
+} FixedColumn;
+
+/* How to read a file.  Positional formats (csv, xlsx) return every column of a row, the header
+ * row first when there is one; named formats (xml, jsonl) and fixed-width return exactly the
+ * fields asked for, in the order asked (an absent field has p == NULL). */
+typedef struct ReaderSpec {
+    ReaderFormat       format;
+    const char        *encoding;        /* iconv name; NULL or UTF-8: none (xml: overrides the
+                                           document's declaration when set) */
+    size_t             max_record_bytes;/* 0: 1 MiB */
+    char               delimiter;       /* csv */
+    char               quote;           /* csv */
+    const char        *record_path;     /* xml: local names joined by '/', "//x" at any depth */
+    const char *const *names;           /* xml, jsonl: fields wanted ("a", "a/b", "@attr", "a/@attr") */
+    int                nnames;
+    const FixedColumn *columns;         /* fixed */
+    int                ncolumns;
+    bool               fixed_chars;     /* fixed: positions count characters, not bytes */
+    const char        *sheet;           /* xlsx: sheet name, NULL for the first sheet */
+    int                max_depth;       /* xml: element nesting limit, 0: 256 */
+} ReaderSpec;
+
 typedef struct CsvOptions {
     char   delimiter;
     char   quote;
@@ -49,6 +77,11 @@ typedef struct CsvOptions {
 } CsvOptions;
 
 typedef struct Reader Reader;
+
+/* Opens a file / a memory buffer in the format the spec says.  NULL and err on failure. */
+Reader    *reader_open(const ReaderSpec *spec, const char *path, CbError *err);
+Reader    *reader_open_mem(const ReaderSpec *spec, const char *name, const void *data, size_t len,
+                           CbError *err);
 
 /* Opens a delimited-text file (RFC 4180: quoted fields with "" escapes and embedded newlines,
  * CRLF or LF, a UTF-8 BOM skipped).  Returns NULL and fills err when the file cannot be opened. */
@@ -59,6 +92,8 @@ uint64_t   reader_bytes_in(const Reader *r);
 /* Raw bytes of the file read so far and their SHA-256 (the whole file's after READ_EOF). */
 uint64_t   reader_file_bytes(const Reader *r);
 bool       reader_sha256(Reader *r, char out[65]);
+/* Bytes so far not valid in the declared text encoding (each became 0xFF). */
+uint64_t   reader_invalid_bytes(const Reader *r);
 void       reader_close(Reader *r);
 
 /* Memory reader for tests and fuzzing: reads `len` bytes at `data` (gzip-compressed or not). */

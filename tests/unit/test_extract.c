@@ -609,9 +609,9 @@ test_invalid_utf8(void **state)
 		  "张三," ID1 ",女,,,1,222401,正常\xE5\xB8,,\n"
 		  "李四," ID1 ",女,,,1,\xC0\xAF,正常,,\n"
 		  "王五," ID1 ",女,,,1,222401,正常,,\n");
-	next_reject("byte sequence not valid UTF-8 at byte 4 of 姓名", NULL);
-	next_reject("byte sequence not valid UTF-8 at byte 7 of 户籍状态", NULL);
-	next_reject("byte sequence not valid UTF-8 at byte 1 of 行政区划代码", NULL);	/* overlong */
+	next_reject("byte sequence not valid UTF-8 at character 2 of 姓名", NULL);
+	next_reject("byte sequence not valid UTF-8 at character 3 of 户籍状态", NULL);
+	next_reject("byte sequence not valid UTF-8 at character 1 of 行政区划代码", NULL);	/* overlong */
 	next_ok();
 	text_is("name", "王五");
 }
@@ -657,7 +657,7 @@ test_gbk(void **state)
 		memcpy(data + hl + 1, t, tl);
 		load_def(gbk_def);
 		open_data(data, hl + 1 + tl);
-		next_reject("byte sequence not valid GBK at byte 3 of 姓名", NULL);
+		next_reject("byte sequence not valid GBK at character 2 of 姓名", NULL);
 		next_ok();
 		text_is("name", "王五");
 		teardown(NULL);
@@ -683,7 +683,7 @@ test_gbk_truncated_char(void **state)
 	memcpy(data + hl - 1, t, tl);
 	load_def(gbk_def);
 	open_data(data, hl - 1 + tl);
-	next_reject("byte sequence not valid GBK at byte 1 of 姓名", NULL);
+	next_reject("byte sequence not valid GBK at character 1 of 姓名", NULL);
 	assert_int_equal(next(), EXT_EOF);
 	free(data);
 	free(h);
