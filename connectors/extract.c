@@ -14,6 +14,8 @@
 struct Extract {
     const SourceDef *def;
     const KindSpec  *spec;
+    const char      *names[KIND_MAX_FIELDS];
+    FixedColumn      fixed[KIND_MAX_FIELDS];
     Reader          *reader;
     int              col[KIND_MAX_FIELDS];   /* 0-based column per definition field */
     const char      *col_name[KIND_MAX_FIELDS];
@@ -184,6 +186,20 @@ static bool
 resolve_header(Extract *ex, CbError *err)
 {
     const SourceDef *def = ex->def;
+    if (def->format == RF_XML || def->format == RF_JSONL || def->format == RF_FIXED) {
+        /* these readers return exactly the fields asked for, in definition order */
+        for (int i = 0; i < def->nfields; i++) {
+            ex->col[i] = i;
+            char nm[300];
+            if (def->format == RF_FIXED)
+                snprintf(nm, sizeof nm, "positions %u-%u", def->fields[i].fixed_start,
+                         def->fields[i].fixed_end);
+            else
+                snprintf(nm, sizeof nm, "%s", def->fields[i].column);
+            ex->col_name[i] = xstrdup(nm);
+        }
+        return true;
+    }
     if (!def->header) {
         for (int i = 0; i < def->nfields; i++) {
             ex->col[i] = def->fields[i].position - 1;
@@ -260,12 +276,26 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
     return ex;
 }
 
+/* The reader's view of a definition; names and columns point into ex. */
 static ReaderSpec
-reader_spec(const SourceDef *def)
+reader_spec(Extract *ex, const SourceDef *def)
 {
-    ReaderSpec o = {.format = RF_CSV, .encoding = encoding_name(def->encoding),
+    ReaderSpec o = {.format = def->format, .encoding = encoding_name(def->encoding),
                     .delimiter = def->delimiter, .quote = def->quote,
-                    .max_record_bytes = def->max_record_bytes};
+                    .max_record_bytes = def->max_record_bytes, .record_path = def->record_path,
+                    .sheet = def->sheet, .fixed_chars = def->fixed_chars,
+                    .max_depth = def->max_depth};
+    if (def->format == RF_XML && def->encoding == ENC_UTF8)
+        o.encoding = NULL;   /* the document's own declaration decides */
+    for (int i = 0; i < def->nfields; i++) {
+        ex->names[i] = def->fields[i].column;
+        ex->fixed[i].start = def->fields[i].fixed_start ? def->fields[i].fixed_start - 1 : 0;
+        ex->fixed[i].len = def->fields[i].fixed_end - def->fields[i].fixed_start + 1;
+    }
+    o.names = ex->names;
+    o.nnames = def->nfields;
+    o.columns = ex->fixed;
+    o.ncolumns = def->nfields;
     return o;
 }
 
@@ -273,7 +303,7 @@ Extract *
 extract_open(const SourceDef *def, const char *path, CbError *err)
 {
     Extract *ex = xcalloc(1, sizeof *ex);
-    ReaderSpec o = reader_spec(def);
+    ReaderSpec o = reader_spec(ex, def);
     ex->reader = reader_open(&o, path, err);
     if (ex->reader == NULL) {
         free(ex);
@@ -288,7 +318,7 @@ extract_open_mem(const SourceDef *def, const char *name, const void *data, size_
                  CbError *err)
 {
     Extract *ex = xcalloc(1, sizeof *ex);
-    ReaderSpec o = reader_spec(def);
+    ReaderSpec o = reader_spec(ex, def);
     ex->reader = reader_open_mem(&o, name, data, len, err);
     if (ex->reader == NULL) {
         free(ex);
@@ -488,7 +518,7 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
     out->hash = 0;
     if (st == READ_BAD)
         return reject(out, "%s", rec.reason);
-    if (ex->def->header && rec.nfields != ex->ncols)
+    if (ex->ncols > 0 && rec.nfields != ex->ncols)
         return reject(out, "expected %d fields as in the header, found %d", ex->ncols, rec.nfields);
 
     uint64_t h = (uint64_t) ex->def->kind;
@@ -496,8 +526,8 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
         int c = ex->col[i];
         if (c >= rec.nfields)
             return reject(out, "record has %d fields, %s is missing", rec.nfields, ex->col_name[i]);
-        const char *s = rec.fields[c].p;
-        size_t n = rec.fields[c].len;
+        const char *s = rec.fields[c].p ? rec.fields[c].p : "";
+        size_t n = rec.fields[c].p ? rec.fields[c].len : 0;
         size_t bad_at;
         if (!utf8_valid(s, n, &bad_at))
         {

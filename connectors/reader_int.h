@@ -36,5 +36,13 @@ bool reader_base_open(Reader *r, const ReaderSpec *spec, const char *path, const
 /* Format constructors (reader.c picks one by spec->format). */
 Reader *csv_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len,
                        CbError *err);
+Reader *xml_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len,
+                       CbError *err);
+Reader *jsonl_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len,
+                         CbError *err);
+Reader *fixed_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len,
+                         CbError *err);
+Reader *xlsx_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len,
+                        CbError *err);
 
 #endif

@@ -229,7 +229,17 @@ parse_field_line(Cur *c, SourceDef *def, CbError *err)
         return false;
     if (column[0] == '\0')
         return cur_fail(c, col_at, err, "missing source column", def->header ? "a column name" : "a column position (1, 2, ...)");
-    if (def->header) {
+    if (def->format == RF_FIXED) {
+        char *endp, *endp2;
+        long a = strtol(column, &endp, 10), b = -1;
+        if (*endp == '-')
+            b = strtol(endp + 1, &endp2, 10);
+        if (*endp != '-' || *endp2 != '\0' || a < 1 || b < a || b > 1000000)
+            return cur_fail(c, col_at, err, "bad fixed-width position",
+                            "first-last, 1-based and inclusive, e.g. 1-18");
+        fm->fixed_start = (uint32_t) a;
+        fm->fixed_end = (uint32_t) b;
+    } else if (def->header || def->format == RF_XML || def->format == RF_JSONL) {
         fm->column = column;
     } else {
         char *endp;
@@ -378,9 +388,35 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
         if (!evidence_lookup(val, &def->evidence))
             return cur_fail(c, val_at, err, "unknown evidence", "police, health, civil, court or medical");
     } else if (strcmp(key, "format") == 0) {
-        if (strcmp(val, "csv") != 0)
-            return cur_fail(c, val_at, err, "unknown format", "csv");
-        def->format = FMT_CSV;
+        static const struct { const char *n; ReaderFormat f; } fm[] = {
+            {"csv", RF_CSV}, {"xml", RF_XML}, {"xlsx", RF_XLSX}, {"fixed", RF_FIXED}, {"jsonl", RF_JSONL}};
+        bool found = false;
+        for (size_t i = 0; i < sizeof fm / sizeof fm[0]; i++)
+            if (strcmp(val, fm[i].n) == 0) {
+                def->format = fm[i].f;
+                found = true;
+            }
+        if (!found)
+            return cur_fail(c, val_at, err, "unknown format", "csv, xml, xlsx, fixed or jsonl");
+    } else if (strcmp(key, "record") == 0) {
+        if (val[0] == '\0')
+            return cur_fail(c, val_at, err, "empty record path", "the record element, e.g. //记录 or data/row");
+        def->record_path = val;
+    } else if (strcmp(key, "sheet") == 0) {
+        def->sheet = val;
+    } else if (strcmp(key, "positions") == 0) {
+        if (strcmp(val, "bytes") == 0)
+            def->fixed_chars = false;
+        else if (strcmp(val, "characters") == 0)
+            def->fixed_chars = true;
+        else
+            return cur_fail(c, val_at, err, "bad value", "bytes or characters");
+    } else if (strcmp(key, "max_depth") == 0) {
+        char *endp;
+        long v = strtol(val, &endp, 10);
+        if (*endp != '\0' || v < 2 || v > 10000)
+            return cur_fail(c, val_at, err, "bad nesting limit", "a number from 2 to 10000");
+        def->max_depth = (int) v;
     } else if (strcmp(key, "encoding") == 0) {
         if (strcasecmp(val, "utf-8") == 0 || strcasecmp(val, "utf8") == 0)
             def->encoding = ENC_UTF8;
@@ -411,7 +447,8 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
         def->max_record_bytes = (size_t) v;
     } else {
         return cur_fail(c, key_at, err, "unknown key in [source]",
-                        "name, agency, fact, evidence, files, format, encoding, header, delimiter, quote, required or max_record_bytes");
+                        "name, agency, fact, evidence, files, format, encoding, header, delimiter, quote, required, "
+                        "max_record_bytes, record, sheet, positions or max_depth");
     }
     return true;
 }
@@ -422,7 +459,7 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
     memset(def, 0, sizeof *def);
     arena_init(&def->arena, 16384);
     def->path = arena_strdup(&def->arena, path);
-    def->format = FMT_CSV;
+    def->format = RF_CSV;
     def->encoding = ENC_UTF8;
     def->header = true;
     def->delimiter = ',';
@@ -500,6 +537,9 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
                         "evidence = police, health, civil, court or medical");
     if (def->kind != FK_DEATH && def->evidence != EV_COUNT)
         return cur_fail(&whole, whole.line, err, "evidence is only for fact = death", "no evidence line");
+    if (def->format == RF_XML && def->record_path == NULL)
+        return cur_fail(&whole, whole.line, err, "xml source without record element",
+                        "record = path of the element that holds one record, e.g. //记录");
     if (def->delimiter == def->quote)
         return cur_fail(&whole, whole.line, err, "delimiter and quote are the same character", "two different characters");
     const KindSpec *ks = factkind_spec(def->kind);

@@ -18,7 +18,9 @@
 #include "cberror.h"
 #include "factkind.h"
 
-typedef enum { FMT_CSV } SourceFormat;
+#include "reader.h"
+
+typedef ReaderFormat SourceFormat;    /* RF_CSV, RF_XML, RF_XLSX, RF_FIXED, RF_JSONL */
 typedef enum { ENC_UTF8, ENC_GBK, ENC_GB18030 } SourceEncoding;
 
 typedef enum {
@@ -41,8 +43,11 @@ typedef struct Xform {
 
 typedef struct FieldMap {
     int         field;       /* index in the kind's FieldSpec table */
-    const char *column;      /* header name (header = yes) */
-    int         position;    /* 1-based column (header = no) */
+    const char *column;      /* header name (csv/xlsx with header), element or attribute path
+                                (xml: "a", "a/b", "@x", "a/@x"), key path (jsonl: "a", "a/b") */
+    int         position;    /* 1-based column (csv/xlsx, header = no) */
+    uint32_t    fixed_start; /* fixed: 1-based first position */
+    uint32_t    fixed_end;   /* fixed: last position, inclusive */
     Xform       xf[FIELDMAP_MAX_XFORMS];
     int         nxf;
     int         line;        /* line in the definition file */
@@ -65,6 +70,10 @@ typedef struct SourceDef {
     char           quote;
     bool           required;
     size_t         max_record_bytes;
+    const char    *record_path;   /* xml: the record element */
+    const char    *sheet;         /* xlsx: sheet name, NULL = first */
+    bool           fixed_chars;   /* fixed: positions in characters (else bytes) */
+    int            max_depth;     /* xml nesting limit */
     FieldMap       fields[KIND_MAX_FIELDS];
     int            nfields;
     Arena          arena;         /* owns every string above */
