@@ -6,6 +6,12 @@
 #include "arena.h"
 #include "reader_int.h"
 
+/* While a format's reader is being written its constructor may be missing from the build. */
+#pragma weak xml_reader_new
+#pragma weak jsonl_reader_new
+#pragma weak fixed_reader_new
+#pragma weak xlsx_reader_new
+
 bool
 reader_base_open(Reader *r, const ReaderSpec *spec, const char *path, const void *mem, size_t len,
                  CbError *err)
@@ -30,7 +36,10 @@ open_any(const ReaderSpec *spec, const char *path, const void *mem, size_t len, 
     Constructor make = NULL;
     switch (spec->format) {
     case RF_CSV: make = csv_reader_new; break;
-    default: break;
+    case RF_XML: make = xml_reader_new; break;
+    case RF_JSONL: make = jsonl_reader_new; break;
+    case RF_FIXED: make = fixed_reader_new; break;
+    case RF_XLSX: make = xlsx_reader_new; break;
     }
     if (make == NULL) {
         CB_FAIL(err, CBERR_INTERNAL, "no reader for this format");
