@@ -402,6 +402,26 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
         if (val[0] == '\0')
             return cur_fail(c, val_at, err, "empty record path", "the record element, e.g. //记录 or data/row");
         def->record_path = val;
+    } else if (strcmp(key, "manifest") == 0 || strcmp(key, "signature") == 0) {
+        if (val[0] == '\0')
+            return cur_fail(c, val_at, err, "empty file pattern", "a glob such as police_*.manifest");
+        if (key[0] == 'm')
+            def->manifest = val;
+        else
+            def->signature = val;
+    } else if (strcmp(key, "public_key") == 0) {
+        if (val[0] == '\0')
+            return cur_fail(c, val_at, err, "empty key file name", "a PEM file, relative to this definition's folder");
+        if (val[0] == '/') {
+            def->public_key = val;
+        } else {
+            const char *slash = strrchr(def->path, '/');
+            size_t dl = slash ? (size_t) (slash - def->path) + 1 : 0;
+            char *full = arena_alloc(&def->arena, dl + strlen(val) + 1);
+            memcpy(full, def->path, dl);
+            strcpy(full + dl, val);
+            def->public_key = full;
+        }
     } else if (strcmp(key, "sheet") == 0) {
         def->sheet = val;
     } else if (strcmp(key, "positions") == 0) {
@@ -448,7 +468,7 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     } else {
         return cur_fail(c, key_at, err, "unknown key in [source]",
                         "name, agency, fact, evidence, files, format, encoding, header, delimiter, quote, required, "
-                        "max_record_bytes, record, sheet, positions or max_depth");
+                        "max_record_bytes, record, sheet, positions, max_depth, manifest, signature or public_key");
     }
     return true;
 }
@@ -537,6 +557,9 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
                         "evidence = police, health, civil, court or medical");
     if (def->kind != FK_DEATH && def->evidence != EV_COUNT)
         return cur_fail(&whole, whole.line, err, "evidence is only for fact = death", "no evidence line");
+    if (def->signature != NULL && (def->manifest == NULL || def->public_key == NULL))
+        return cur_fail(&whole, whole.line, err, "signature without manifest or public key",
+                        "manifest = ..., signature = ... and public_key = ... together");
     if (def->format == RF_XML && def->record_path == NULL)
         return cur_fail(&whole, whole.line, err, "xml source without record element",
                         "record = path of the element that holds one record, e.g. //记录");

@@ -74,6 +74,9 @@ typedef struct SourceDef {
     const char    *sheet;         /* xlsx: sheet name, NULL = first */
     bool           fixed_chars;   /* fixed: positions in characters (else bytes) */
     int            max_depth;     /* xml nesting limit */
+    const char    *manifest;      /* glob of the delivery's manifest, NULL: none asked */
+    const char    *signature;     /* glob of the manifest's detached signature, NULL: none */
+    const char    *public_key;    /* the agency's public key (path resolved at load) */
     FieldMap       fields[KIND_MAX_FIELDS];
     int            nfields;
     Arena          arena;         /* owns every string above */

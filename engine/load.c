@@ -1,12 +1,14 @@
 #include "load.h"
 
 #include <dirent.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include "extract.h"
+#include "manifest.h"
 #include "log.h"
 #include "text.h"
 
@@ -344,7 +346,11 @@ load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, Load
             owner[i] = k;
             nfiles[k]++;
         }
-        if (ok && owner[i] < 0) {
+        for (int k = 0; k < ndefs && ok && owner[i] < 0; k++)
+            if ((defs[k].manifest && fnmatch(defs[k].manifest, names[i], 0) == 0) ||
+                (defs[k].signature && fnmatch(defs[k].signature, names[i], 0) == 0))
+                owner[i] = -2;   /* a source's manifest or signature */
+        if (ok && owner[i] == -1) {
             rep->unclaimed = xrealloc(rep->unclaimed, sizeof(char *) * (size_t) (rep->nunclaimed + 1));
             rep->unclaimed[rep->nunclaimed++] = xstrdup(names[i]);
         }
@@ -362,6 +368,38 @@ load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, Load
                                              sizeof(char *) * (size_t) (rep->nmissing_optional + 1));
             rep->missing_optional[rep->nmissing_optional++] = xstrdup(defs[k].name);
         }
+    }
+
+    /* manifests and signatures, before any record is read */
+    for (int k = 0; k < ndefs && ok; k++) {
+        if (nfiles[k] == 0 || defs[k].manifest == NULL)
+            continue;
+        char **mine = xcalloc((size_t) nfiles[k], sizeof(char *));
+        int nm = 0;
+        for (size_t i = 0; i < nn; i++)
+            if (owner[i] == k)
+                mine[nm++] = names[i];
+        CbError verr;
+        if (!manifest_verify(&defs[k], dir, names, (int) nn, mine, nm, &verr)) {
+            if (defs[k].required) {
+                *err = verr;
+                char msg[sizeof verr.message];
+                snprintf(msg, sizeof msg, "required source %s stopped: %s", defs[k].name, verr.message);
+                snprintf(err->message, sizeof err->message, "%s", msg);
+                ok = false;
+            } else {
+                char line[2048];
+                snprintf(line, sizeof line, "%s: %s%s%s", defs[k].name, verr.input_at,
+                         verr.input_at[0] ? ": " : "", verr.message);
+                rep->stopped = xrealloc(rep->stopped, sizeof(char *) * (size_t) (rep->nstopped + 1));
+                rep->stopped[rep->nstopped++] = xstrdup(line);
+                for (size_t i = 0; i < nn; i++)
+                    if (owner[i] == k)
+                        owner[i] = -3;   /* not read */
+                nfiles[k] = 0;
+            }
+        }
+        free(mine);
     }
 
     /* read source by source (definition order), each source's files in name order, so that
@@ -395,6 +433,9 @@ load_report_free(LoadReport *rep)
         free(rep->unclaimed[i]);
     for (int i = 0; i < rep->nmissing_optional; i++)
         free(rep->missing_optional[i]);
+    for (int i = 0; i < rep->nstopped; i++)
+        free(rep->stopped[i]);
+    free(rep->stopped);
     free(rep->unclaimed);
     free(rep->missing_optional);
     memset(rep, 0, sizeof *rep);

@@ -24,6 +24,9 @@ typedef struct LoadReport {
     int      nunclaimed;
     int      nmissing_optional;
     char   **missing_optional;/* optional sources without a file */
+    int      nstopped;
+    char   **stopped;         /* "source: reason" of optional sources whose delivery failed
+                                 its manifest or signature check (not read) */
     double   seconds;
     uint64_t bytes;           /* decompressed bytes read */
 } LoadReport;

@@ -162,6 +162,9 @@ report_load(const Store *st, const LoadReport *rep)
     for (int i = 0; i < rep->nmissing_optional; i++)
         log_warn("event=source_missing source=%s note=\"optional source delivered no file\"",
                  rep->missing_optional[i]);
+    for (int i = 0; i < rep->nstopped; i++)
+        log_warn("event=source_stopped source=\"%s\" note=\"delivery failed its manifest or signature check; not read\"",
+                 rep->stopped[i]);
     uint64_t read = 0, acc = 0, dup = 0, rej = 0;
     const SourceFile *sf = st->files.data;
     for (size_t i = 0; i < st->files.len; i++) {
