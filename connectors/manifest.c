@@ -211,6 +211,10 @@ manifest_verify(const SourceDef *def, const char *dir, char *const *all, int nal
     char *text = read_all(path, MANIFEST_MAX, &len, err);
     if (text == NULL)
         return false;
+    /* the first pass cuts text into lines; the second pass reads this copy of the very bytes
+       whose signature was checked (not the file again, which may have changed or vanished) */
+    char *copy = xmalloc(len + 1);
+    memcpy(copy, text, len + 1);
     bool ok = true;
     if (def->signature != NULL) {
         const char *sname = find_one(def->signature, all, nall, "manifest signature", dir, err);
@@ -279,10 +283,6 @@ manifest_verify(const SourceDef *def, const char *dir, char *const *all, int nal
         }
     /* a listed file of this source that is missing from the delivery */
     if (ok) {
-        char *copy = NULL;
-        size_t clen;
-        copy = read_all(path, MANIFEST_MAX, &clen, err);
-        lineno = 0;
         for (char *line = copy, *next; ok && line && *line; line = next) {
             next = strchr(line, '\n');
             if (next)
@@ -309,8 +309,8 @@ manifest_verify(const SourceDef *def, const char *dir, char *const *all, int nal
                 cb_error_at(err, "%s", path);
             }
         }
-        free(copy);
     }
+    free(copy);
     free(listed);
     free(text);
     return ok;
