@@ -6,12 +6,6 @@
 #include "arena.h"
 #include "reader_int.h"
 
-/* While a format's reader is being written its constructor may be missing from the build. */
-#pragma weak xml_reader_new
-#pragma weak jsonl_reader_new
-#pragma weak fixed_reader_new
-#pragma weak xlsx_reader_new
-
 bool
 reader_base_open(Reader *r, const ReaderSpec *spec, const char *path, const void *mem, size_t len,
                  CbError *err)

@@ -28,12 +28,20 @@ active_on(const Fact *f, Day d)
     return (f->d1 == DAY_NONE || f->d1 <= d) && (f->d2 == DAY_NONE || f->d2 >= d);
 }
 
-/* The last day of a month number (y*12+m-1). */
+/* The first day of a month number (y*12+m-1): a monthly record is dated there. */
 static Day
-month_last_day(int32_t month)
+month_first_day(int32_t month)
 {
-    Day first_next = date_from_ymd((month + 1) / 12, (month + 1) % 12 + 1, 1);
-    return first_next - 1;
+    return date_from_ymd(month / 12, month % 12 + 1, 1);
+}
+
+/* In prison on D: type prison (or none), start <= D, released after D (the release day is
+ * already outside). */
+static bool
+in_prison_on(const Fact *f, Day d)
+{
+    return f->kind == FK_PRISON && f->code != PRISON_COMMUNITY && f->d1 != DAY_NONE &&
+           f->d1 <= d && (f->d2 == DAY_NONE || f->d2 > d);
 }
 
 /* Latest day on or before D on which the fact shows the person alive, or DAY_NONE. */
@@ -48,7 +56,7 @@ sign_of_life(const Fact *f, Day asof)
         d = f->d1;
         break;
     case FK_PROVIDENT_FUND:
-        d = month_last_day(f->d1);
+        d = month_first_day(f->d1);
         break;
     case FK_EMPLOYEE_MEDICAL:
     case FK_ENTERPRISE_ROSTER:
@@ -192,15 +200,25 @@ list_unenrolled(ListSet *ls, const Params *prm, Day asof, const Facts *b, const 
     if (rp != NULL && rp->code != RP_TERMINATED)
         return;
 
-    const Fact *prison = NULL;
+    const Fact *prisons[8];
+    int nprison = 0;
+    Day release = DAY_NONE;
+    bool life = false;
     for (uint32_t i = 0; i < b->n; i++)
-        if (b->f[i].kind == FK_PRISON && b->f[i].code != PRISON_COMMUNITY && active_on(&b->f[i], asof))
-            prison = &b->f[i];
-    if (prison != NULL) {
+        if (in_prison_on(&b->f[i], asof)) {
+            if (nprison < 8)
+                prisons[nprison++] = &b->f[i];
+            if (b->f[i].d2 == DAY_NONE)
+                life = true;
+            else if (release == DAY_NONE || b->f[i].d2 > release)
+                release = b->f[i].d2;
+        }
+    if (nprison > 0) {
         ListRow *r = new_row(ls, L_UNENROLLED_PRISON, p);
         r->vals[2] = r->township;
-        r->vals[3] = fmt_day(&ls->arena, prison->d2);
-        add_ev(r, prison);
+        r->vals[3] = life ? "" : fmt_day(&ls->arena, release);
+        for (int i = 0; i < nprison; i++)
+            add_ev(r, prisons[i]);
         if (rp)
             add_ev(r, rp);
         return;
@@ -293,6 +311,7 @@ list_deceased_beneficiaries(ListSet *ls, const Params *prm, const Facts *b, cons
     int32_t mdeath = date_month_of(death->date);
     int64_t overpaid = 0, basic_of_month = -1;
     int months_after = 0;
+    int32_t last_month = INT32_MIN;
     for (uint32_t i = 0; i < b->n; i++) {
         const Fact *f = &b->f[i];
         if (f->kind != FK_PENSION_PAYMENT)
@@ -300,7 +319,10 @@ list_deceased_beneficiaries(ListSet *ls, const Params *prm, const Facts *b, cons
         if (f->d1 == mdeath && basic_of_month < 0)
             basic_of_month = f->amount;
         if (f->d1 > mdeath) {
-            months_after++;
+            /* payments are ordered by month: count each month once */
+            if (f->d1 != last_month)
+                months_after++;
+            last_month = f->d1;
             overpaid += f->amount2;
             add_ev(r, f);
         }

@@ -170,7 +170,13 @@ add_person(Store *st, HashMap *seen, uint32_t file, CanonRecord *r, const RegFie
     }
     Person *p = vec_push(&st->persons);
     p->key = key;
-    p->birth = r->v[f->birth].present ? (Day) r->v[f->birth].num : DAY_NONE;
+    if (r->v[f->birth].present) {
+        p->birth = (Day) r->v[f->birth].num;
+    } else {
+        char id[19];
+        idnum_format(key, id);
+        p->birth = idnum_birth_day(id);   /* the register left it empty: the ID number's */
+    }
     p->cancel_date = r->v[f->cancel].present ? (Day) r->v[f->cancel].num : DAY_NONE;
     p->name = text_or_null(&st->strings, &r->v[f->name]);
     p->household = text_or_null(&st->strings, &r->v[f->household]);
@@ -221,6 +227,11 @@ add_fact(Store *st, const SourceDef *def, uint32_t file, const CanonRecord *r)
     }
     if (def->kind == FK_DEATH)
         f->code = (uint16_t) def->evidence;
+    if (def->kind == FK_PENSION_PAYMENT && !r->v[factkind_field(FK_PENSION_PAYMENT, "total")].present) {
+        /* a payment's total is basic + personal-account part when the ledger leaves it empty */
+        const CanonValue *acc = &r->v[factkind_field(FK_PENSION_PAYMENT, "account")];
+        f->amount2 = f->amount + (acc->present ? acc->num : 0);
+    }
 }
 
 static bool
