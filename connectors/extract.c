@@ -509,7 +509,8 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
     if (st == READ_EOF)
         return EXT_EOF;
     memset(out->v, 0, sizeof out->v);
-    out->record_no = rec.record_no + (ex->def->header ? 0 : 1);
+    bool positional = ex->def->format == RF_CSV || ex->def->format == RF_XLSX;
+    out->record_no = rec.record_no + (positional && !ex->def->header ? 1 : 0);
     out->line_no = rec.line_no;
     out->byte_offset = rec.byte_offset;
     out->raw = rec.raw;

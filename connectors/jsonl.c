@@ -1,0 +1,720 @@
+/*
+ * JSON Lines reader: one JSON object per line, fields picked by key.
+ *
+ * No JSON library is among the project's dependencies (libpq, libxml2, zlib, OpenSSL,
+ * libxlsxwriter), and a general one would build a tree per line only for us to pick a few
+ * values from it; so this is a small hand-written scanner that validates each line strictly
+ * (RFC 8259) and captures the wanted values in one pass, pointing into the line where it can.
+ *
+ * A field name is a key ("name") or a path of keys through nested objects ("addr/city").  A
+ * string value comes back unescaped (\uXXXX and surrogate pairs as UTF-8), a number as its
+ * text, true / false as "true" / "false", an object or array as its JSON text; null or a
+ * missing key is an absent field (p == NULL).  A line that is not exactly one valid JSON object,
+ * nests deeper than 64, has a key twice in one object, holds \u0000 or is longer than
+ * max_record_bytes is READ_BAD with a reason that names the byte column, and reading goes on
+ * with the next line; an over-long line is skipped without being held in memory.  Blank lines
+ * (spaces, tabs) are skipped, CRLF is fine, a UTF-8 BOM at the start is skipped.  Bytes that are
+ * not valid UTF-8 pass through (the layer above rejects the record).
+ */
+#include "reader.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "arena.h"
+#include "reader_int.h"
+
+#define BUF_SIZE (1 << 20)
+#define JSON_MAX_DEPTH 64
+#define JSON_MAX_PARTS JSON_MAX_DEPTH
+
+typedef struct JsonName {
+    const char *parts[JSON_MAX_PARTS];   /* keys, pointing into text */
+    uint32_t    plen[JSON_MAX_PARTS];
+    int         nparts;
+    char       *text;
+} JsonName;
+
+/* One key of the current record, for the duplicate check: keys are unique per object. */
+typedef struct KeySlot {
+    uint32_t    gen;                     /* slot in use when gen == the record's */
+    uint32_t    obj;                     /* object number within the record */
+    uint64_t    hash;
+    const char *p;
+    uint32_t    len;
+} KeySlot;
+
+typedef struct JsonlReader {
+    Reader         base;
+    size_t         max_record_bytes;
+    unsigned char *buf;
+    size_t         pos, len;
+    bool           eof;
+    bool           first;                /* nothing read yet: a BOM may follow */
+    uint64_t       line;                 /* current physical line (1-based) */
+    uint64_t       record_no;
+    char          *lbuf;                 /* a line that straddles buffer refills */
+    size_t         lcap;
+    char          *out;                  /* unescaped strings of the current record */
+    size_t         out_cap;
+    JsonName      *names;
+    int            nnames;
+    int           *cand;                 /* names still possible, per depth: JSON_MAX_DEPTH x n */
+    int           *targets;              /* names a key completes, per depth: the same */
+    RecField      *fields;
+    KeySlot       *keys;
+    size_t         keys_cap, keys_used;
+    uint32_t       gen;
+} JsonlReader;
+
+static ReadStatus jsonl_next(Reader *base, Record *rec, CbError *err);
+
+static void
+jsonl_close(Reader *base)
+{
+    JsonlReader *r = (JsonlReader *) base;
+    for (int i = 0; i < r->nnames && r->names; i++)
+        free(r->names[i].text);
+    free(r->names);
+    free(r->cand);
+    free(r->targets);
+    free(r->fields);
+    free(r->keys);
+    free(r->out);
+    free(r->lbuf);
+    free(r->buf);
+}
+
+static const ReaderOps jsonl_ops = {"jsonl", jsonl_next, jsonl_close};
+
+Reader *
+jsonl_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len, CbError *err)
+{
+    JsonlReader *r = xcalloc(1, sizeof *r);
+    if (!reader_base_open(&r->base, spec, path, mem, len, err))
+        goto fail;
+    r->base.ops = &jsonl_ops;
+    if (spec->nnames < 0 || spec->nnames > READER_MAX_FIELDS) {
+        CB_FAIL(err, CBERR_INPUT, "%d fields asked for, at most %d", spec->nnames, READER_MAX_FIELDS);
+        cb_error_at(err, "%s", r->base.name);
+        goto fail;
+    }
+    r->max_record_bytes = spec->max_record_bytes ? spec->max_record_bytes : 1 << 20;
+    r->nnames = spec->nnames;
+    size_t nn = (size_t) (r->nnames ? r->nnames : 1);
+    r->names = xcalloc(nn, sizeof *r->names);
+    r->fields = xcalloc(nn, sizeof *r->fields);
+    r->cand = xmalloc(JSON_MAX_DEPTH * nn * sizeof *r->cand);
+    r->targets = xmalloc(JSON_MAX_DEPTH * nn * sizeof *r->targets);
+    for (int i = 0; i < r->nnames; i++) {
+        JsonName *n = &r->names[i];
+        const char *s = spec->names[i];
+        bool ok = s != NULL && *s != '\0';
+        if (ok) {
+            n->text = xstrdup(s);
+            for (char *p = n->text;;) {
+                char *slash = strchr(p, '/');
+                if (slash == p || n->nparts == JSON_MAX_PARTS || (slash && slash[1] == '\0')) {
+                    ok = false;
+                    break;
+                }
+                n->parts[n->nparts] = p;
+                n->plen[n->nparts++] = (uint32_t) (slash ? (size_t) (slash - p) : strlen(p));
+                if (slash == NULL)
+                    break;
+                p = slash + 1;
+            }
+        }
+        if (!ok) {
+            CB_FAIL(err, CBERR_INPUT, "bad JSON field name \"%s\"", s ? s : "");
+            cb_error_at(err, "%s", r->base.name);
+            cb_error_hint(err, "a key, or keys through nested objects joined by '/' (addr/city)");
+            goto fail;
+        }
+    }
+    r->buf = xmalloc(BUF_SIZE);
+    r->first = true;
+    r->line = 1;
+    return &r->base;
+
+fail:
+    reader_close(&r->base);
+    return NULL;
+}
+
+/* ------------------------------------------------------------ lines */
+
+/* Makes at least one byte available; false at the end or on error (*failed set). */
+static bool
+refill(JsonlReader *r, bool *failed, CbError *err)
+{
+    while (r->pos >= r->len) {
+        if (r->eof)
+            return false;
+        ssize_t got = bytestream_read(&r->base.bs, r->buf, BUF_SIZE, err);
+        if (got < 0) {
+            *failed = true;
+            return false;
+        }
+        r->pos = 0;
+        r->len = (size_t) got;
+        if (got == 0) {
+            r->eof = true;
+            return false;
+        }
+        if (r->first) {
+            r->first = false;
+            if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) {
+                r->pos = 3;
+                r->base.offset = 3;
+            }
+        }
+    }
+    return true;
+}
+
+/* Next physical line, without its LF (a CR before it stays: see strip_cr).  Points into the
+ * read buffer when the line lies in it, else into lbuf; a line longer than limit bytes is
+ * cut there (*too_long) and the rest skipped without being kept.  False at the end of input
+ * or on error (*failed). */
+static bool
+next_line(JsonlReader *r, const char **line, size_t *n, bool *too_long, bool *failed, CbError *err)
+{
+    size_t limit = r->max_record_bytes + 1;   /* + 1: room for the CR of a CRLF */
+    *too_long = false;
+    if (!refill(r, failed, err))
+        return false;
+    const unsigned char *s = r->buf + r->pos;
+    size_t avail = r->len - r->pos;
+    const unsigned char *nl = memchr(s, '\n', avail < limit + 1 ? avail : limit + 1);
+    if (nl != NULL) {   /* the common case: the whole line is in the buffer */
+        *line = (const char *) s;
+        *n = (size_t) (nl - s);
+        r->pos += *n + 1;
+        r->base.offset += *n + 1;
+        r->line++;
+        return true;
+    }
+    size_t have = 0;
+    for (;;) {
+        s = r->buf + r->pos;
+        avail = r->len - r->pos;
+        nl = memchr(s, '\n', avail);
+        size_t take = nl ? (size_t) (nl - s) : avail;
+        if (have < limit) {
+            size_t keep = take < limit - have ? take : limit - have;
+            if (have + keep > r->lcap) {
+                size_t cap = r->lcap ? r->lcap : 4096;
+                while (cap < have + keep)
+                    cap *= 2;
+                r->lbuf = xrealloc(r->lbuf, cap);
+                r->lcap = cap;
+            }
+            memcpy(r->lbuf + have, s, keep);
+            have += keep;
+            if (keep < take)
+                *too_long = true;
+        } else if (take > 0) {
+            *too_long = true;
+        }
+        r->pos += take + (nl != NULL);
+        r->base.offset += take + (nl != NULL);
+        if (nl != NULL) {
+            r->line++;
+            break;
+        }
+        if (!refill(r, failed, err)) {
+            if (*failed)
+                return false;
+            break;   /* the last line has no LF */
+        }
+    }
+    *line = r->lbuf ? r->lbuf : "";
+    *n = have;
+    return true;
+}
+
+/* ------------------------------------------------------------ the scanner */
+
+typedef struct Scan {
+    JsonlReader         *r;
+    const unsigned char *s, *p, *end;    /* the line, the cursor, the line's end */
+    char                *out;            /* next free byte of r->out */
+    uint32_t             nobj;           /* objects opened so far in this record */
+    char                 why[200];
+    size_t               why_at;         /* byte offset of the problem in the line */
+} Scan;
+
+static bool
+bad(Scan *sc, const unsigned char *at, const char *why)
+{
+    if (sc->why[0] == '\0') {
+        snprintf(sc->why, sizeof sc->why, "%s", why);
+        sc->why_at = (size_t) (at - sc->s);
+    }
+    return false;
+}
+
+static inline void
+skip_ws(Scan *sc)
+{
+    while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\r' || *sc->p == '\n'))
+        sc->p++;
+}
+
+static int
+hexval(unsigned char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static bool
+hex4(Scan *sc, const unsigned char *q, unsigned *cp)
+{
+    if (sc->end - q < 4)
+        return false;
+    unsigned v = 0;
+    for (int i = 0; i < 4; i++) {
+        int h = hexval(q[i]);
+        if (h < 0)
+            return false;
+        v = v << 4 | (unsigned) h;
+    }
+    *cp = v;
+    return true;
+}
+
+static char *
+put_utf8(char *o, unsigned cp)
+{
+    if (cp < 0x80) {
+        *o++ = (char) cp;
+    } else if (cp < 0x800) {
+        *o++ = (char) (0xC0 | cp >> 6);
+        *o++ = (char) (0x80 | (cp & 0x3F));
+    } else if (cp < 0x10000) {
+        *o++ = (char) (0xE0 | cp >> 12);
+        *o++ = (char) (0x80 | (cp >> 6 & 0x3F));
+        *o++ = (char) (0x80 | (cp & 0x3F));
+    } else {
+        *o++ = (char) (0xF0 | cp >> 18);
+        *o++ = (char) (0x80 | (cp >> 12 & 0x3F));
+        *o++ = (char) (0x80 | (cp >> 6 & 0x3F));
+        *o++ = (char) (0x80 | (cp & 0x3F));
+    }
+    return o;
+}
+
+/* Bytes that end the fast run in a string: '"', '\\' and control characters. */
+static inline bool
+str_stop(unsigned char c)
+{
+    return c < 0x20 || c == '"' || c == '\\';
+}
+
+/* A string at sc->p (on its opening quote).  Its value: in place when it has no escapes,
+ * otherwise unescaped into sc->out (never longer than the escaped text). */
+static bool
+scan_string(Scan *sc, const char **val, size_t *len)
+{
+    const unsigned char *open = sc->p++;
+    const unsigned char *q = sc->p;
+    while (q < sc->end && !str_stop(*q))
+        q++;
+    if (q < sc->end && *q == '"') {
+        *val = (const char *) sc->p;
+        *len = (size_t) (q - sc->p);
+        sc->p = q + 1;
+        return true;
+    }
+    /* escapes: copy what came before, then decode */
+    char *o = sc->out, *start = o;
+    memcpy(o, sc->p, (size_t) (q - sc->p));
+    o += q - sc->p;
+    for (;;) {
+        if (q >= sc->end)
+            return bad(sc, open, "unterminated string");
+        unsigned char c = *q;
+        if (c == '"')
+            break;
+        if (c < 0x20)
+            return bad(sc, q, c == 0 ? "NUL byte in a string" : "control character in a string (escape it)");
+        if (c != '\\') {
+            *o++ = (char) c;
+            q++;
+            continue;
+        }
+        if (q + 1 >= sc->end)
+            return bad(sc, open, "unterminated string");
+        unsigned char e = q[1];
+        switch (e) {
+        case '"': *o++ = '"'; break;
+        case '\\': *o++ = '\\'; break;
+        case '/': *o++ = '/'; break;
+        case 'b': *o++ = '\b'; break;
+        case 'f': *o++ = '\f'; break;
+        case 'n': *o++ = '\n'; break;
+        case 'r': *o++ = '\r'; break;
+        case 't': *o++ = '\t'; break;
+        case 'u': {
+            unsigned cp, lo;
+            if (!hex4(sc, q + 2, &cp))
+                return bad(sc, q, "bad \\u escape: four hex digits expected");
+            q += 6;
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                if (sc->end - q < 6 || q[0] != '\\' || q[1] != 'u' || !hex4(sc, q + 2, &lo) ||
+                    lo < 0xDC00 || lo > 0xDFFF)
+                    return bad(sc, q - 6, "lone high surrogate in a \\u escape");
+                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+                q += 6;
+            } else if (cp >= 0xDC00 && cp <= 0xDFFF) {
+                return bad(sc, q - 6, "lone low surrogate in a \\u escape");
+            } else if (cp == 0) {
+                return bad(sc, q - 6, "\\u0000 (NUL) in a string");
+            }
+            o = put_utf8(o, cp);
+            continue;
+        }
+        default:
+            return bad(sc, q, "bad escape in a string");
+        }
+        q += 2;
+    }
+    *val = start;
+    *len = (size_t) (o - start);
+    sc->out = o;
+    sc->p = q + 1;
+    return true;
+}
+
+static bool
+scan_number(Scan *sc)
+{
+    const unsigned char *q = sc->p, *e = sc->end;
+    if (q < e && *q == '-')
+        q++;
+    if (q < e && *q == '0') {
+        q++;
+    } else if (q < e && *q >= '1' && *q <= '9') {
+        while (q < e && *q >= '0' && *q <= '9')
+            q++;
+    } else {
+        return bad(sc, sc->p, "bad number");
+    }
+    if (q < e && *q == '.') {
+        q++;
+        if (q >= e || *q < '0' || *q > '9')
+            return bad(sc, sc->p, "bad number: digits expected after '.'");
+        while (q < e && *q >= '0' && *q <= '9')
+            q++;
+    }
+    if (q < e && (*q == 'e' || *q == 'E')) {
+        q++;
+        if (q < e && (*q == '+' || *q == '-'))
+            q++;
+        if (q >= e || *q < '0' || *q > '9')
+            return bad(sc, sc->p, "bad number: digits expected in the exponent");
+        while (q < e && *q >= '0' && *q <= '9')
+            q++;
+    }
+    sc->p = q;
+    return true;
+}
+
+static uint64_t
+hash_key(uint32_t obj, const char *p, size_t n)
+{
+    uint64_t h = 1469598103934665603ULL ^ obj;
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (unsigned char) p[i]) * 1099511628211ULL;
+    return h ^ h >> 29;
+}
+
+/* Adds a key of object obj to the record's set; false if the object already has it. */
+static bool
+key_unique(JsonlReader *r, uint32_t obj, const char *p, size_t n)
+{
+    if ((r->keys_used + 1) * 2 > r->keys_cap) {
+        size_t cap = r->keys_cap ? r->keys_cap * 2 : 256;
+        KeySlot *keys = xcalloc(cap, sizeof *keys);
+        for (size_t i = 0; i < r->keys_cap; i++) {
+            KeySlot *k = &r->keys[i];
+            if (k->gen != r->gen)
+                continue;
+            size_t j = (size_t) k->hash & (cap - 1);
+            while (keys[j].gen == r->gen)
+                j = (j + 1) & (cap - 1);
+            keys[j] = *k;
+        }
+        free(r->keys);
+        r->keys = keys;
+        r->keys_cap = cap;
+    }
+    uint64_t h = hash_key(obj, p, n);
+    size_t j = (size_t) h & (r->keys_cap - 1);
+    for (; r->keys[j].gen == r->gen; j = (j + 1) & (r->keys_cap - 1)) {
+        const KeySlot *k = &r->keys[j];
+        if (k->hash == h && k->obj == obj && k->len == n && memcmp(k->p, p, n) == 0)
+            return false;
+    }
+    r->keys[j] = (KeySlot) {r->gen, obj, h, p, (uint32_t) n};
+    r->keys_used++;
+    return true;
+}
+
+static bool scan_value(Scan *sc, int depth, const int *cand, int ncand, const int *targets, int ntargets);
+
+/* An object at sc->p (on '{') at nesting depth depth (1: the line's object).  cand: the names
+ * whose first depth-1 keys led here. */
+static bool
+scan_object(Scan *sc, int depth, const int *cand, int ncand)
+{
+    JsonlReader *r = sc->r;
+    if (depth > JSON_MAX_DEPTH)
+        return bad(sc, sc->p, "nesting deeper than 64");
+    uint32_t obj = sc->nobj++;
+    int level = depth - 1;   /* index of this object's keys in a name's parts */
+    sc->p++;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == '}') {
+        sc->p++;
+        return true;
+    }
+    int *targets = r->targets + (size_t) level * (size_t) r->nnames;
+    for (;;) {
+        if (sc->p >= sc->end || *sc->p != '"')
+            return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "a key (a string) expected");
+        const unsigned char *key_at = sc->p;
+        const char *key;
+        size_t klen;
+        if (!scan_string(sc, &key, &klen))
+            return false;
+        if (!key_unique(r, obj, key, klen)) {
+            char why[160];
+            size_t show = klen < 60 ? klen : 60;
+            while (show > 0 && show < klen && ((unsigned char) key[show] & 0xC0) == 0x80)
+                show--;   /* UTF-8-safe cut */
+            snprintf(why, sizeof why, "key \"%.*s%s\" appears twice", (int) show, key,
+                     show < klen ? "..." : "");
+            return bad(sc, key_at, why);
+        }
+        skip_ws(sc);
+        if (sc->p >= sc->end || *sc->p != ':')
+            return bad(sc, sc->p, "':' expected after a key");
+        sc->p++;
+        skip_ws(sc);
+        /* which names this key completes, and which it leads on to */
+        int nt = 0, nc = 0;
+        int *next = r->cand + (size_t) (depth < JSON_MAX_DEPTH ? depth : 0) * (size_t) r->nnames;
+        for (int i = 0; i < ncand; i++) {
+            const JsonName *nm = &r->names[cand[i]];
+            if (nm->plen[level] != klen || memcmp(nm->parts[level], key, klen) != 0)
+                continue;
+            if (nm->nparts == level + 1)
+                targets[nt++] = cand[i];
+            else if (depth < JSON_MAX_DEPTH)
+                next[nc++] = cand[i];
+        }
+        if (!scan_value(sc, depth, next, nc, targets, nt))
+            return false;
+        skip_ws(sc);
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            skip_ws(sc);
+            continue;
+        }
+        if (sc->p < sc->end && *sc->p == '}') {
+            sc->p++;
+            return true;
+        }
+        return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "',' or '}' expected");
+    }
+}
+
+static bool
+scan_array(Scan *sc, int depth)
+{
+    if (depth > JSON_MAX_DEPTH)
+        return bad(sc, sc->p, "nesting deeper than 64");
+    sc->p++;
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == ']') {
+        sc->p++;
+        return true;
+    }
+    for (;;) {
+        if (!scan_value(sc, depth, NULL, 0, NULL, 0))
+            return false;
+        skip_ws(sc);
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            skip_ws(sc);
+            continue;
+        }
+        if (sc->p < sc->end && *sc->p == ']') {
+            sc->p++;
+            return true;
+        }
+        return bad(sc, sc->p, sc->p >= sc->end ? "unterminated array" : "',' or ']' expected");
+    }
+}
+
+static bool
+literal(Scan *sc, const char *word)
+{
+    size_t n = strlen(word);
+    if ((size_t) (sc->end - sc->p) < n || memcmp(sc->p, word, n) != 0)
+        return bad(sc, sc->p, "a value expected");
+    sc->p += n;
+    return true;
+}
+
+/* A value at sc->p inside a container at depth depth; its text goes to the targets' fields
+ * (null: they stay absent). */
+static bool
+scan_value(Scan *sc, int depth, const int *cand, int ncand, const int *targets, int ntargets)
+{
+    const unsigned char *start = sc->p;
+    const char *val = (const char *) start;
+    size_t len = 0;
+    bool is_null = false;
+    if (sc->p >= sc->end)
+        return bad(sc, sc->p, "a value expected");
+    switch (*sc->p) {
+    case '"':
+        if (!scan_string(sc, &val, &len))
+            return false;
+        break;
+    case '{':
+        if (!scan_object(sc, depth + 1, cand, ncand))
+            return false;
+        len = (size_t) (sc->p - start);
+        break;
+    case '[':
+        if (!scan_array(sc, depth + 1))
+            return false;
+        len = (size_t) (sc->p - start);
+        break;
+    case 't':
+        if (!literal(sc, "true"))
+            return false;
+        len = 4;
+        break;
+    case 'f':
+        if (!literal(sc, "false"))
+            return false;
+        len = 5;
+        break;
+    case 'n':
+        if (!literal(sc, "null"))
+            return false;
+        is_null = true;
+        break;
+    default:
+        if (*sc->p != '-' && (*sc->p < '0' || *sc->p > '9'))
+            return bad(sc, sc->p, "a value expected");
+        if (!scan_number(sc))
+            return false;
+        len = (size_t) (sc->p - start);
+        break;
+    }
+    if (!is_null)
+        for (int i = 0; i < ntargets; i++) {
+            sc->r->fields[targets[i]].p = val;
+            sc->r->fields[targets[i]].len = (uint32_t) len;
+        }
+    return true;
+}
+
+/* ------------------------------------------------------------ records */
+
+static ReadStatus
+jsonl_next(Reader *base, Record *rec, CbError *err)
+{
+    JsonlReader *r = (JsonlReader *) base;
+    const char *line;
+    size_t n;
+    bool too_long, failed = false;
+    uint64_t line_no, offset;
+
+    memset(rec, 0, sizeof *rec);
+    for (;;) {   /* skip blank lines */
+        if (!refill(r, &failed, err))   /* first, so that a BOM is behind us */
+            return failed ? READ_ERROR : READ_EOF;
+        line_no = r->line;
+        offset = r->base.offset;
+        if (!next_line(r, &line, &n, &too_long, &failed, err))
+            return failed ? READ_ERROR : READ_EOF;
+        size_t i = 0;
+        while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
+            i++;
+        if (i < n || too_long)
+            break;
+    }
+    if (!too_long && n > 0 && line[n - 1] == '\r')
+        n--;
+    r->record_no++;
+    rec->record_no = r->record_no;
+    rec->line_no = line_no;
+    rec->byte_offset = offset;
+    rec->raw = line;
+    rec->raw_len = n < READER_RAW_MAX ? n : READER_RAW_MAX;
+    rec->fields = r->fields;
+    rec->nfields = r->nnames;
+    for (int i = 0; i < r->nnames; i++) {
+        r->fields[i].p = NULL;
+        r->fields[i].len = 0;
+    }
+    if (too_long || n > r->max_record_bytes) {
+        snprintf(rec->reason, sizeof rec->reason, "record longer than the limit of %zu bytes",
+                 r->max_record_bytes);
+        return READ_BAD;
+    }
+
+    if (r->out_cap < n + 1) {
+        free(r->out);
+        r->out_cap = n + 1 > 4096 ? n + 1 : 4096;
+        r->out = xmalloc(r->out_cap);
+    }
+    if (++r->gen == 0) {   /* wrapped: forget every key */
+        if (r->keys)
+            memset(r->keys, 0, r->keys_cap * sizeof *r->keys);
+        r->gen = 1;
+    }
+    r->keys_used = 0;
+    Scan sc = {.r = r, .s = (const unsigned char *) line, .p = (const unsigned char *) line,
+               .end = (const unsigned char *) line + n, .out = r->out};
+    for (int i = 0; i < r->nnames; i++)
+        r->cand[i] = i;
+    bool ok;
+    skip_ws(&sc);
+    if (sc.p < sc.end && *sc.p == '{') {
+        ok = scan_object(&sc, 1, r->cand, r->nnames);
+        if (ok) {
+            skip_ws(&sc);
+            if (sc.p < sc.end)
+                ok = bad(&sc, sc.p, "unexpected text after the object");
+        }
+    } else if (sc.p < sc.end && *sc.p == '[') {
+        ok = bad(&sc, sc.p, "a line must hold one JSON object, not an array");
+    } else {
+        ok = bad(&sc, sc.p, "a line must hold one JSON object");
+    }
+    if (!ok) {
+        for (int i = 0; i < r->nnames; i++) {
+            r->fields[i].p = NULL;
+            r->fields[i].len = 0;
+        }
+        snprintf(rec->reason, sizeof rec->reason, "invalid JSON at byte column %zu: %s",
+                 sc.why_at + 1, sc.why);
+        return READ_BAD;
+    }
+    return READ_OK;
+}
