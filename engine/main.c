@@ -144,7 +144,7 @@ parse_args(int argc, char **argv, const char *usage, Args *a)
     optind = 1;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
         switch (c) {
         case OPT_ASOF: a->asof = optarg; break;
         case OPT_EXTRACTS: a->extracts = optarg; break;

@@ -126,7 +126,7 @@ test_valid_all_keys(void **state)
 	assert_string_equal(def.globs[0], "death_*.csv");
 	assert_string_equal(def.globs[1], "death_*.csv.gz");
 	assert_string_equal(def.globs[2], "x?.txt");
-	assert_int_equal(def.format, FMT_CSV);
+	assert_int_equal(def.format, RF_CSV);
 	assert_int_equal(def.encoding, ENC_GB18030);
 	assert_true(def.header);
 	assert_int_equal(def.delimiter, '\t');
@@ -187,7 +187,7 @@ test_defaults(void **state)
 	assert_string_equal(def.agency, "reg");	/* agency defaults to the name */
 	assert_int_equal(def.kind, FK_REGISTER);
 	assert_int_equal(def.evidence, EV_COUNT);
-	assert_int_equal(def.format, FMT_CSV);
+	assert_int_equal(def.format, RF_CSV);
 	assert_int_equal(def.encoding, ENC_UTF8);
 	assert_true(def.header);
 	assert_int_equal(def.delimiter, ',');
@@ -409,7 +409,7 @@ test_error_other_checks(void **state)
 		{REG_SOURCE "header = maybe\n", "t.conf:5:10", "bad value"},
 		{REG_SOURCE "max_record_bytes = 10\n", "t.conf:5:20", "bad record size limit"},
 		{REG_SOURCE "encoding = big5\n", "t.conf:5:12", "unknown encoding"},
-		{REG_SOURCE "format = xlsx\n", "t.conf:5:10", "unknown format"},
+		{REG_SOURCE "format = parquet\n", "t.conf:5:10", "unknown format"},
 		{REG_SOURCE "[source]\n", "t.conf:5:1", "second [source] section"},
 		{REG_SOURCE "[fields] x\n", "t.conf:5:10", "unexpected text after section header"},
 		{REG_SOURCE REG_FIELDS "[fields]\n", "t.conf:9:1", "second [fields] section"},
