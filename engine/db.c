@@ -60,7 +60,8 @@ db_connect(const char *conninfo, CbError *err)
         PQfinish(conn);
         return NULL;
     }
-    PGresult *res = PQexec(conn, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'");
+    PGresult *res = PQexec(conn, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; "
+                                  "SET client_min_messages = warning");
     PQclear(res);
     return conn;
 }

@@ -27,3 +27,9 @@ echo "The generated delivery is in var/demo/data/extracts/, the generator's trut
 echo "The database stays in var/demo/pg; to look at it:"
 echo "  $PG_BIN/pg_ctl -D var/demo/pg/pgdata -o \"-c listen_addresses='' -c unix_socket_directories='$DEMO/pg/sock' -p $PGPORT\" start"
 echo "  psql -h $DEMO/pg/sock -p $PGPORT -U canbao canbao -c 'select * from canbao.runs'"
+echo
+echo "Checking the lists against the generator's truth:"
+for t in "$DEMO"/data/truth/*.csv; do
+    n=$(basename "$t")
+    [ -f "$DEMO/out/$n" ] && "$BUILD/csvdiff" "$t" "$DEMO/out/$n" | tail -n 1
+done
