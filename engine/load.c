@@ -195,7 +195,7 @@ add_person(Store *st, HashMap *seen, uint32_t file, CanonRecord *r, const RegFie
         d->d2 = DAY_NONE;
         d->kind = FK_DEATH;
         d->code = EV_POLICE;
-        d->file = file;
+        d->file = (uint16_t) file;
         d->record = r->record_no;
     }
     return true;
@@ -209,7 +209,7 @@ add_fact(Store *st, const SourceDef *def, uint32_t file, const CanonRecord *r)
     f->d1 = f->d2 = DAY_NONE;
     f->code = 0xFFFF;
     f->kind = (uint16_t) def->kind;
-    f->file = file;
+    f->file = (uint16_t) file;
     f->record = r->record_no;
     for (int i = 0; ks->fields[i].name; i++) {
         const CanonValue *v = &r->v[i];
@@ -249,6 +249,10 @@ load_file(Store *st, const SourceDef *def, const char *dir, const char *name, Ha
     Extract *ex = extract_open(def, path, err);
     if (ex == NULL)
         return false;
+    if (st->files.len >= 0xFFFF) {
+        extract_close(ex);
+        return CB_FAIL(err, CBERR_INPUT, "more than 65534 extract files in one delivery");
+    }
     uint32_t file_no = (uint32_t) st->files.len;
     SourceFile *sf = vec_push(&st->files);
     sf->source = def->name;

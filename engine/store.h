@@ -55,11 +55,20 @@ typedef struct Person {
 
 /* A fact about a person: compact and fixed-size; what the slots mean depends on the kind
  * (factkind.c says which canonical field lands where). */
+/* How a fact's record was tied to its person. */
+typedef enum {
+    LINK_EXACT = 0,     /* a valid ID number */
+    LINK_REPAIRED,      /* an ID number repaired against the register (one candidate only) */
+    LINK_PROBABLE       /* probabilistic match without a usable ID: to verify, never confirmed */
+} LinkQuality;
+
 typedef struct Fact {
     PersonKey person;
     Day       d1, d2;         /* DAY_NONE when absent; months as y*12+m-1 */
     int64_t   amount, amount2;/* fen */
-    uint32_t  file;
+    uint16_t  file;
+    uint8_t   link;           /* LinkQuality */
+    uint8_t   spare;
     uint16_t  kind;           /* FactKind */
     uint16_t  code;           /* enum index, grade, or Evidence for deaths; 0xFFFF none */
     uint64_t  record;
