@@ -12,7 +12,7 @@ BUILD   ?= build
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS = gcc make pkg-config libpq-dev libxml2-dev zlib1g-dev libssl-dev libxlsxwriter-dev \
-           libcmocka-dev postgresql-15 postgresql-client-15
+           libcmocka-dev postgresql-15 postgresql-client-15 time
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

@@ -164,6 +164,15 @@ csv_next(Reader *base, Record *rec, CbError *err)
             END_FIELD();
             break;
         }
+        if (too_long && st != QUOTED && st != QUOTE_IN_QUOTED && raw_n >= READER_RAW_MAX) {
+            /* the record is already rejected: skip to its end at memchr speed */
+            const unsigned char *nl = memchr(r->buf + r->pos, '\n', r->len - r->pos);
+            size_t skip = nl ? (size_t) (nl - (r->buf + r->pos)) : r->len - r->pos;
+            r->pos += skip;
+            r->base.offset += skip;
+            if (nl == NULL)
+                continue;
+        }
         unsigned char c = r->buf[r->pos++];
         r->base.offset++;
         if (raw_n < READER_RAW_MAX)

@@ -312,8 +312,8 @@ cmp_name(const void *a, const void *b)
 }
 
 bool
-load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, LoadReport *rep,
-              CbError *err)
+load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, bool require_sources,
+              LoadReport *rep, CbError *err)
 {
     memset(rep, 0, sizeof *rep);
     double t0 = clock_now();
@@ -373,7 +373,7 @@ load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, Load
     for (int k = 0; k < ndefs && ok; k++) {
         if (nfiles[k] > 0)
             continue;
-        if (defs[k].required) {
+        if (defs[k].required && require_sources) {
             ok = CB_FAIL(err, CBERR_INPUT, "required source %s (%s) delivered no file",
                          defs[k].name, defs[k].agency);
             cb_error_at(err, "%s", dir);

@@ -31,8 +31,10 @@ typedef struct LoadReport {
     uint64_t bytes;           /* decompressed bytes read */
 } LoadReport;
 
+/* require_sources: a required source without a file fails the load (a run); false for
+ * checking a partial delivery, where it is only reported. */
 bool load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir,
-                   LoadReport *rep, CbError *err);
+                   bool require_sources, LoadReport *rep, CbError *err);
 void load_report_free(LoadReport *rep);
 
 #endif

@@ -220,7 +220,7 @@ run_nightly(const RunOptions *opt, CbError *err)
 
     if (!load_config(opt, &prm, &defs, &ndefs, params_path, err))
         goto done;
-    if (!load_delivery(&st, defs, ndefs, opt->extracts_dir, &rep, err))
+    if (!load_delivery(&st, defs, ndefs, opt->extracts_dir, true, &rep, err))
         goto done;
     report_load(&st, &rep);
     store_group(&st);
@@ -287,7 +287,7 @@ run_check_extracts(const RunOptions *opt, CbError *err)
     store_init(&st);
     memset(&rep, 0, sizeof rep);
     bool ok = sourcedefs_load_dir(opt->connectors_dir, &defs, &ndefs, err) &&
-              load_delivery(&st, defs, ndefs, opt->extracts_dir, &rep, err);
+              load_delivery(&st, defs, ndefs, opt->extracts_dir, false, &rep, err);
     if (ok) {
         report_load(&st, &rep);
         printf("%-44s %-22s %10s %10s %10s %10s\n", "file", "source", "read", "accepted",

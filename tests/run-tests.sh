@@ -176,6 +176,71 @@ sed -i 's/^min_age.*/min_age = 16 weeks/' "$RULES/parameters.conf"
 check_exit "bad parameter: file:line:column and the expected unit" 3 'parameters.conf:[0-9]+:[0-9]+: wrong unit' \
     "$CANBAO" run --rules "$RULES" --asof $ASOF --extracts "$DATA/extracts" --out "$TMP/o4"
 
+echo "== a new source by definition only"
+# The tax bureau starts sending an unseen layout: GBK, semicolons, its own header names, gzip.
+NEW="$TMP/newsource"
+mkdir -p "$NEW/delivery" "$NEW/conn"
+cp "$DATA"/extracts/* "$NEW/delivery/"
+cp connectors/agencies/*.conf "$NEW/conn/"
+cat >"$NEW/conn/tax_gbk.conf" <<'CONF'
+[source]
+name      = tax_collections_gbk
+agency    = 税务
+fact      = tax_collection
+files     = 税务_征缴_*.txt.gz
+format    = csv
+encoding  = gbk
+delimiter = ";"
+
+[fields]
+id_number = 缴费人证件号码 | idnum
+date      = 入库日期 | date
+amount    = 实缴金额 | money
+type      = 费款性质 | code(个人缴费:personal, 集体补助:collective, 社会资助:donor)
+CONF
+{
+    printf '缴费人证件号码;入库日期;实缴金额;费款性质\r\n'
+    awk -F, 'NR > 1 && NR <= 301 { printf "%s;2026年11月%d日;%d.00;个人缴费\r\n", $1, (NR % 28) + 1, 100 + NR }' \
+        "$OUT/unenrolled_eligible.csv"
+} | iconv -f UTF-8 -t GBK | { cat; printf '11010519491231002X;20261101;12.00;\xff\xfe\r\n'; } \
+  | gzip >"$NEW/delivery/税务_征缴_20261128.txt.gz"
+newsource_counts() {
+    mkdir -p "$NEW/only"
+    cp "$NEW/delivery/税务_征缴_20261128.txt.gz" "$NEW/only/"
+    "$CANBAO" check-extracts --connectors "$NEW/conn" "$NEW/only" >"$NEW/check.txt" 2>&1 ||
+        { cat "$NEW/check.txt"; return 1; }
+    grep -E '^税务_征缴_20261128.txt.gz +tax_collections_gbk +301 +300 +0 +1$' "$NEW/check.txt" ||
+        { cat "$NEW/check.txt"; return 1; }
+    grep -q 'not valid GBK' "$NEW/check.txt" || { echo "no GBK reject reason"; return 1; }
+}
+check "GBK, ';', gzip, Chinese headers: 300 accepted, the bad GBK row rejected" newsource_counts
+check "a run with the new source succeeds" "$CANBAO" --quiet run --connectors "$NEW/conn" --asof $ASOF \
+    --extracts "$NEW/delivery" --out "$NEW/out"
+check "the new file is in the ledger" test "$(sql "SELECT accepted FROM canbao.source_files
+    WHERE file_name = '税务_征缴_20261128.txt.gz' ORDER BY run_id DESC LIMIT 1")" = 300
+
+echo "== hostile input"
+# a 1 GB line in a claimed file: one reject, quickly, bounded memory
+HUGE="$TMP/huge"
+mkdir -p "$HUGE/conn"
+sed 's/^files .*/files = 税务_征缴_*.txt/' "$NEW/conn/tax_gbk.conf" >"$HUGE/conn/tax_gbk.conf"
+{ printf '缴费人证件号码;入库日期;实缴金额;费款性质\n' | iconv -f UTF-8 -t GBK
+  head -c 1073741824 /dev/zero | tr '\0' 'a'; printf '\n'
+  printf '11010519491231002X;20261101;12.00;' ; printf '个人缴费\n' | iconv -f UTF-8 -t GBK; } >"$HUGE/税务_征缴_20261128.txt"
+huge_line() {
+    local t0 t1 out
+    t0=$(date +%s%N)
+    out=$(/usr/bin/time -f 'maxrss_kb=%M' "$CANBAO" check-extracts --connectors "$HUGE/conn" "$HUGE" 2>&1) || { echo "$out"; return 1; }
+    t1=$(date +%s%N)
+    echo "$out" | grep -q 'record longer than the limit' || { echo "$out"; return 1; }
+    echo "$out" | grep -qE ' 2 +1 +0 +1$' || { echo "$out"; return 1; }
+    local rss; rss=$(echo "$out" | sed -n 's/.*maxrss_kb=\([0-9]*\).*/\1/p')
+    echo "1 GB line: $(( (t1 - t0) / 1000000 )) ms, peak RSS ${rss} kB"
+    [ "$rss" -lt 200000 ]
+}
+check "a 1 GB line is one reject, with bounded memory" huge_line
+rm -f "$HUGE/税务_征缴_20261128.txt"
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
