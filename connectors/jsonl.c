@@ -23,9 +23,8 @@
 #include <string.h>
 
 #include "arena.h"
-#include "reader_int.h"
+#include "lines.h"
 
-#define BUF_SIZE (1 << 20)
 #define JSON_MAX_DEPTH 64
 #define JSON_MAX_PARTS JSON_MAX_DEPTH
 
@@ -48,14 +47,8 @@ typedef struct KeySlot {
 typedef struct JsonlReader {
     Reader         base;
     size_t         max_record_bytes;
-    unsigned char *buf;
-    size_t         pos, len;
-    bool           eof;
-    bool           first;                /* nothing read yet: a BOM may follow */
-    uint64_t       line;                 /* current physical line (1-based) */
+    LineSource     lines;
     uint64_t       record_no;
-    char          *lbuf;                 /* a line that straddles buffer refills */
-    size_t         lcap;
     char          *out;                  /* unescaped strings of the current record */
     size_t         out_cap;
     JsonName      *names;
@@ -82,8 +75,7 @@ jsonl_close(Reader *base)
     free(r->fields);
     free(r->keys);
     free(r->out);
-    free(r->lbuf);
-    free(r->buf);
+    lines_free(&r->lines);
 }
 
 static const ReaderOps jsonl_ops = {"jsonl", jsonl_next, jsonl_close};
@@ -133,9 +125,7 @@ jsonl_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size
             goto fail;
         }
     }
-    r->buf = xmalloc(BUF_SIZE);
-    r->first = true;
-    r->line = 1;
+    lines_init(&r->lines, &r->base, r->max_record_bytes);
     return &r->base;
 
 fail:
@@ -143,97 +133,7 @@ fail:
     return NULL;
 }
 
-/* ------------------------------------------------------------ lines */
 
-/* Makes at least one byte available; false at the end or on error (*failed set). */
-static bool
-refill(JsonlReader *r, bool *failed, CbError *err)
-{
-    while (r->pos >= r->len) {
-        if (r->eof)
-            return false;
-        ssize_t got = bytestream_read(&r->base.bs, r->buf, BUF_SIZE, err);
-        if (got < 0) {
-            *failed = true;
-            return false;
-        }
-        r->pos = 0;
-        r->len = (size_t) got;
-        if (got == 0) {
-            r->eof = true;
-            return false;
-        }
-        if (r->first) {
-            r->first = false;
-            if (r->len >= 3 && memcmp(r->buf, "\xEF\xBB\xBF", 3) == 0) {
-                r->pos = 3;
-                r->base.offset = 3;
-            }
-        }
-    }
-    return true;
-}
-
-/* Next physical line, without its LF (a CR before it stays: see strip_cr).  Points into the
- * read buffer when the line lies in it, else into lbuf; a line longer than limit bytes is
- * cut there (*too_long) and the rest skipped without being kept.  False at the end of input
- * or on error (*failed). */
-static bool
-next_line(JsonlReader *r, const char **line, size_t *n, bool *too_long, bool *failed, CbError *err)
-{
-    size_t limit = r->max_record_bytes + 1;   /* + 1: room for the CR of a CRLF */
-    *too_long = false;
-    if (!refill(r, failed, err))
-        return false;
-    const unsigned char *s = r->buf + r->pos;
-    size_t avail = r->len - r->pos;
-    const unsigned char *nl = memchr(s, '\n', avail < limit + 1 ? avail : limit + 1);
-    if (nl != NULL) {   /* the common case: the whole line is in the buffer */
-        *line = (const char *) s;
-        *n = (size_t) (nl - s);
-        r->pos += *n + 1;
-        r->base.offset += *n + 1;
-        r->line++;
-        return true;
-    }
-    size_t have = 0;
-    for (;;) {
-        s = r->buf + r->pos;
-        avail = r->len - r->pos;
-        nl = memchr(s, '\n', avail);
-        size_t take = nl ? (size_t) (nl - s) : avail;
-        if (have < limit) {
-            size_t keep = take < limit - have ? take : limit - have;
-            if (have + keep > r->lcap) {
-                size_t cap = r->lcap ? r->lcap : 4096;
-                while (cap < have + keep)
-                    cap *= 2;
-                r->lbuf = xrealloc(r->lbuf, cap);
-                r->lcap = cap;
-            }
-            memcpy(r->lbuf + have, s, keep);
-            have += keep;
-            if (keep < take)
-                *too_long = true;
-        } else if (take > 0) {
-            *too_long = true;
-        }
-        r->pos += take + (nl != NULL);
-        r->base.offset += take + (nl != NULL);
-        if (nl != NULL) {
-            r->line++;
-            break;
-        }
-        if (!refill(r, failed, err)) {
-            if (*failed)
-                return false;
-            break;   /* the last line has no LF */
-        }
-    }
-    *line = r->lbuf ? r->lbuf : "";
-    *n = have;
-    return true;
-}
 
 /* ------------------------------------------------------------ the scanner */
 
@@ -646,11 +546,11 @@ jsonl_next(Reader *base, Record *rec, CbError *err)
 
     memset(rec, 0, sizeof *rec);
     for (;;) {   /* skip blank lines */
-        if (!refill(r, &failed, err))   /* first, so that a BOM is behind us */
+        if (!lines_fill(&r->lines, &failed, err))   /* first, so that a BOM is behind us */
             return failed ? READ_ERROR : READ_EOF;
-        line_no = r->line;
+        line_no = r->lines.line;
         offset = r->base.offset;
-        if (!next_line(r, &line, &n, &too_long, &failed, err))
+        if (!lines_next(&r->lines, &line, &n, &too_long, &failed, err))
             return failed ? READ_ERROR : READ_EOF;
         size_t i = 0;
         while (i < n && (line[i] == ' ' || line[i] == '\t' || line[i] == '\r'))
