@@ -25,7 +25,7 @@ SYNTH_SRC      = $(wildcard tests/synth/*.c)
 UNIT_SRC       = $(wildcard tests/unit/test_*.c)
 UNIT_BIN       = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps build test unit demo clean help
+.PHONY: all deps build test unit demo bench clean help
 
 # The top-level targets install what is missing first, then build in a sub-make (so that
 # pkg-config sees the packages just installed).
@@ -33,13 +33,14 @@ all:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory build
 
-build: $(BUILD)/canbao $(BUILD)/synth $(BUILD)/csvdiff $(UNIT_BIN)
+build: $(BUILD)/canbao $(BUILD)/synth $(BUILD)/csvdiff $(BUILD)/bench-inflate $(UNIT_BIN)
 
 help:
 	@echo "make deps   install missing Debian packages (apt-get)"
 	@echo "make        build $(BUILD)/canbao and the data generator $(BUILD)/synth"
 	@echo "make test   unit tests, then integration and end-to-end tests on a private PostgreSQL"
 	@echo "make demo   generate a synthetic Yanji, run canbao on it, print where the lists are"
+	@echo "make bench  canbao against the gzip-inflate floor (SCALES=\"S M L\"), results in tests/bench/RESULTS.md"
 	@echo "make clean  remove build outputs and var/"
 
 # Installs only what is missing; says what to run when not root.
@@ -67,6 +68,10 @@ $(BUILD)/canbao: $(BUILD)/engine/main.o $(BUILD)/libcanbao.a
 $(BUILD)/synth: $(patsubst %.c,$(BUILD)/%.o,$(SYNTH_SRC))
 	$(CC) $(CFLAGS) -o $@ $^ -lz -lm
 
+$(BUILD)/bench-inflate: tests/bench/inflate.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CSTD) $(WARN) -O2 -o $@ $< -lz
+
 $(BUILD)/csvdiff: tests/tools/csvdiff.c $(BUILD)/libcanbao.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcanbao.a $(PKG_LIBS) -lm
 
@@ -87,6 +92,11 @@ test:
 demo:
 	@$(MAKE) --no-print-directory all
 	@bash tests/demo.sh $(BUILD)
+
+# canbao against the floor (one core inflating every input), medians of 3 runs; SCALES=S M L.
+bench:
+	@$(MAKE) --no-print-directory all
+	@bash tests/bench/run.sh $(BUILD) "$(or $(SCALES),S)"
 
 clean:
 	rm -rf $(BUILD) var
