@@ -23,6 +23,7 @@ typedef struct CsvReader {
     char *rec;               /* field bytes of the current record */
     size_t rec_cap;
     char raw[READER_RAW_MAX];
+    bool special[256];       /* bytes that end a run of plain field bytes */
     RecField fields[READER_MAX_FIELDS];
     uint32_t starts[READER_MAX_FIELDS];
 } CsvReader;
@@ -56,6 +57,9 @@ csv_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t
     r->rec = xmalloc(r->rec_cap);
     r->first = true;
     r->line = 1;
+    r->special[(unsigned char) r->delimiter] = true;
+    r->special['\n'] = true;
+    r->special['\0'] = true;
     return &r->base;
 }
 
@@ -163,6 +167,36 @@ csv_next(Reader *base, Record *rec, CbError *err)
                 n--;   /* a last line ending in a lone CR */
             END_FIELD();
             break;
+        }
+        if (st == UNQUOTED && !too_long) {
+            /* fast path: a run of plain bytes inside an unquoted field, copied at once */
+            const unsigned char *p = r->buf + r->pos, *e = r->buf + r->len, *q = p;
+            while (q < e && !r->special[*q])
+                q++;
+            size_t k = (size_t) (q - p);
+            if (k > 0) {
+                if (n + k > max) {
+                    too_long = true;
+                } else {
+                    if (n + k > r->rec_cap) {
+                        while (n + k > r->rec_cap)
+                            r->rec_cap *= 2;
+                        if (r->rec_cap > max)
+                            r->rec_cap = max;
+                        r->rec = xrealloc(r->rec, r->rec_cap);
+                    }
+                    memcpy(r->rec + n, p, k);
+                    n += k;
+                }
+                if (raw_n < READER_RAW_MAX) {
+                    size_t c = k < READER_RAW_MAX - raw_n ? k : READER_RAW_MAX - raw_n;
+                    memcpy(r->raw + raw_n, p, c);
+                    raw_n += c;
+                }
+                r->pos += k;
+                r->base.offset += k;
+                continue;
+            }
         }
         if (too_long && st != QUOTED && st != QUOTE_IN_QUOTED && raw_n >= READER_RAW_MAX) {
             /* the record is already rejected: skip to its end at memchr speed */
