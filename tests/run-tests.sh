@@ -241,6 +241,14 @@ huge_line() {
 check "a 1 GB line is one reject, with bounded memory" huge_line
 rm -f "$HUGE/税务_征缴_20261128.txt"
 
+echo "== deploy"
+if command -v systemd-analyze >/dev/null; then
+    check "systemd units pass systemd-analyze verify" \
+        systemd-analyze verify deploy/systemd/canbao-nightly.service deploy/systemd/canbao-nightly.timer
+else
+    echo "note   systemd-analyze not installed: unit check not run"
+fi
+
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
