@@ -9,6 +9,7 @@
 #include "arena.h"
 
 #define MIGRATION_LOCK 7260824001LL   /* advisory lock key for migrations */
+#define RUN_LOCK 7260824002LL         /* advisory lock key: one run at a time */
 
 static bool
 fail_conn(PGconn *conn, CbError *err, const char *what)
@@ -296,6 +297,31 @@ db_schema_current(PGconn *conn, const char *schema_dir, CbError *err)
     }
     free_migrations(m, n);
     return ok;
+}
+
+bool
+db_lock_run(PGconn *conn, CbError *err)
+{
+    char sql[96];
+    snprintf(sql, sizeof sql, "SELECT pg_try_advisory_lock(%lld)", RUN_LOCK);
+    PGresult *res = NULL;
+    if (!db_exec_params(conn, sql, 0, NULL, &res, err))
+        return false;
+    bool got = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    PQclear(res);
+    if (got)
+        return true;
+    CB_FAIL(err, CBERR_LOCKED, "another canbao run is in progress on this database");
+    if (db_exec_params(conn,
+                       "SELECT run_id, asof, started_at::timestamp(0) FROM canbao.runs "
+                       "WHERE state = 'running' ORDER BY run_id DESC LIMIT 1", 0, NULL, &res, NULL)) {
+        if (PQntuples(res) == 1)
+            cb_error_detail(err, "run %s for %s started at %s", PQgetvalue(res, 0, 0),
+                            PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+        PQclear(res);
+    }
+    cb_error_hint(err, "wait for it to finish (canbao status), then run again");
+    return false;
 }
 
 /* ---- COPY ---- */

@@ -33,6 +33,11 @@ bool db_migrate(PGconn *conn, const char *schema_dir, int *applied, CbError *err
 /* True when every migration in schema_dir has been applied (else err says which is missing). */
 bool db_schema_current(PGconn *conn, const char *schema_dir, CbError *err);
 
+/* Takes the run lock (a session-level advisory lock, released when the connection ends):
+ * one run at a time per database.  When another session holds it, fails with CBERR_LOCKED and
+ * says which run is going on. */
+bool db_lock_run(PGconn *conn, CbError *err);
+
 /* COPY ... FROM STDIN in text format, row by row with escaping done here. */
 typedef struct DbCopy {
     PGconn *conn;

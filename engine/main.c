@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cmd.h"
 #include "db.h"
 #include "log.h"
 #include "run.h"
@@ -22,6 +23,8 @@ static const char *usage_main =
     "  run              read a night's delivery, link, apply the policy, publish the lists\n"
     "  check-extracts   read and check a delivery without a database; counts per file\n"
     "  db migrate       create or update the PostgreSQL schema\n"
+    "  runs             the ledger: recent runs, their state and summary\n"
+    "  status           what the last run did (exit 0 only when it succeeded)\n"
     "\n"
     "Options for every command: --help, and before the command: --version, --quiet\n"
     "Database: --db CONNINFO (a libpq conninfo string or URI), else the PG* environment\n"
@@ -294,6 +297,10 @@ main(int argc, char **argv)
         return cmd_check(sub_argc, sub_argv);
     if (strcmp(cmd, "db") == 0)
         return cmd_db(sub_argc, sub_argv);
+    if (strcmp(cmd, "runs") == 0)
+        return cmd_runs(sub_argc, sub_argv);
+    if (strcmp(cmd, "status") == 0)
+        return cmd_status(sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
         return EXIT_OK;

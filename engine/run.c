@@ -201,7 +201,7 @@ run_nightly(const RunOptions *opt, CbError *err)
     conn = db_connect(opt->conninfo, err);
     if (conn == NULL)
         goto done;
-    if (!db_schema_current(conn, opt->schema_dir, err))
+    if (!db_schema_current(conn, opt->schema_dir, err) || !db_lock_run(conn, err))
         goto done;
 
     char host[256] = "";

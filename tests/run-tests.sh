@@ -141,6 +141,23 @@ OUT2="$TMP/out2"
 "$CANBAO" --quiet run --asof $ASOF --extracts "$DATA/extracts" --out "$OUT2" >/dev/null 2>&1
 check "a second run gives byte-identical files" diff -r "$OUT" "$OUT2"
 
+echo "== operations"
+check_exit "canbao status after a good run" 0 'last run: [0-9]+ for 2026-11-28, succeeded' "$CANBAO" status
+check_exit "canbao runs lists the ledger" 0 'succeeded' "$CANBAO" runs --limit 5
+# another session holds the run lock: a second run must refuse with its own exit code
+psql -XAtq -c "SELECT pg_advisory_lock(7260824002)" -c "SELECT pg_sleep(60)" >/dev/null 2>&1 &
+locker=$!
+for _ in $(seq 100); do
+    [ "$(sql "SELECT pg_try_advisory_lock(7260824002)")" = f ] && break
+    sleep 0.1
+done
+runs_before=$(sql "SELECT count(*) FROM canbao.runs")
+check_exit "a second concurrent run exits with code 5 and says why" 5 'another canbao run is in progress' \
+    "$CANBAO" run --asof $ASOF --extracts "$DATA/extracts" --out "$TMP/o-locked"
+check "the refused run leaves the ledger alone" test "$(sql "SELECT count(*) FROM canbao.runs")" = "$runs_before"
+sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()" >/dev/null
+wait "$locker" 2>/dev/null
+
 echo "== bad input"
 BAD="$TMP/bad"
 mkdir -p "$BAD"
