@@ -66,7 +66,7 @@ $(BUILD)/canbao: $(BUILD)/engine/main.o $(BUILD)/libcanbao.a
 	$(CC) $(CFLAGS) -o $@ $^ $(PKG_LIBS) -lm -lpthread
 
 $(BUILD)/synth: $(patsubst %.c,$(BUILD)/%.o,$(SYNTH_SRC))
-	$(CC) $(CFLAGS) -o $@ $^ -lz -lm
+	$(CC) $(CFLAGS) -o $@ $^ -lxlsxwriter -lz -lm -lpthread
 
 $(BUILD)/bench-inflate: tests/bench/inflate.c
 	@mkdir -p $(dir $@)

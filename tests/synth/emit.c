@@ -4,110 +4,220 @@
  * Each emit_<source>() writes one person's rows of that source the way the
  * agency would (its column names, codes, date style) and adds the canonical
  * facts of every clean row to g->bundle, exactly as written: the truth sees
- * the extracts, nothing else.  Formats are CSV today; to change one source
- * to XML, XLSX, GBK or fixed width, change its SinkSpec and its sink, not
- * the rest.
+ * the extracts, nothing else.  The file format of each source (CSV, XML,
+ * XLSX, fixed width, JSON Lines; encoding; gzip) is its SinkSpec below; the
+ * emitters hand over values, never formatted text.
  */
 #include "synth.h"
 #include "truth.h"
 
 #include <string.h>
 
-#define DATE(c, st) DK_DATE, st, MS_YM6
-#define MONTH(ms) DK_MONTH, DS_YMD8, ms
+#define DATE(c, st) .date_col = (c), .date_kind = DK_DATE, .date_style = (st), .month_style = MS_YM6
+#define MONTH(c, ms) .date_col = (c), .date_kind = DK_MONTH, .date_style = DS_YMD8, .month_style = (ms)
 
+static const char *const DIBAO_NOTES[] = {
+	"延吉市城乡最低生活保障对象花名册（按家庭成员逐人填报）",
+	"1. 身份证号为文本格式，18位；保障证号同户相同。",
+	"2. 审批日期、退出日期为日期格式；在保对象退出日期为空。",
+	"3. 月保障金额单位：元。数据来源：吉林省社会救助信息系统。",
+	NULL,
+};
+
+static const char *const TEKUN_NOTES[] = {
+	"延吉市特困人员救助供养名册",
+	"1. 供养方式：集中供养 / 分散供养；集中供养者填写供养机构。",
+	"2. 认定日期、终止日期为日期格式；仍在供养者终止日期为空。",
+	NULL,
+};
+
+#define COURT_HEAD \
+	"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n" \
+	"<fy:裁判文书数据 xmlns:fy=\"http://www.court.gov.cn/schema/cpws/2.1\" 法院代码=\"J2401\"" \
+	" 法院名称=\"吉林省延吉市人民法院\" 导出日期=\"${D}\">\n  <fy:文书集>\n"
+#define COURT_TAIL "  </fy:文书集>\n  <fy:汇总 文书数=\"${R}\"/>\n</fy:裁判文书数据>\n"
+
+/* Each source as its agency delivers it.  Column names are the header of
+ * CSV and XLSX files; XML and JSON Lines place the columns by template, fixed
+ * width by position.  connectors/agencies/<stem>.conf reads each of them. */
 const SinkSpec SOURCES[SRC_COUNT] = {
-	[SRC_POLICE_REGISTER] = { "police_register", "公安", 15,
-		{ "公民身份号码", "姓名", "性别", "民族", "出生日期", "户号", "与户主关系", "行政区划代码",
-		  "乡镇（街道）", "社区（村）", "住址", "联系电话", "户籍状态", "注销原因", "注销日期" },
-		0, 4, DATE(4, DS_YMD8) },
-	[SRC_HEALTH_DEATH] = { "health_death_cert", "卫健", 11,
-		{ "证明书编号", "死者姓名", "性别", "民族", "有效身份证件号码", "出生日期", "死亡日期",
-		  "死亡地点", "根本死亡原因", "签发日期", "签发单位" },
-		4, 6, DATE(6, DS_ISO) },
-	[SRC_CIVIL_CREMATION] = { "civil_cremation", "民政", 10,
-		{ "火化证明编号", "逝者姓名", "性别", "年龄", "身份证号码", "死亡日期", "火化日期",
-		  "生前住址", "殡仪馆", "承办人" },
-		4, 5, DATE(5, DS_SLASH) },
-	[SRC_CIVIL_DIBAO] = { "civil_dibao", "民政", 12,
-		{ "保障证号", "户主姓名", "户主身份证号", "成员姓名", "成员身份证号", "与户主关系",
-		  "保障类型", "乡镇（街道）", "社区（村）", "月保障金额", "审批日期", "退出日期" },
-		4, 10, DATE(10, DS_YMD8) },
-	[SRC_CIVIL_TEKUN] = { "civil_tekun", "民政", 10,
-		{ "姓名", "性别", "身份证号码", "供养方式", "认定日期", "终止日期", "乡镇（街道）",
-		  "供养机构", "基本生活标准（元/月）", "认定依据" },
-		2, 4, DATE(4, DS_SLASH) },
-	[SRC_COURT_DEATH] = { "court_death_declaration", "法院", 8,
-		{ "案号", "被申请人姓名", "性别", "身份证号码", "出生日期", "下落不明起始日期", "判决日期",
-		  "申请人" },
-		3, 6, DATE(6, DS_CN) },
-	[SRC_COURT_CRIMINAL] = { "court_criminal_judgement", "法院", 11,
-		{ "案号", "被告人姓名", "性别", "身份证号码", "罪名", "刑罚", "刑期", "执行方式",
-		  "刑期起始日期", "刑期截止日期", "判决日期" },
-		3, 8, DATE(8, DS_ISO) },
-	[SRC_JUSTICE_CORRECTIONS] = { "justice_corrections", "司法", 10,
-		{ "姓名", "性别", "身份证号", "人员类别", "罪名", "原判刑期", "入监（矫正）日期",
-		  "刑满（解矫）日期", "当前状态", "执行机关" },
-		2, 6, DATE(6, DS_YMD8) },
-	[SRC_MEDICAL_INSURED] = { "medical_insured", "医保", 10,
-		{ "个人编号", "姓名", "性别", "公民身份号码", "单位名称", "人员类别", "险种类型", "参保状态",
-		  "参保日期", "终止日期" },
-		3, 8, DATE(8, DS_YMD8) },
-	[SRC_MEDICAL_CLAIMS] = { "medical_claims", "医保", 11,
-		{ "结算流水号", "个人编号", "公民身份号码", "姓名", "性别", "医疗类别", "定点医药机构名称",
-		  "结算日期", "医疗费总额", "统筹基金支付", "个人负担" },
-		2, 7, DATE(7, DS_YMD8) },
-	[SRC_MEDICAL_DEATH] = { "medical_inpatient_death", "医保", 9,
-		{ "住院登记号", "公民身份号码", "姓名", "性别", "入院日期", "死亡日期", "离院方式",
-		  "定点医疗机构名称", "结算日期" },
-		1, 5, DATE(5, DS_YMD8) },
-	[SRC_DISABILITY] = { "disability_cert", "残联", 9,
-		{ "残疾人证号", "姓名", "性别", "身份证号", "残疾类别", "残疾等级", "发证日期", "有效期至",
-		  "户籍地址" },
-		3, 6, DATE(6, DS_ISO) },
-	[SRC_POVERTY] = { "poverty_household", "乡村振兴", 11,
-		{ "户编号", "户主姓名", "户主证件号码", "成员姓名", "成员证件号码", "与户主关系", "户类型",
-		  "乡镇", "行政村", "纳入日期", "退出日期" },
-		4, 9, DATE(9, DS_ISO) },
-	[SRC_EDUCATION] = { "education_student", "教育", 10,
-		{ "全国学籍号", "姓名", "性别", "身份证号", "学校名称", "学段", "年级", "入学日期",
-		  "毕业（离校）日期", "学籍状态" },
-		3, 7, DATE(7, DS_ISO) },
-	[SRC_PROVIDENT] = { "provident_fund", "公积金", 10,
-		{ "单位账号", "单位名称", "个人账号", "姓名", "证件号码", "缴存年月", "缴存基数",
-		  "单位月缴存额", "个人月缴存额", "月缴存额合计" },
-		4, 5, MONTH(MS_YM6) },
-	[SRC_INDUSTRY_ROSTER] = { "industry_roster", "工信", 9,
-		{ "企业名称", "统一社会信用代码", "所属行业", "职工姓名", "身份证号码", "岗位", "用工形式",
-		  "入职日期", "离职日期" },
-		4, 7, DATE(7, DS_ISO) },
-	[SRC_TAX] = { "tax_collection", "税务", 11,
-		{ "电子税票号码", "缴费人姓名", "身份证件号码", "费种", "缴费类型", "缴费档次", "实缴金额",
-		  "费款所属期", "入库日期", "乡镇（街道）", "征收机关" },
-		2, 8, DATE(8, DS_ISO) },
-	[SRC_SI_RESIDENT] = { "si_resident_enrolment", "社保", 17,
-		{ "个人编号", "姓名", "性别", "公民身份号码", "出生日期", "参保日期", "参保状态",
-		  "待遇开始年月", "月养老金", "基础养老金", "个人账户养老金", "缴费档次",
-		  "乡镇（街道）代码", "乡镇（街道）名称", "村（社区）名称", "状态变更日期", "变更原因" },
-		3, 5, DATE(5, DS_YMD8) },
-	[SRC_SI_PAYMENT] = { "si_resident_payment", "社保", 10,
-		{ "发放流水号", "个人编号", "公民身份号码", "姓名", "发放年月", "基础养老金",
-		  "个人账户养老金", "发放金额", "发放日期", "开户银行" },
-		2, 4, MONTH(MS_YM6) },
-	[SRC_SI_EMPLOYEE] = { "si_employee_pension", "社保", 10,
-		{ "个人编号", "公民身份号码", "姓名", "性别", "单位编号", "单位名称", "参保日期", "参保状态",
-		  "人员类别", "终止日期" },
-		1, 6, DATE(6, DS_YMD8) },
-	[SRC_SI_INSTITUTION] = { "si_institution_pension", "社保", 11,
-		{ "个人编号", "公民身份号码", "姓名", "性别", "单位名称", "单位类型", "参加工作日期",
-		  "参保日期", "参保状态", "人员类别", "终止日期" },
-		1, 7, DATE(7, DS_YMD8) },
-	[SRC_SI_CERTIFICATION] = { "si_certification", "社保", 7,
-		{ "认证流水号", "公民身份号码", "姓名", "认证日期", "认证方式", "认证结果", "认证机构" },
-		1, 3, DATE(3, DS_ISO) },
-	[SRC_REF_DIVISIONS] = { "ref_divisions", "数据局", 4,
-		{ "代码", "名称", "级别", "上级代码" },
-		-1, -1, DK_NONE, DS_ISO, MS_YM6 },
+	/* 公安: the nightly register snapshot from a Windows tool: UTF-8 with BOM, CRLF */
+	[SRC_POLICE_REGISTER] = { .stem = "police_register", .agency = "公安", .ext = "csv", .ncols = 15,
+		.cols = { "公民身份号码", "姓名", "性别", "民族", "出生日期", "户号", "与户主关系", "行政区划代码",
+			  "乡镇（街道）", "社区（村）", "住址", "联系电话", "户籍状态", "注销原因", "注销日期" },
+		.id_col = 0, DATE(4, DS_YMD8),
+		.format = SF_CSV, .delim = ',', .bom = true, .crlf = true },
+	/* 卫健: death certificates as XML with a default namespace; the certificate
+	 * number and issue date are attributes, the deceased a nested element */
+	[SRC_HEALTH_DEATH] = { .stem = "health_death_cert", .agency = "卫健", .ext = "xml", .ncols = 11,
+		.cols = { "证明书编号", "死者姓名", "性别", "民族", "有效身份证件号码", "出生日期", "死亡日期",
+			  "死亡地点", "根本死亡原因", "签发日期", "签发单位" },
+		.id_col = 4, DATE(6, DS_ISO),
+		.format = SF_XML,
+		.head = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
+			"<死亡医学证明书数据集 xmlns=\"urn:cn:gov:nhc:swyxzm:2.0\" 行政区划代码=\"222401\" 数据截止日期=\"${D}\">\n",
+		.tmpl = "  <死亡医学证明书 证明书编号=\"${0}\" 签发日期=\"${9}\">\n"
+			"    <死者 性别=\"${2}\" 民族=\"${3}\">\n"
+			"      <姓名>${1}</姓名>\n"
+			"      <有效身份证件 类别=\"居民身份证\">${4}</有效身份证件>\n"
+			"      <出生日期>${5}</出生日期>\n"
+			"    </死者>\n"
+			"    <死亡信息>\n"
+			"      <死亡日期>${6}</死亡日期>\n"
+			"      <死亡地点>${7}</死亡地点>\n"
+			"      <根本死亡原因>${8}</根本死亡原因>\n"
+			"    </死亡信息>\n"
+			"    <签发单位>${10}</签发单位>\n"
+			"  </死亡医学证明书>\n",
+		.tail = "</死亡医学证明书数据集>\n" },
+	/* 民政 殡葬管理系统: tab-separated GBK text, CRLF */
+	[SRC_CIVIL_CREMATION] = { .stem = "civil_cremation", .agency = "民政", .ext = "txt", .ncols = 10,
+		.cols = { "火化证明编号", "逝者姓名", "性别", "年龄", "身份证号码", "死亡日期", "火化日期",
+			  "生前住址", "殡仪馆", "承办人" },
+		.id_col = 4, DATE(5, DS_SLASH),
+		.format = SF_CSV, .encoding = SE_GBK, .enc_col = 1, .delim = '\t', .crlf = true },
+	/* 民政 低保 and 特困: Excel workbooks, a notes sheet first, then the roster */
+	[SRC_CIVIL_DIBAO] = { .stem = "civil_dibao", .agency = "民政", .ext = "xlsx", .ncols = 12,
+		.cols = { "保障证号", "户主姓名", "户主身份证号", "成员姓名", "成员身份证号", "与户主关系",
+			  "保障类型", "乡镇（街道）", "社区（村）", "月保障金额", "审批日期", "退出日期" },
+		.id_col = 4, DATE(10, DS_ISO),
+		.format = SF_XLSX, .sheet = "低保对象花名册", .date_numfmt = "yyyy-mm-dd", .notes = DIBAO_NOTES },
+	[SRC_CIVIL_TEKUN] = { .stem = "civil_tekun", .agency = "民政", .ext = "xlsx", .ncols = 10,
+		.cols = { "姓名", "性别", "身份证号码", "供养方式", "认定日期", "终止日期", "乡镇（街道）",
+			  "供养机构", "基本生活标准（元/月）", "认定依据" },
+		.id_col = 2, DATE(4, DS_ISO),
+		.format = SF_XLSX, .sheet = "特困供养人员", .date_numfmt = "yyyy\"年\"m\"月\"d\"日\"",
+		.notes = TEKUN_NOTES },
+	/* 法院: judgements as XML in the court's prefixed namespace */
+	[SRC_COURT_DEATH] = { .stem = "court_death_declaration", .agency = "法院", .ext = "xml", .ncols = 8,
+		.cols = { "案号", "被申请人姓名", "性别", "身份证号码", "出生日期", "下落不明起始日期", "判决日期",
+			  "申请人" },
+		.id_col = 3, DATE(6, DS_CN),
+		.format = SF_XML, .head = COURT_HEAD, .tail = COURT_TAIL,
+		.tmpl = "    <fy:文书 案号=\"${0}\" 文书类型=\"民事判决书\" 案由=\"申请宣告公民死亡\">\n"
+			"      <fy:被申请人>\n"
+			"        <fy:姓名>${1}</fy:姓名>\n"
+			"        <fy:性别>${2}</fy:性别>\n"
+			"        <fy:公民身份号码>${3}</fy:公民身份号码>\n"
+			"        <fy:出生日期>${4}</fy:出生日期>\n"
+			"        <fy:下落不明起始日期>${5}</fy:下落不明起始日期>\n"
+			"      </fy:被申请人>\n"
+			"      <fy:申请人 与被申请人关系=\"近亲属\"><fy:姓名>${7}</fy:姓名></fy:申请人>\n"
+			"      <fy:裁判日期>${6}</fy:裁判日期>\n"
+			"    </fy:文书>\n" },
+	[SRC_COURT_CRIMINAL] = { .stem = "court_criminal_judgement", .agency = "法院", .ext = "xml", .ncols = 11,
+		.cols = { "案号", "被告人姓名", "性别", "身份证号码", "罪名", "刑罚", "刑期", "执行方式",
+			  "刑期起始日期", "刑期截止日期", "判决日期" },
+		.id_col = 3, DATE(8, DS_ISO),
+		.format = SF_XML, .head = COURT_HEAD, .tail = COURT_TAIL,
+		.tmpl = "    <fy:文书 案号=\"${0}\" 文书类型=\"刑事判决书\">\n"
+			"      <fy:被告人 性别=\"${2}\">\n"
+			"        <fy:姓名>${1}</fy:姓名>\n"
+			"        <fy:公民身份号码>${3}</fy:公民身份号码>\n"
+			"      </fy:被告人>\n"
+			"      <fy:判决结果>\n"
+			"        <fy:罪名>${4}</fy:罪名>\n"
+			"        <fy:刑罚>${5}</fy:刑罚>\n"
+			"        <fy:刑期 起始日期=\"${8}\" 截止日期=\"${9}\">${6}</fy:刑期>\n"
+			"        <fy:执行方式>${7}</fy:执行方式>\n"
+			"      </fy:判决结果>\n"
+			"      <fy:裁判日期>${10}</fy:裁判日期>\n"
+			"    </fy:文书>\n" },
+	/* 司法: a legacy roster, fixed width in characters, GB18030, CRLF */
+	[SRC_JUSTICE_CORRECTIONS] = { .stem = "justice_corrections", .agency = "司法", .ext = "txt", .ncols = 10,
+		.cols = { "姓名", "性别", "身份证号", "人员类别", "罪名", "原判刑期", "入监（矫正）日期",
+			  "刑满（解矫）日期", "当前状态", "执行机关" },
+		.id_col = 2, DATE(6, DS_YMD8),
+		.format = SF_FIXED, .encoding = SE_GB18030, .enc_col = 0, .crlf = true, .chars = true,
+		.width = { 10, 2, 18, 8, 20, 10, 8, 8, 4, 12 } },
+	/* 医保: insured persons pipe-separated; claims and in-hospital deaths as
+	 * JSON Lines (claims with the national platform's field names, gzip) */
+	[SRC_MEDICAL_INSURED] = { .stem = "medical_insured", .agency = "医保", .ext = "txt", .ncols = 10,
+		.cols = { "个人编号", "姓名", "性别", "公民身份号码", "单位名称", "人员类别", "险种类型", "参保状态",
+			  "参保日期", "终止日期" },
+		.id_col = 3, DATE(8, DS_YMD8),
+		.format = SF_CSV, .delim = '|' },
+	[SRC_MEDICAL_CLAIMS] = { .stem = "medical_claims", .agency = "医保", .ext = "jsonl", .ncols = 11,
+		.cols = { "结算流水号", "个人编号", "公民身份号码", "姓名", "性别", "医疗类别", "定点医药机构名称",
+			  "结算日期", "医疗费总额", "统筹基金支付", "个人负担" },
+		.id_col = 2, DATE(7, DS_ISO),
+		.format = SF_JSONL, .gzip = true,
+		.tmpl = "{\"setl_id\":${0},\"psn_no\":${1},\"psn_cert_type\":\"01\",\"certno\":${2},"
+			"\"psn_name\":${3},\"gend\":${4},\"med_type\":${5},\"fixmedins_name\":${6},"
+			"\"setl_time\":${7},\"medfee_sumamt\":${8},\"fund_pay_sumamt\":${9},\"psn_pay\":${10}}" },
+	[SRC_MEDICAL_DEATH] = { .stem = "medical_inpatient_death", .agency = "医保", .ext = "jsonl", .ncols = 9,
+		.cols = { "住院登记号", "公民身份号码", "姓名", "性别", "入院日期", "死亡日期", "离院方式",
+			  "定点医疗机构名称", "结算日期" },
+		.id_col = 1, DATE(5, DS_ISO),
+		.format = SF_JSONL,
+		.tmpl = "{\"住院登记号\":${0},\"患者\":{\"证件类型\":\"居民身份证\",\"证件号码\":${1},\"姓名\":${2},"
+			"\"性别\":${3}},\"住院\":{\"入院日期\":${4},\"离院方式\":${6},\"死亡日期\":${5}},"
+			"\"定点医疗机构\":{\"名称\":${7}},\"结算日期\":${8}}" },
+	/* 残联: Excel as Excel writes it (a shared-string table; up to a million
+	 * persons, beyond that streamed), built-in date format 14 */
+	[SRC_DISABILITY] = { .stem = "disability_cert", .agency = "残联", .ext = "xlsx", .ncols = 9,
+		.cols = { "残疾人证号", "姓名", "性别", "身份证号", "残疾类别", "残疾等级", "发证日期", "有效期至",
+			  "户籍地址" },
+		.id_col = 3, DATE(6, DS_ISO),
+		.format = SF_XLSX, .sheet = "持证残疾人", .date_numfmt_index = 14, .shared_upto = 1000000 },
+	[SRC_POVERTY] = { .stem = "poverty_household", .agency = "乡村振兴", .ext = "csv", .ncols = 11,
+		.cols = { "户编号", "户主姓名", "户主证件号码", "成员姓名", "成员证件号码", "与户主关系", "户类型",
+			  "乡镇", "行政村", "纳入日期", "退出日期" },
+		.id_col = 4, DATE(9, DS_ISO),
+		.format = SF_CSV, .delim = ',' },
+	/* 教育: semicolons, every field quoted */
+	[SRC_EDUCATION] = { .stem = "education_student", .agency = "教育", .ext = "csv", .ncols = 10,
+		.cols = { "全国学籍号", "姓名", "性别", "身份证号", "学校名称", "学段", "年级", "入学日期",
+			  "毕业（离校）日期", "学籍状态" },
+		.id_col = 3, DATE(7, DS_ISO),
+		.format = SF_CSV, .delim = ';', .quote_all = true },
+	/* 公积金: the bank-style fixed-width file, positions in bytes, UTF-8 */
+	[SRC_PROVIDENT] = { .stem = "provident_fund", .agency = "公积金", .ext = "dat", .ncols = 10,
+		.cols = { "单位账号", "单位名称", "个人账号", "姓名", "证件号码", "缴存年月", "缴存基数",
+			  "单位月缴存额", "个人月缴存额", "月缴存额合计" },
+		.id_col = 4, MONTH(5, MS_YM6),
+		.format = SF_FIXED, .width = { 12, 60, 14, 30, 18, 6, 12, 10, 10, 10 } },
+	[SRC_INDUSTRY_ROSTER] = { .stem = "industry_roster", .agency = "工信", .ext = "xlsx", .ncols = 9,
+		.cols = { "企业名称", "统一社会信用代码", "所属行业", "职工姓名", "身份证号码", "岗位", "用工形式",
+			  "入职日期", "离职日期" },
+		.id_col = 4, DATE(7, DS_ISO),
+		.format = SF_XLSX, .sheet = "企业职工花名册", .date_numfmt = "yyyy/m/d" },
+	/* 税务: GBK CSV, CRLF, gzip */
+	[SRC_TAX] = { .stem = "tax_collection", .agency = "税务", .ext = "csv", .ncols = 11,
+		.cols = { "电子税票号码", "缴费人姓名", "身份证件号码", "费种", "缴费类型", "缴费档次", "实缴金额",
+			  "费款所属期", "入库日期", "乡镇（街道）", "征收机关" },
+		.id_col = 2, DATE(8, DS_ISO),
+		.format = SF_CSV, .encoding = SE_GBK, .enc_col = 4, .gzip = true, .delim = ',', .crlf = true },
+	/* 社保: UTF-8 CSV; payments gzip; the employee pension header-less */
+	[SRC_SI_RESIDENT] = { .stem = "si_resident_enrolment", .agency = "社保", .ext = "csv", .ncols = 17,
+		.cols = { "个人编号", "姓名", "性别", "公民身份号码", "出生日期", "参保日期", "参保状态",
+			  "待遇开始年月", "月养老金", "基础养老金", "个人账户养老金", "缴费档次",
+			  "乡镇（街道）代码", "乡镇（街道）名称", "村（社区）名称", "状态变更日期", "变更原因" },
+		.id_col = 3, DATE(5, DS_YMD8),
+		.format = SF_CSV, .delim = ',' },
+	[SRC_SI_PAYMENT] = { .stem = "si_resident_payment", .agency = "社保", .ext = "csv", .ncols = 10,
+		.cols = { "发放流水号", "个人编号", "公民身份号码", "姓名", "发放年月", "基础养老金",
+			  "个人账户养老金", "发放金额", "发放日期", "开户银行" },
+		.id_col = 2, MONTH(4, MS_YM6),
+		.format = SF_CSV, .delim = ',', .gzip = true },
+	[SRC_SI_EMPLOYEE] = { .stem = "si_employee_pension", .agency = "社保", .ext = "csv", .ncols = 10,
+		.cols = { "个人编号", "公民身份号码", "姓名", "性别", "单位编号", "单位名称", "参保日期", "参保状态",
+			  "人员类别", "终止日期" },
+		.id_col = 1, DATE(6, DS_YMD8),
+		.format = SF_CSV, .delim = ',', .no_header = true },
+	[SRC_SI_INSTITUTION] = { .stem = "si_institution_pension", .agency = "社保", .ext = "csv", .ncols = 11,
+		.cols = { "个人编号", "公民身份号码", "姓名", "性别", "单位名称", "单位类型", "参加工作日期",
+			  "参保日期", "参保状态", "人员类别", "终止日期" },
+		.id_col = 1, DATE(7, DS_YMD8),
+		.format = SF_CSV, .delim = ',' },
+	[SRC_SI_CERTIFICATION] = { .stem = "si_certification", .agency = "社保", .ext = "csv", .ncols = 7,
+		.cols = { "认证流水号", "公民身份号码", "姓名", "认证日期", "认证方式", "认证结果", "认证机构" },
+		.id_col = 1, DATE(3, DS_ISO),
+		.format = SF_CSV, .delim = ',' },
+	[SRC_REF_DIVISIONS] = { .stem = "ref_divisions", .agency = "数据局", .ext = "csv", .ncols = 4,
+		.cols = { "代码", "名称", "级别", "上级代码" },
+		.id_col = -1, .date_col = -1, .date_kind = DK_NONE,
+		.format = SF_CSV, .delim = ',' },
 };
 
 /* ---------------- lookup tables ---------------- */
@@ -218,11 +328,27 @@ static void agency_id(Gen *g, const Person *p, Rng *nr, IdField *f, bool may_dro
 	f->noisy = noise_id(g, nr, p->id, f->s, may_drop);
 }
 
+/* The hidden links of the injected copies (duplicates, malformed) of
+ * records with a garbled ID. */
+static void drain_links(Gen *g, int src)
+{
+	Sink *s = &g->sinks[src];
+	for (int k = 0; k < s->nlinks; k++)
+		noise_link(g, src, s->links[k].record, s->links[k].id);
+	s->nlinks = 0;
+}
+
 static void finish(Gen *g, int src, const IdField *f, const Person *p)
 {
-	uint64_t rec = sink_end(&g->sinks[src]);
+	Sink *s = &g->sinks[src];
+	if (f && f->noisy)
+		memcpy(s->row_link, p->id, 19);
+	else
+		s->row_link[0] = 0;
+	uint64_t rec = sink_end(s);
 	if (f && f->noisy)
 		noise_link(g, src, rec, p->id);
+	drain_links(g, src);
 }
 
 static void si_number(const Person *p, char *out)
@@ -235,11 +361,24 @@ static void mi_number(const Person *p, char *out)
 	snprintf(out, 20, "YB2224%010llu", (unsigned long long)((p->index * 104729ULL + 777) % 10000000000ULL));
 }
 
+/* prefix + YYYYMMDD + an 8-digit serial (without printf: millions of them) */
 static void serial(Gen *g, int src, const char *prefix, int32_t day, char *out)
 {
-	char d[16];
-	date_format(d, day, DS_YMD8);
-	snprintf(out, 48, "%s%s%08llu", prefix, d, (unsigned long long)++g->serial[src]);
+	size_t n = strlen(prefix);
+	memcpy(out, prefix, n);
+	n += date_format(out + n, day, DS_YMD8);
+	unsigned long long v = ++g->serial[src];
+	char t[24];
+	int k = 0;
+	do {
+		t[k++] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	while (k < 8)
+		t[k++] = '0';
+	while (k)
+		out[n++] = t[--k];
+	out[n] = 0;
 }
 
 static const Division *unit_of(const Household *h) { return places_get(h->unit); }
@@ -597,14 +736,15 @@ static void emit_medical_claims(Gen *g, Household *h, Person *p, Rng *r, Rng *nr
 			double u = rng_unit(r);
 			const char *kind;
 			int64_t total;
+			/* med_type as the national platform codes it */
 			if (u < (p->age >= 60 ? 0.08 : 0.04)) {
-				kind = "住院";
+				kind = "21";                     /* 普通住院 */
 				total = (int64_t)rng_range(r, 3000, 40000) * 100 + rng_below(r, 100);
 			} else if (u < 0.25 && p->age >= 45) {
-				kind = "门诊慢特病";
+				kind = "14";                     /* 门诊慢特病 */
 				total = (int64_t)rng_range(r, 150, 1500) * 100 + rng_below(r, 100);
 			} else {
-				kind = "普通门诊";
+				kind = "11";                     /* 普通门诊 */
 				total = (int64_t)rng_range(r, 20, 600) * 100 + rng_below(r, 100);
 			}
 			for (int k2 = 0; k2 < nseen; k2++)
@@ -629,7 +769,8 @@ static void emit_medical_claims(Gen *g, Household *h, Person *p, Rng *r, Rng *nr
 			sink_str(s, sex_code(p));
 			sink_str(s, kind);
 			sink_str(s, HOSPITALS[rng_below(r, N_HOSP)]);
-			sink_date(s, day, DS_YMD8);
+			/* settled during opening hours; the time follows from the serial number */
+			sink_datetime(s, day, 7 * 3600 + (int)(g->serial[SRC_MEDICAL_CLAIMS] * 2654435761u % (14 * 3600)));
 			sink_money(s, total);
 			sink_money(s, fund);
 			sink_money(s, total - fund);
@@ -660,12 +801,12 @@ static void emit_medical_death(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 	sink_str(s, no);
 	sink_str(s, id.s);
 	sink_str(s, name);
-	sink_str(s, sex_code(p));
-	sink_date(s, admitted, DS_YMD8);
-	sink_date(s, death, DS_YMD8);
+	sink_int(s, p->sex);
+	sink_date(s, admitted, DS_ISO);
+	sink_date(s, death, DS_ISO);
 	sink_str(s, "死亡");
 	sink_str(s, HOSPITALS[rng_below(r, 6)]);
-	sink_date(s, p->ev_medical, DS_YMD8);
+	sink_date(s, p->ev_medical, DS_ISO);
 	finish(g, SRC_MEDICAL_DEATH, &id, p);
 	bundle_add(&g->bundle, FK_DEATH, EV_MEDICAL, death, NO_DATE, 0, 0, 0);
 }
@@ -802,6 +943,12 @@ static void emit_provident(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 			Sink *s = &g->sinks[SRC_PROVIDENT];
 			IdField id;
 			agency_id(g, p, nr, &id, false);
+			if (strlen(id.s) > 18) {
+				/* full-width digits (54 bytes) do not fit the 18-byte column
+				 * of this fixed-width file: such a record keeps the plain ID */
+				memcpy(id.s, p->id, 19);
+				id.noisy = false;
+			}
 			sink_begin(s);
 			sink_str(s, unit_acct);
 			sink_str(s, org);
@@ -1164,7 +1311,8 @@ bool emit_open(Gen *g)
 	char dir[4096];
 	snprintf(dir, sizeof dir, "%s/extracts", g->out_dir);
 	for (int i = 0; i < SRC_COUNT; i++)
-		if (!sink_open(&g->sinks[i], &SOURCES[i], dir, g->tag, g->seed, i, i != SRC_REF_DIVISIONS))
+		if (!sink_open(&g->sinks[i], &SOURCES[i], dir, g->tag, g->asof, g->persons, g->seed, i,
+			       i != SRC_REF_DIVISIONS))
 			return false;
 	return true;
 }
@@ -1220,7 +1368,9 @@ void emit_ref_divisions(Gen *g)
 bool emit_close(Gen *g)
 {
 	bool ok = true;
-	for (int i = 0; i < SRC_COUNT; i++)
+	for (int i = 0; i < SRC_COUNT; i++) {
 		ok &= sink_close(&g->sinks[i]);
+		drain_links(g, i);
+	}
 	return ok;
 }

@@ -224,65 +224,109 @@ void bundle_add(Bundle *b, int kind, int code, int32_t d1, int32_t d2,
 		int64_t a1, int64_t a2, int64_t a3);
 
 /* ------------------------------------------------------------------ */
-/* Sinks: one extract file each.  CSV with RFC 4180 quoting today; the */
-/* injection of malformed and duplicate rows lives here.               */
+/* Sinks: one extract file each, in the format its agency delivers     */
+/* (CSV, XML, XLSX, fixed width, JSON Lines; UTF-8, GBK or GB18030;    */
+/* optionally gzip-compressed).  The injection of malformed and        */
+/* duplicate records lives here too.                                   */
 /* ------------------------------------------------------------------ */
 #define SINK_MAX_COLS 24
 #define SINK_ROW_MAX 2048
-#define SINK_RING 32
+#define SINK_DUP_SPAN 32                /* a duplicate repeats one of the last 32 records */
 
 typedef enum { DK_NONE, DK_DATE, DK_MONTH } DateKind;
+typedef enum { SF_CSV, SF_XML, SF_XLSX, SF_FIXED, SF_JSONL } SinkFormat;
+typedef enum { SE_UTF8, SE_GBK, SE_GB18030 } SinkEncoding;
+/* What a field value is: XLSX writes dates and amounts as numbers, JSON
+ * writes amounts and integers as numbers; every other format writes text. */
+typedef enum { VK_TEXT, VK_DATE, VK_MONTH, VK_MONEY, VK_INT, VK_NUMBER } ValueKind;
 
 typedef struct SinkSpec {
-	const char *stem;                       /* file: <stem>_<YYYYMMDD>.csv */
+	const char *stem;                       /* file: <stem>_<YYYYMMDD>.<ext>[.gz] */
 	const char *agency;
+	const char *ext;
 	int ncols;
-	const char *cols[SINK_MAX_COLS];
+	const char *cols[SINK_MAX_COLS];        /* column names: the header of CSV and XLSX */
 	int id_col;                             /* column of the ID number, -1 none */
 	int date_col;                           /* a required date / month column, -1 none */
 	DateKind date_kind;
 	DateStyle date_style;
 	MonthStyle month_style;
+	uint8_t format;                         /* SinkFormat */
+	uint8_t encoding;                       /* SinkEncoding (text formats) */
+	bool gzip;
+	int enc_col;                            /* GBK / GB18030: the (mapped) column in which a
+						   malformed record has a character cut in half */
+	/* csv */
+	char delim;
+	bool bom, crlf, quote_all;
+	bool no_header;                         /* header-less: the last column must be mapped (a
+						   malformed record lacks it) */
+	/* xml, jsonl: text with ${N} (column N), ${D} (D as YYYY-MM-DD) and ${R}
+	 * (records written, tail only) */
+	const char *head, *tmpl, *tail;
+	/* fixed */
+	uint8_t width[SINK_MAX_COLS];
+	bool chars;                             /* widths count characters, else bytes */
+	/* xlsx */
+	const char *sheet;
+	const char *date_numfmt;                /* number format of date cells, or ... */
+	int date_numfmt_index;                  /* ... a built-in one */
+	const char *const *notes;               /* a first sheet 填表说明 with these lines */
+	long shared_upto;                       /* Excel's own layout (a shared-string table, the
+						   sheet held in memory) up to this many persons;
+						   beyond, and when 0, streamed with inline strings */
 } SinkSpec;
+
+/* One record's raw field values. */
+typedef struct SinkRow {
+	int nf;
+	uint16_t off[SINK_MAX_COLS + 1];
+	uint8_t kind[SINK_MAX_COLS];            /* ValueKind */
+	int64_t num[SINK_MAX_COLS];             /* day, yyyymm, cents or integer */
+	char text[SINK_ROW_MAX];
+} SinkRow;
+
+typedef struct SinkImpl SinkImpl;               /* sink.c: the file, its format and layers */
 
 typedef struct Sink {
 	const SinkSpec *spec;
 	char file[128];                         /* name inside extracts/ */
-	FILE *f;
-	char *out;
-	size_t out_len, out_cap;
-	/* the row being built: raw field values */
-	char row[SINK_ROW_MAX];
-	size_t row_len;
-	int nf;
-	uint16_t off[SINK_MAX_COLS + 1];
+	SinkImpl *impl;
+	SinkRow row;                            /* the record being built, then the last clean one */
 	bool row_overflow;
-	/* recent clean rows, formatted, for exact duplicates */
-	char ring[SINK_RING][SINK_ROW_MAX];
-	uint16_t ring_len[SINK_RING];
-	int ring_n, ring_pos;
-	uint64_t records;                       /* data rows written, all kinds */
+	SinkRow dup;                            /* a clean record to write again ... */
+	int dup_wait;                           /* ... after this many more clean records, -1 none */
+	/* noise: the true ID of the record being built when it carries a garbled
+	 * one (set by the caller, "" otherwise), and the hidden links of the
+	 * injected copies of such records, for the caller to write */
+	char row_link[19], dup_link[19];
+	struct { uint64_t record; char id[19]; } links[8];
+	int nlinks;
+	uint64_t records;                       /* data records written, all kinds */
 	uint64_t clean, malformed, duplicates;
+	uint32_t kinds_done;                    /* malformation kinds injected so far */
 	Rng rng;
 	bool inject;
 	bool failed;
 } Sink;
 
-bool sink_open(Sink *s, const SinkSpec *spec, const char *dir, const char *tag,
-	       uint64_t seed, int index, bool inject);
+bool sink_open(Sink *s, const SinkSpec *spec, const char *dir, const char *tag, int32_t asof,
+	       long persons, uint64_t seed, int index, bool inject);
 void sink_begin(Sink *s);
 void sink_str(Sink *s, const char *v);
 void sink_strn(Sink *s, const char *v, size_t n);
 void sink_empty(Sink *s);
 void sink_date(Sink *s, int32_t z, DateStyle st);     /* NO_DATE -> empty */
+void sink_datetime(Sink *s, int32_t z, int secs);     /* 2023-01-05 08:30:00 */
 void sink_month(Sink *s, int ym, MonthStyle st);      /* 0 -> empty */
 void sink_money(Sink *s, int64_t cents);              /* NO_MONEY -> empty */
 void sink_int(Sink *s, long v);
-/* Finish the row, write it, maybe inject a malformed or duplicate row after
- * it.  Returns the 1-based record number of the clean row. */
+/* Finish the record, write it, maybe inject a malformed or duplicate record
+ * after it.  Returns the 1-based record number of the clean record. */
 uint64_t sink_end(Sink *s);
-/* Top up the injections (at least one of each in a file of >= 200 rows),
- * flush and close.  False on an I/O error. */
+/* Top up the injections (in a file of >= 50 records at least one malformed
+ * record of every kind the format allows, and one duplicate), finish the
+ * file and close it.  False on an I/O error. */
 bool sink_close(Sink *s);
 
 /* ------------------------------------------------------------------ */
