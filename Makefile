@@ -7,12 +7,12 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-PKGS     = libpq libxml-2.0 zlib openssl xlsxwriter
+PKGS     = libpq libxml-2.0 zlib openssl xlsxwriter icu-uc icu-i18n opencc
 BUILD   ?= build
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS = gcc make pkg-config libpq-dev libxml2-dev zlib1g-dev libssl-dev libxlsxwriter-dev \
-           libcmocka-dev postgresql-15 postgresql-client-15 time
+           libcmocka-dev postgresql-15 postgresql-client-15 time libicu-dev libopencc-dev
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)
@@ -25,7 +25,7 @@ SYNTH_SRC      = $(wildcard tests/synth/*.c)
 UNIT_SRC       = $(wildcard tests/unit/test_*.c)
 UNIT_BIN       = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps build test unit demo bench clean help
+.PHONY: all deps build test unit demo bench eval clean help
 
 # The top-level targets install what is missing first, then build in a sub-make (so that
 # pkg-config sees the packages just installed).
@@ -33,13 +33,14 @@ all:
 	@$(MAKE) --no-print-directory deps
 	@$(MAKE) --no-print-directory build
 
-build: $(BUILD)/canbao $(BUILD)/synth $(BUILD)/csvdiff $(BUILD)/bench-inflate $(UNIT_BIN)
+build: $(BUILD)/canbao $(BUILD)/synth $(BUILD)/csvdiff $(BUILD)/outcheck $(BUILD)/bench-inflate $(UNIT_BIN)
 
 help:
 	@echo "make deps   install missing Debian packages (apt-get)"
 	@echo "make        build $(BUILD)/canbao and the data generator $(BUILD)/synth"
 	@echo "make test   unit tests, then integration and end-to-end tests on a private PostgreSQL"
 	@echo "make demo   generate a synthetic Yanji, run canbao on it, print where the lists are"
+	@echo "make eval   measure identity resolution (linkage precision and recall) on noisy generated data"
 	@echo "make bench  canbao against the gzip-inflate floor (SCALES=\"S M L\"), results in tests/bench/RESULTS.md"
 	@echo "make clean  remove build outputs and var/"
 
@@ -72,6 +73,9 @@ $(BUILD)/bench-inflate: tests/bench/inflate.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -o $@ $< -lz
 
+$(BUILD)/outcheck: tests/tools/outcheck.c $(BUILD)/libcanbao.a
+	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcanbao.a $(PKG_LIBS) -lm -lpthread
+
 $(BUILD)/csvdiff: tests/tools/csvdiff.c $(BUILD)/libcanbao.a
 	$(CC) $(ALL_CFLAGS) -o $@ $< $(BUILD)/libcanbao.a $(PKG_LIBS) -lm
 
@@ -97,6 +101,12 @@ demo:
 bench:
 	@$(MAKE) --no-print-directory all
 	@bash tests/bench/run.sh $(BUILD) "$(or $(SCALES),S)"
+
+# Identity resolution measured: generator with noise, canbao on a private PostgreSQL, links and
+# the deceased list against the truth (EVAL_PERSONS, EVAL_NOISE; tests/eval.sh).
+eval:
+	@$(MAKE) --no-print-directory all
+	@bash tests/eval.sh $(BUILD)
 
 clean:
 	rm -rf $(BUILD) var

@@ -227,6 +227,10 @@ bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
         if (rc == (size_t) -1) {
             if (errno == E2BIG) {
                 stop = true;
+            } else if ((errno == EILSEQ || (errno == EINVAL && bs->teof)) && outl == 0) {
+                /* iconv filled the buffer before it met the bad byte: no room for the
+                 * marker, which the next read writes */
+                stop = true;
             } else if (errno == EILSEQ || (errno == EINVAL && bs->teof)) {
                 /* not valid in the declared encoding: mark it, skip one byte */
                 *out++ = (char) 0xFF;

@@ -9,6 +9,7 @@
 
 #include "date.h"
 #include "idnum.h"
+#include "idrepair.h"
 #include "text.h"
 
 struct Extract {
@@ -22,6 +23,7 @@ struct Extract {
     int              ncols;                   /* header width (0 without header) */
     Arena            scratch;                 /* per record, reset */
     char             name[256];
+    int              id_field, name_field;    /* of the fact kind, -1 if it has none */
 };
 
 /* ---- small text helpers ---- */
@@ -267,6 +269,8 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
 {
     ex->def = def;
     ex->spec = factkind_spec(def->kind);
+    ex->id_field = factkind_field(def->kind, "id_number");
+    ex->name_field = factkind_field(def->kind, "name");
     snprintf(ex->name, sizeof ex->name, "%s", name);
     arena_init(&ex->scratch, 64 * 1024);
     if (!resolve_header(ex, err)) {
@@ -449,12 +453,23 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     case FT_IDNUM: {
         char id[19];
         IdnumStatus st = idnum_normalise(s, n, id);
-        if (st != IDNUM_OK)
+        out->id_status = (uint8_t) st;
+        if (st == IDNUM_OK) {
+            out->id_rewritten = !(n == 18 && memcmp(s, id, 18) == 0);
+            v->num = (int64_t) idnum_key(id);
+            v->text = arena_strndup(&ex->scratch, id, 18);
+            v->len = 18;
+            break;
+        }
+        /* one typing error away from a valid number? then identity resolution repairs it */
+        char chars[19];
+        int len = ex->def->kind != FK_REGISTER ? idrepair_chars(s, n, chars) : 0;
+        if (len == 0)
             return reject(out, "invalid ID number \"%.*s\" in %s: %s", clip(s, n, 40), s,
                           col, idnum_status_text(st));
-        v->num = (int64_t) idnum_key(id);
-        v->text = arena_strndup(&ex->scratch, id, 18);
-        v->len = 18;
+        v->num = (int64_t) PERSON_KEY_NONE;
+        v->text = arena_strndup(&ex->scratch, chars, (size_t) len);
+        v->len = (uint32_t) len;
         break;
     }
     case FT_DATE: {
@@ -517,6 +532,8 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
     out->raw_len = rec.raw_len;
     out->reason[0] = '\0';
     out->hash = 0;
+    out->id_status = IDNUM_OK;
+    out->id_rewritten = false;
     if (st == READ_BAD)
         return reject(out, "%s", rec.reason);
     if (ex->ncols > 0 && rec.nfields != ex->ncols)
@@ -550,6 +567,12 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
             h = (t == FT_TEXT || t == FT_ENUM || t == FT_IDNUM)
                     ? hash_bytes(mix64(h, (uint64_t) v->num), v->text, v->len)
                     : mix64(h, (uint64_t) v->num);
+    }
+    /* an optional ID that is missing: linkage needs at least a name */
+    if (ex->id_field >= 0 && !out->v[ex->id_field].present) {
+        out->id_status = IDNUM_EMPTY;
+        if (ex->name_field < 0 || !out->v[ex->name_field].present)
+            return reject(out, "missing ID number and no name to link the record by (field id_number)");
     }
     out->hash = h;
     return EXT_OK;

@@ -5,6 +5,11 @@
  * decodes the text encoding, applies the transform chains and types every value.  Each record
  * comes out either as a CanonRecord (EXT_OK) or as a reject (EXT_REJECT) that carries the
  * record's position, raw text and a reason naming the field, the column and what was expected.
+ * An ID number is the one value that may come out unusable with EXT_OK, for identity
+ * resolution to finish (identity.h): one that fails its check digit, birth date or region but
+ * could be one typing error away from a valid number (any kind but the register), and a
+ * missing one in a kind whose id_number is optional, when the record has a name to link by;
+ * id_status says which.
  * A problem with the file as a whole (cannot open, truncated gzip, a mapped column missing from
  * the header) is EXT_ERROR with err filled; the file cannot be read further.
  */
@@ -32,6 +37,13 @@ typedef struct CanonRecord {
     const char *raw;                  /* raw bytes (capped), valid until the next record */
     size_t      raw_len;
     uint64_t    hash;                 /* of all canonical values: equal records, equal hash */
+    uint8_t     id_status;            /* IdnumStatus of the id_number as written (EXT_OK):
+                                         IDNUM_OK; IDNUM_EMPTY when absent (kinds whose ID is
+                                         optional); otherwise the ID failed its check and its
+                                         significant characters are in the field's text, for
+                                         repair (never for the register) */
+    bool        id_rewritten;         /* IDNUM_OK, but written otherwise (full width, 15 digits,
+                                         inner spaces, lower-case x) */
     char        reason[512];          /* EXT_REJECT */
 } CanonRecord;
 

@@ -83,7 +83,8 @@ typedef struct XmlReader {
     bool             xml_err_fatal;           /* ... or, once there is one, the first fatal one */
     char             xml_msg[512];
     int              xml_line, xml_col;
-    xmlParserCtxtPtr ctxt;                    /* the parser's, as an error names it */
+    bool             dtd_entity;              /* an error came while the DTD declared an entity */
+    char             dtd_entity_name[128];    /* ... its name ("" when only the table says so) */
     /* the current record */
     size_t           rec_bytes;
     bool             too_big;
@@ -129,14 +130,26 @@ keep_error(XmlReader *r, const char *msg, int line, int col, bool fatal)
     r->xml_col = col;
 }
 
+static const xmlChar *declared_entity(xmlDtdPtr dtd);
+
 static void
 on_structured_error(void *ctx, xmlErrorPtr e)
 {
+    XmlReader *r = ctx;
     if (e == NULL || e->level < XML_ERR_ERROR)
         return;   /* warnings do not stop the parse */
-    if (e->domain == XML_FROM_PARSER && e->ctxt != NULL && ((XmlReader *) ctx)->ctxt == NULL)
-        ((XmlReader *) ctx)->ctxt = e->ctxt;
-    keep_error((XmlReader *) ctx, e->message, e->line, e->int2, e->level == XML_ERR_FATAL);
+    /* The parser context is valid only during this call: libxml2 also raises errors from
+     * temporary contexts (an entity's content is checked in one, freed right after), so what
+     * fail_parse needs from the document is taken now, never the pointer. */
+    if (e->domain == XML_FROM_PARSER && e->ctxt != NULL && !r->dtd_entity) {
+        xmlParserCtxtPtr pc = e->ctxt;
+        const xmlChar *ent = pc->myDoc != NULL ? declared_entity(pc->myDoc->intSubset) : NULL;
+        if (ent != NULL) {
+            r->dtd_entity = true;
+            snprintf(r->dtd_entity_name, sizeof r->dtd_entity_name, "%s", (const char *) ent);
+        }
+    }
+    keep_error(r, e->message, e->line, e->int2, e->level == XML_ERR_FATAL);
 }
 
 static void on_generic_error(void *ctx, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
@@ -403,11 +416,8 @@ fail_parse(XmlReader *r, CbError *err)
         *err = r->io_err;
         return fail(r, err);
     }
-    if (r->ctxt != NULL && r->ctxt->myDoc != NULL) {
-        const xmlChar *ent = declared_entity(r->ctxt->myDoc->intSubset);
-        if (ent != NULL)
-            return fail_entities(r, "declares the", ent, err);
-    }
+    if (r->dtd_entity)
+        return fail_entities(r, "declares the", (const xmlChar *) r->dtd_entity_name, err);
     if (r->have_xml_err && strstr(r->xml_msg, "Excessive depth") != NULL) {
         CB_FAIL(err, CBERR_INPUT, "XML nesting deeper than %d elements", r->max_depth);
         cb_error_at(err, "%s: line %d", r->base.name, r->xml_line);

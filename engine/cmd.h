@@ -7,5 +7,7 @@
 
 int cmd_runs(int argc, char **argv);     /* cmd_ops.c */
 int cmd_status(int argc, char **argv);   /* cmd_ops.c */
+int cmd_feedback(int argc, char **argv); /* cmd_feedback.c: a township's returned workbook */
+int cmd_ack(int argc, char **argv);      /* cmd_feedback.c: the pension system's acknowledgements */
 
 #endif

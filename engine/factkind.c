@@ -6,7 +6,12 @@
 #define NAME_FIELD {"name", FT_TEXT, false, SLOT_NONE, {0}}
 #define START_END(req) {"start_date", FT_DATE, (req), SLOT_D1, {0}}, \
                        {"end_date", FT_DATE, false, SLOT_D2, {0}}
-#define PERIOD_KIND(kname) {kname, {ID_FIELD, NAME_FIELD, START_END(true), {0}}}
+/* Identifying fields (identity.h): optional evidence that lets a mistyped ID number be repaired
+ * against the register only when name, sex and birth date agree.  Appended after a kind's own
+ * fields so that their indexes do not move. */
+#define SEX_FIELD {"sex", FT_ENUM, false, SLOT_NONE, {"male", "female"}}
+#define BIRTH_FIELD {"birth_date", FT_DATE, false, SLOT_NONE, {0}}
+#define PERIOD_KIND(kname) {kname, {ID_FIELD, NAME_FIELD, START_END(true), SEX_FIELD, BIRTH_FIELD, {0}}}
 
 static const KindSpec kinds[FK_COUNT] = {
     [FK_REGISTER] = {"register", {
@@ -23,11 +28,18 @@ static const KindSpec kinds[FK_COUNT] = {
         {"cancel_reason", FT_ENUM, false, SLOT_NONE, {"death", "moved_out", "other"}},
         {"cancel_date", FT_DATE, false, SLOT_NONE, {0}},
         {0}}},
+    /* A death can be linked without an ID number (a cremation record often has none): the ID
+     * is optional and the record's name, sex, birth date or age, address and division are
+     * evidence for probabilistic linkage. */
     [FK_DEATH] = {"death", {
-        ID_FIELD, NAME_FIELD,
+        {"id_number", FT_IDNUM, false, SLOT_PERSON, {0}},
+        NAME_FIELD,
         {"sex", FT_ENUM, false, SLOT_NONE, {"male", "female"}},
         {"birth_date", FT_DATE, false, SLOT_NONE, {0}},
         {"death_date", FT_DATE, true, SLOT_D1, {0}},
+        {"age", FT_INT, false, SLOT_NONE, {0}},            /* completed years at death */
+        {"address", FT_TEXT, false, SLOT_NONE, {0}},
+        {"division", FT_TEXT, false, SLOT_NONE, {0}},      /* 12-digit village code */
         {0}}},
     [FK_RESIDENT_PENSION] = {"resident_pension", {
         ID_FIELD, NAME_FIELD,
@@ -37,6 +49,7 @@ static const KindSpec kinds[FK_COUNT] = {
         {"monthly_pension", FT_MONEY, false, SLOT_AMOUNT2, {0}},
         {"basic_pension", FT_MONEY, false, SLOT_AMOUNT, {0}},
         {"township", FT_TEXT, false, SLOT_NONE, {0}},
+        SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_PENSION_PAYMENT] = {"pension_payment", {
         ID_FIELD,
@@ -44,6 +57,7 @@ static const KindSpec kinds[FK_COUNT] = {
         {"basic", FT_MONEY, true, SLOT_AMOUNT, {0}},
         {"account", FT_MONEY, false, SLOT_NONE, {0}},
         {"total", FT_MONEY, false, SLOT_AMOUNT2, {0}},
+        NAME_FIELD, SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_EMPLOYEE_PENSION] = PERIOD_KIND("employee_pension"),
     [FK_INSTITUTION_PENSION] = PERIOD_KIND("institution_pension"),
@@ -51,11 +65,13 @@ static const KindSpec kinds[FK_COUNT] = {
     [FK_PRISON] = {"prison", {
         ID_FIELD, NAME_FIELD, START_END(true),
         {"type", FT_ENUM, false, SLOT_CODE, {"prison", "community_correction"}},
+        SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_DISABILITY] = {"disability", {
         ID_FIELD, NAME_FIELD,
         {"grade", FT_INT, true, SLOT_CODE, {0}},
         START_END(false),
+        SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_DIBAO] = PERIOD_KIND("dibao"),
     [FK_TEKUN] = PERIOD_KIND("tekun"),
@@ -64,12 +80,14 @@ static const KindSpec kinds[FK_COUNT] = {
         ID_FIELD,
         {"month", FT_MONTH, true, SLOT_D1, {0}},
         {"amount", FT_MONEY, false, SLOT_AMOUNT, {0}},
+        NAME_FIELD, SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_EMPLOYEE_MEDICAL] = PERIOD_KIND("employee_medical"),
     [FK_MEDICAL_CLAIM] = {"medical_claim", {
         ID_FIELD,
         {"date", FT_DATE, true, SLOT_D1, {0}},
         {"amount", FT_MONEY, false, SLOT_AMOUNT, {0}},
+        NAME_FIELD, SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_ENTERPRISE_ROSTER] = PERIOD_KIND("enterprise_roster"),
     [FK_TAX_COLLECTION] = {"tax_collection", {
@@ -77,10 +95,12 @@ static const KindSpec kinds[FK_COUNT] = {
         {"date", FT_DATE, true, SLOT_D1, {0}},
         {"amount", FT_MONEY, true, SLOT_AMOUNT, {0}},
         {"type", FT_ENUM, true, SLOT_CODE, {"personal", "collective", "donor"}},
+        NAME_FIELD, SEX_FIELD, BIRTH_FIELD,
         {0}}},
     [FK_CERTIFICATION] = {"certification", {
         ID_FIELD,
         {"date", FT_DATE, true, SLOT_D1, {0}},
+        NAME_FIELD, SEX_FIELD, BIRTH_FIELD,
         {0}}},
 };
 

@@ -1,24 +1,26 @@
 /*
- * lists — the lists of POLICY.md, computed per person bundle.
+ * lists — the output of the rules: every list of POLICY.md as named columns of text, with
+ * references to the records that decided each row.
  *
- * lists_compute walks the grouped store person by person (in ID order, so every list comes
- * out sorted by id_number) and appends a row to each list whose condition holds, with the
- * list's own columns as text and references to the facts that decided it (file and record).
- * The output structure is generic (names, columns, rows, evidence) so that every writer (CSV,
- * PostgreSQL, later XLSX and XML) serves every list alike.  All memory belongs to the ListSet.
+ * The rule engine (rules.h) fills a ListSet; the writers (csvout.c, pgout.c) read it.  The
+ * structure is generic (names, columns, rows, evidence) so that every writer serves every list
+ * alike.  Rows of person lists carry the person's key and the register's grouping (township,
+ * village, household); rows of lists over reference data (township_staffing) have key 0 and
+ * vals[0] is their own key (the township code).  All memory belongs to the ListSet.
  */
 #ifndef CANBAO_LISTS_H
 #define CANBAO_LISTS_H
 
 #include "arena.h"
 #include "date.h"
-#include "params.h"
 #include "store.h"
 
-#define LIST_MAX_COLS 16
-#define LIST_MAX 16
+#define LIST_MAX_COLS 40
+#define LIST_MAX 32
 #define ROW_MAX_EVIDENCE 64
 
+/* A record that decided a row: a file of the run (Store.files), its record number, and the
+ * kind of fact it gave. */
 typedef struct EvRef {
     uint32_t file;
     uint16_t kind;
@@ -26,11 +28,11 @@ typedef struct EvRef {
 } EvRef;
 
 typedef struct ListRow {
-    PersonKey    key;
+    PersonKey    key;         /* 0 for rows that are not about one person */
     const char  *township;
     const char  *village;
     const char  *household;
-    const char **vals;        /* one per column */
+    const char **vals;        /* one per column; "" for an absent value */
     EvRef       *ev;
     int          nev;
 } ListRow;
@@ -38,20 +40,20 @@ typedef struct ListRow {
 typedef struct ListOut {
     const char *name;         /* file stem and list name, e.g. unenrolled_eligible */
     const char *title;        /* the policy's name, e.g. 应参未参 */
-    const char *rule;         /* the rule that produces it */
+    const char *rule;         /* the rule that produces it: "file.rules:list" */
     int         ncols;
     const char *cols[LIST_MAX_COLS];
-    Vec         rows;         /* ListRow */
+    Vec         rows;         /* ListRow, in the list's order */
 } ListOut;
 
 typedef struct ListSet {
     ListOut lists[LIST_MAX];
     int     n;
-    char    rule_version[65]; /* SHA-256 of the rule set (parameters included) */
+    char    rule_version[65]; /* SHA-256 of the rule set (rule files and parameters) */
     Arena   arena;
 } ListSet;
 
-bool lists_compute(const Store *st, const Params *p, Day asof, ListSet *out, CbError *err);
+/* Releases the rows and strings of a ListSet (a zeroed ListSet is fine). */
 void lists_free(ListSet *ls);
 
 #endif

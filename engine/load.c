@@ -202,10 +202,9 @@ add_person(Store *st, HashMap *seen, uint32_t file, CanonRecord *r, const RegFie
 }
 
 static void
-add_fact(Store *st, const SourceDef *def, uint32_t file, const CanonRecord *r)
+fill_fact(Fact *f, const SourceDef *def, uint32_t file, const CanonRecord *r)
 {
     const KindSpec *ks = factkind_spec(def->kind);
-    Fact *f = vec_push(&st->facts);
     f->d1 = f->d2 = DAY_NONE;
     f->code = 0xFFFF;
     f->kind = (uint16_t) def->kind;
@@ -232,6 +231,74 @@ add_fact(Store *st, const SourceDef *def, uint32_t file, const CanonRecord *r)
         const CanonValue *acc = &r->v[factkind_field(FK_PENSION_PAYMENT, "account")];
         f->amount2 = f->amount + (acc->present ? acc->num : 0);
     }
+}
+
+static void
+add_fact(Store *st, const SourceDef *def, uint32_t file, const CanonRecord *r)
+{
+    fill_fact(vec_push(&st->facts), def, file, r);
+}
+
+/* ---- records for identity resolution (identity.h) ---- */
+
+static const CanonValue *
+field_of(FactKind k, const CanonRecord *r, const char *name)
+{
+    int i = factkind_field(k, name);
+    return i >= 0 && r->v[i].present ? &r->v[i] : NULL;
+}
+
+/* A kind whose records can be linked without an ID number: its id_number is optional. */
+static bool
+kind_linkable(FactKind k)
+{
+    int i = factkind_field(k, "id_number");
+    return i >= 0 && !factkind_spec(k)->fields[i].required;
+}
+
+/* Keeps a record for identity_link: unresolved (its ID is missing or fails its check; counted
+ * as accepted or rejected once linkage has decided) or resolved (a fact already, kept as
+ * training data or to list a rewritten ID in links.csv). */
+static void
+add_pending(Store *st, LoadReport *rep, const SourceDef *def, uint32_t file, const CanonRecord *r,
+            bool resolved)
+{
+    PendingRecord *pr = vec_push(&rep->pending);
+    fill_fact(&pr->fact, def, file, r);
+    pr->file = file;
+    pr->line_no = r->line_no;
+    pr->byte_offset = r->byte_offset;
+    pr->hash = r->hash;
+    pr->id_status = r->id_status;
+    pr->resolved = resolved;
+    pr->rewritten = resolved && r->id_rewritten;
+    pr->linkable = kind_linkable(def->kind);
+    pr->sex = 0xFF;
+    pr->age = -1;
+    pr->birth = pr->date = DAY_NONE;
+    if (!resolved)
+        pr->raw = safe_raw(&st->strings, r->raw, r->raw_len);
+    const CanonValue *v = field_of(def->kind, r, "id_number");
+    if (v != NULL && r->id_status != IDNUM_OK)
+        pr->id_chars = arena_strndup(&st->strings, v->text, v->len);
+    if (resolved && !pr->linkable)
+        return;   /* only listed: no evidence needed */
+    if ((v = field_of(def->kind, r, "name")) != NULL)
+        pr->name = arena_strndup(&st->strings, v->text, v->len);
+    if ((v = field_of(def->kind, r, "sex")) != NULL)
+        pr->sex = (uint8_t) v->num;
+    if ((v = field_of(def->kind, r, "birth_date")) != NULL)
+        pr->birth = (Day) v->num;
+    if ((v = field_of(def->kind, r, "age")) != NULL && v->num >= 0 && v->num < 200)
+        pr->age = (int16_t) v->num;
+    if ((v = field_of(def->kind, r, "address")) != NULL)
+        pr->address = arena_strndup(&st->strings, v->text, v->len);
+    if ((v = field_of(def->kind, r, "division")) != NULL)
+        pr->division = arena_strndup(&st->strings, v->text, v->len);
+    const KindSpec *ks = factkind_spec(def->kind);
+    for (int i = 0; ks->fields[i].name; i++)
+        if (ks->fields[i].slot == SLOT_D1 && ks->fields[i].type == FT_DATE)
+            pr->date = pr->fact.d1;
 }
 
 static bool
@@ -287,9 +354,13 @@ load_file(Store *st, const SourceDef *def, const char *dir, const char *name, Ha
                 sf->rejected++;
                 add_reject(st, file_no, &rec);
             }
+        } else if (rec.id_status != IDNUM_OK) {
+            add_pending(st, rep, def, file_no, &rec, false);   /* counted by identity_link */
         } else {
             add_fact(st, def, file_no, &rec);
             sf->accepted++;
+            if (rec.id_rewritten || (kind_linkable(def->kind) && field_of(def->kind, &rec, "name")))
+                add_pending(st, rep, def, file_no, &rec, true);
         }
         if ((sf->read & 0x3FFF) == 0)
             progress_update(sf->read);
@@ -316,6 +387,7 @@ load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, bool
               LoadReport *rep, CbError *err)
 {
     memset(rep, 0, sizeof *rep);
+    vec_init(&rep->pending, sizeof(PendingRecord));
     double t0 = clock_now();
     DIR *d = opendir(dir);
     if (d == NULL) {
@@ -453,5 +525,6 @@ load_report_free(LoadReport *rep)
     free(rep->stopped);
     free(rep->unclaimed);
     free(rep->missing_optional);
+    vec_free(&rep->pending);
     memset(rep, 0, sizeof *rep);
 }

@@ -19,6 +19,29 @@
 #include "sourcedef.h"
 #include "store.h"
 
+/* A record that needs identity resolution (identity.h) before it can become a fact: its ID is
+ * missing or fails its check (unresolved), or it is a training copy of a record of a kind that
+ * can be linked without ID (resolved: already a fact, kept for the linkage model), or an ID
+ * that was valid but written differently (resolved, listed in links.csv).  Strings live in the
+ * store's string arena. */
+typedef struct PendingRecord {
+    Fact        fact;         /* the record's fact; person = PERSON_KEY_NONE until linked */
+    uint32_t    file;
+    uint64_t    line_no, byte_offset;
+    uint64_t    hash;         /* the record's canonical hash: with the source, a stable key */
+    const char *raw;          /* raw text, for a reject (unresolved only) */
+    const char *id_chars;     /* the ID's significant characters (15 or 18), NULL when none */
+    uint8_t     id_status;    /* IdnumStatus of the ID as written */
+    bool        resolved;     /* already a fact (valid ID); fact.person is its person */
+    bool        rewritten;    /* resolved, and its valid ID was written otherwise */
+    bool        linkable;     /* its kind can be linked without ID (id_number not required) */
+    uint8_t     sex;          /* SEX_*, 0xFF unknown */
+    int16_t     age;          /* -1 unknown */
+    Day         birth;        /* DAY_NONE unknown */
+    Day         date;         /* the record's own date (a day in slot d1), DAY_NONE if none */
+    const char *name, *address, *division;   /* as mapped, NULL when absent */
+} PendingRecord;
+
 typedef struct LoadReport {
     char   **unclaimed;       /* file names no definition claims (malloc'ed) */
     int      nunclaimed;
@@ -29,6 +52,8 @@ typedef struct LoadReport {
                                  its manifest or signature check (not read) */
     double   seconds;
     uint64_t bytes;           /* decompressed bytes read */
+    Vec      pending;         /* PendingRecord, in file and record order: identity_link()
+                                 resolves them; until then the files' counts do not balance */
 } LoadReport;
 
 /* require_sources: a required source without a file fails the load (a run); false for

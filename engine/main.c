@@ -9,7 +9,9 @@
 #include <unistd.h>
 
 #include "cmd.h"
+#include "cmd_rules.h"
 #include "db.h"
+#include "identity.h"
 #include "log.h"
 #include "run.h"
 #include "version.h"
@@ -25,6 +27,12 @@ static const char *usage_main =
     "  db migrate       create or update the PostgreSQL schema\n"
     "  runs             the ledger: recent runs, their state and summary\n"
     "  status           what the last run did (exit 0 only when it succeeded)\n"
+    "  feedback FILE    record a township's answers from its returned workbook\n"
+    "  ack FILE         import the pension system's acknowledgement of suspension alerts\n"
+    "  review           record a reviewer's decision about an uncertain identity link\n"
+    "  explain-match    how one record was linked: candidates, comparison levels, weights\n"
+    "  rules check|test check the rule files, or run the example cases they carry\n"
+    "  explain ID       why a person is or is not on each list (reads the delivery itself)\n"
     "\n"
     "Options for every command: --help, and before the command: --version, --quiet\n"
     "Database: --db CONNINFO (a libpq conninfo string or URI), else the PG* environment\n"
@@ -301,6 +309,18 @@ main(int argc, char **argv)
         return cmd_runs(sub_argc, sub_argv);
     if (strcmp(cmd, "status") == 0)
         return cmd_status(sub_argc, sub_argv);
+    if (strcmp(cmd, "feedback") == 0)
+        return cmd_feedback(sub_argc, sub_argv);
+    if (strcmp(cmd, "ack") == 0)
+        return cmd_ack(sub_argc, sub_argv);
+    if (strcmp(cmd, "review") == 0)
+        return identity_cmd_review(sub_argc, sub_argv);
+    if (strcmp(cmd, "explain-match") == 0)
+        return identity_cmd_explain(sub_argc, sub_argv);
+    if (strcmp(cmd, "rules") == 0)
+        return cmd_rules(sub_argc, sub_argv);
+    if (strcmp(cmd, "explain") == 0)
+        return cmd_explain(sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
         return EXIT_OK;

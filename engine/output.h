@@ -13,14 +13,16 @@
 #include <libpq-fe.h>
 
 #include "cberror.h"
+#include "lifecycle.h"
 #include "lists.h"
 #include "store.h"
 
 /* Writes every list and the ledger CSVs into dir (which must exist). */
 bool csvout_write_all(const char *dir, const Store *st, const ListSet *ls, CbError *err);
 
-/* In one transaction: files, rejects, list rows and evidence, then runs.state = succeeded. */
+/* In one transaction: files, rejects, list rows and evidence, the lists' lifecycle (when lc is
+ * not NULL), then runs.state = succeeded. */
 bool pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls,
-                 const char *summary, CbError *err);
+                 const LcRun *lc, const char *summary, CbError *err);
 
 #endif

@@ -1,200 +1,326 @@
 #include "params.h"
 
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "arena.h"
-#include "factkind.h"
-
-typedef enum { P_TEXT, P_YEARS, P_MONTHS, P_YUAN, P_INT, P_GROUPS, P_EVIDENCE } ParamType;
-
-typedef struct ParamDef {
-    const char *name;
-    ParamType   type;
-} ParamDef;
-
-static const ParamDef defs[] = {
-    {"division", P_TEXT},          {"min_age", P_YEARS},          {"government_paid", P_GROUPS},
-    {"severe_disability", P_INT},  {"employment_window", P_MONTHS}, {"absent_after", P_MONTHS},
-    {"flag_age", P_YEARS},         {"authoritative", P_EVIDENCE}, {"funeral_expense", P_YUAN},
-    {"funeral_months", P_MONTHS},
-};
-#define NDEFS (int) (sizeof defs / sizeof defs[0])
+#define MAX_PARAMS 256
+#define MAX_LINE 1024
 
 static bool
-fail_at(CbError *err, const char *path, int line, int col, const char *msg, const char *expected)
+fail_at(CbError *err, const char *path, int line, int col, const char *hint, const char *fmt, ...)
+    __attribute__((format(printf, 6, 7)));
+
+static bool
+fail_at(CbError *err, const char *path, int line, int col, const char *hint, const char *fmt, ...)
 {
+    char msg[600];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof msg, fmt, ap);
+    va_end(ap);
     CB_FAIL(err, CBERR_INPUT, "%s", msg);
     cb_error_at(err, "%s:%d:%d", path, line, col);
-    if (expected)
-        cb_error_hint(err, "expected %s", expected);
+    if (hint)
+        cb_error_hint(err, "%s", hint);
     return false;
 }
 
-/* number then unit: "16 years", "1200 yuan", "1200.50 yuan" */
-static bool
-number_unit(const char *v, double *num, char *unit, size_t unit_sz)
+const char *
+params_unit_name(ParamUnit u)
 {
-    char *end;
-    *num = strtod(v, &end);
-    if (end == v)
-        return false;
-    while (*end == ' ' || *end == '\t')
-        end++;
-    snprintf(unit, unit_sz, "%s", end);
-    return true;
+    switch (u) {
+    case UNIT_YEARS: return "years";
+    case UNIT_MONTHS: return "months";
+    case UNIT_DAYS: return "days";
+    case UNIT_YUAN: return "yuan";
+    default: return "no unit";
+    }
 }
 
-static void
-set_param(Params *p, int which, double num, const char *text)
+static bool
+is_name_start(int c)
 {
-    const char *n = defs[which].name;
-    if (strcmp(n, "division") == 0)
-        snprintf(p->division, sizeof p->division, "%s", text);
-    else if (strcmp(n, "min_age") == 0)
-        p->min_age = (int) num;
-    else if (strcmp(n, "severe_disability") == 0)
-        p->severe_disability = (int) num;
-    else if (strcmp(n, "employment_window") == 0)
-        p->employment_window = (int) num;
-    else if (strcmp(n, "absent_after") == 0)
-        p->absent_after = (int) num;
-    else if (strcmp(n, "flag_age") == 0)
-        p->flag_age = (int) num;
-    else if (strcmp(n, "funeral_expense") == 0)
-        p->funeral_expense = (int64_t) (num * 100 + (num >= 0 ? 0.5 : -0.5));
-    else if (strcmp(n, "funeral_months") == 0)
-        p->funeral_months = (int) num;
+    return isalpha(c) || c == '_';
+}
+
+static bool
+is_name_char(int c)
+{
+    return isalnum(c) || c == '_';
+}
+
+/* Columns count characters (UTF-8 code points), as an editor shows them. */
+static int
+col_of(const char *line, const char *at)
+{
+    int col = 1;
+    for (const char *s = line; s < at; s++)
+        if (((unsigned char) *s & 0xC0) != 0x80)
+            col++;
+    return col;
+}
+
+static bool
+parse_unit(const char *u, size_t n, ParamUnit *out)
+{
+    static const struct { const char *name; ParamUnit unit; } units[] = {
+        {"years", UNIT_YEARS}, {"year", UNIT_YEARS}, {"months", UNIT_MONTHS}, {"month", UNIT_MONTHS},
+        {"days", UNIT_DAYS}, {"day", UNIT_DAYS}, {"yuan", UNIT_YUAN},
+    };
+    for (size_t i = 0; i < sizeof units / sizeof units[0]; i++)
+        if (strlen(units[i].name) == n && memcmp(units[i].name, u, n) == 0) {
+            *out = units[i].unit;
+            return true;
+        }
+    return false;
+}
+
+/* A number with an optional unit, at v (the rest of the line, comment removed, trimmed). */
+static bool
+parse_number(const char *path, int lineno, const char *line, const char *v, Param *pm, CbError *err)
+{
+    const char *s = v;
+    int64_t whole = 0, frac = 0;
+    int nfrac = 0;
+    while (isdigit((unsigned char) *s)) {
+        if (whole > (INT64_MAX / 100 - 9) / 10)
+            return fail_at(err, path, lineno, col_of(line, v), "a number below 10^15", "number too large");
+        whole = whole * 10 + (*s++ - '0');
+    }
+    if (*s == '.') {
+        s++;
+        if (!isdigit((unsigned char) *s))
+            return fail_at(err, path, lineno, col_of(line, s), "digits after the decimal point",
+                           "malformed number");
+        while (isdigit((unsigned char) *s)) {
+            if (nfrac == 2)
+                return fail_at(err, path, lineno, col_of(line, s), "at most two decimals (fen)",
+                               "too many decimals");
+            frac = frac * 10 + (*s++ - '0');
+            nfrac++;
+        }
+    }
+    const char *after_num = s;
+    while (*s == ' ' || *s == '\t')
+        s++;
+    const char *u = s;
+    while (*s && !isspace((unsigned char) *s))
+        s++;
+    ParamUnit unit = UNIT_NONE;
+    if (s > u && !parse_unit(u, (size_t) (s - u), &unit))
+        return fail_at(err, path, lineno, col_of(line, u),
+                       "expected years, months, days or yuan after the number, or no unit",
+                       "wrong unit \"%.*s\"", (int) (s - u), u);
+    if (s == u && after_num != s && *after_num && !isspace((unsigned char) *after_num))
+        return fail_at(err, path, lineno, col_of(line, after_num), "a number, then a unit", "malformed number");
+    while (*s == ' ' || *s == '\t')
+        s++;
+    if (*s)
+        return fail_at(err, path, lineno, col_of(line, s), "one value per line; a list is names separated by commas",
+                       "unexpected text after the value");
+    if (nfrac > 0 && unit != UNIT_YUAN)
+        return fail_at(err, path, lineno, col_of(line, v), "a whole number (only yuan take decimals)",
+                       "expected a whole number");
+    pm->kind = PARAM_NUMBER;
+    pm->unit = unit;
+    if (unit == UNIT_YUAN)
+        pm->value = whole * 100 + (nfrac == 1 ? frac * 10 : frac);
+    else
+        pm->value = whole;
+    return true;
 }
 
 bool
 params_parse(const char *path, const char *text, Params *p, CbError *err)
 {
     memset(p, 0, sizeof *p);
-    bool seen[NDEFS] = {0};
+    arena_init(&p->arena, 16 << 10);
+    p->path = arena_strdup(&p->arena, path);
+    p->items = arena_calloc(&p->arena, sizeof(Param) * MAX_PARAMS);
     int lineno = 0;
     const char *s = text;
+    char line[MAX_LINE + 1];
     while (*s) {
         const char *nl = strchr(s, '\n');
         size_t len = nl ? (size_t) (nl - s) : strlen(s);
-        char line[1024];
         lineno++;
-        if (len >= sizeof line)
-            return fail_at(err, path, lineno, 1, "line too long", "at most 1023 bytes");
+        if (len > MAX_LINE) {
+            fail_at(err, path, lineno, 1, "at most 1024 bytes", "line too long");
+            goto fail;
+        }
         memcpy(line, s, len);
         line[len] = '\0';
+        if (len > 0 && line[len - 1] == '\r')
+            line[--len] = '\0';
         s = nl ? nl + 1 : s + len;
-        char *hash = strchr(line, '#');
-        if (hash)
-            *hash = '\0';
+        /* a '#' outside quotes starts a comment */
+        bool inq = false;
+        for (char *c = line; *c; c++) {
+            if (*c == '"')
+                inq = !inq;
+            else if (*c == '#' && !inq) {
+                *c = '\0';
+                break;
+            }
+        }
+        size_t l = strlen(line);
+        while (l > 0 && isspace((unsigned char) line[l - 1]))
+            line[--l] = '\0';
         char *k = line;
         while (*k == ' ' || *k == '\t')
             k++;
-        size_t l = strlen(k);
-        while (l > 0 && isspace((unsigned char) k[l - 1]))
-            k[--l] = '\0';
         if (*k == '\0')
             continue;
-        char *eq = strchr(k, '=');
-        if (eq == NULL)
-            return fail_at(err, path, lineno, (int) (k - line) + 1, "missing '='", "name = value");
+        if (!is_name_start((unsigned char) *k)) {
+            fail_at(err, path, lineno, col_of(line, k), "name = value", "expected a parameter name");
+            goto fail;
+        }
+        char *e = k;
+        while (is_name_char((unsigned char) *e))
+            e++;
+        char *eq = e;
+        while (*eq == ' ' || *eq == '\t')
+            eq++;
+        if (*eq != '=') {
+            fail_at(err, path, lineno, col_of(line, eq), "name = value", "missing '='");
+            goto fail;
+        }
+        *e = '\0';
+        for (int i = 0; i < p->n; i++)
+            if (strcmp(p->items[i].name, k) == 0) {
+                char hint[128];
+                snprintf(hint, sizeof hint, "each parameter once (first set on line %d)", p->items[i].line);
+                fail_at(err, path, lineno, col_of(line, k), hint, "parameter %s set twice", k);
+                goto fail;
+            }
+        if (p->n == MAX_PARAMS) {
+            fail_at(err, path, lineno, col_of(line, k), "at most 256 parameters", "too many parameters");
+            goto fail;
+        }
         char *v = eq + 1;
-        *eq = '\0';
-        for (char *e = eq - 1; e >= k && (*e == ' ' || *e == '\t'); e--)
-            *e = '\0';
         while (*v == ' ' || *v == '\t')
             v++;
-        int col_v = (int) (v - line) + 1;
-        int which = -1;
-        for (int i = 0; i < NDEFS; i++)
-            if (strcmp(defs[i].name, k) == 0)
-                which = i;
-        if (which < 0)
-            return fail_at(err, path, lineno, (int) (k - line) + 1, "unknown parameter",
-                           "division, min_age, government_paid, severe_disability, employment_window, "
-                           "absent_after, flag_age, authoritative, funeral_expense or funeral_months");
-        if (seen[which])
-            return fail_at(err, path, lineno, (int) (k - line) + 1, "parameter set twice", "each parameter once");
-        seen[which] = true;
-        double num = 0;
-        char unit[64] = "";
-        switch (defs[which].type) {
-        case P_TEXT:
-            if (*v == '\0')
-                return fail_at(err, path, lineno, col_v, "empty value", "a value");
-            set_param(p, which, 0, v);
-            break;
-        case P_YEARS:
-        case P_MONTHS:
-        case P_YUAN:
-        case P_INT: {
-            const char *want = defs[which].type == P_YEARS ? "years" : defs[which].type == P_MONTHS ? "months"
-                             : defs[which].type == P_YUAN ? "yuan" : "";
-            if (!number_unit(v, &num, unit, sizeof unit) || num < 0)
-                return fail_at(err, path, lineno, col_v, "expected a non-negative number", want[0] ? want : "a number");
-            if (strcmp(unit, want) != 0) {
-                char exp[64];
-                snprintf(exp, sizeof exp, "a number followed by \"%s\"", want[0] ? want : "nothing");
-                return fail_at(err, path, lineno, col_v, "wrong unit", exp);
-            }
-            if (defs[which].type != P_YUAN && num != (double) (long) num)
-                return fail_at(err, path, lineno, col_v, "expected a whole number", want);
-            set_param(p, which, num, NULL);
-            break;
+        Param *pm = &p->items[p->n];
+        memset(pm, 0, sizeof *pm);
+        pm->name = arena_strdup(&p->arena, k);
+        pm->line = lineno;
+        pm->col = col_of(line, v);
+        pm->text = arena_strdup(&p->arena, v);
+        if (*v == '\0') {
+            fail_at(err, path, lineno, col_of(line, v), "a number with a unit, a \"text\" or a list of names",
+                    "empty value");
+            goto fail;
         }
-        case P_GROUPS:
-        case P_EVIDENCE: {
-            char *save = NULL;
-            for (char *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-                while (*t == ' ')
+        if (isdigit((unsigned char) *v)) {
+            if (!parse_number(path, lineno, line, v, pm, err))
+                goto fail;
+        } else if (*v == '"') {
+            char *q = strchr(v + 1, '"');
+            if (q == NULL) {
+                fail_at(err, path, lineno, col_of(line, v), "a closing '\"'", "unterminated text");
+                goto fail;
+            }
+            char *after = q + 1;
+            while (*after == ' ' || *after == '\t')
+                after++;
+            if (*after) {
+                fail_at(err, path, lineno, col_of(line, after), "one value per line", "unexpected text after the value");
+                goto fail;
+            }
+            pm->kind = PARAM_TEXT;
+            pm->text = arena_strndup(&p->arena, v + 1, (size_t) (q - v - 1));
+        } else {
+            pm->kind = PARAM_NAMES;
+            char *t = v;
+            for (;;) {
+                while (*t == ' ' || *t == '\t')
                     t++;
-                size_t tl = strlen(t);
-                while (tl > 0 && t[tl - 1] == ' ')
-                    t[--tl] = '\0';
-                int col = (int) (t - line) + 1;
-                if (defs[which].type == P_GROUPS) {
-                    if (strcmp(t, "disability") == 0) p->gov_disability = true;
-                    else if (strcmp(t, "dibao") == 0) p->gov_dibao = true;
-                    else if (strcmp(t, "tekun") == 0) p->gov_tekun = true;
-                    else if (strcmp(t, "poor_household") == 0) p->gov_poor = true;
-                    else
-                        return fail_at(err, path, lineno, col, "unknown group", "disability, dibao, tekun or poor_household");
-                } else {
-                    Evidence e;
-                    if (!evidence_lookup(t, &e))
-                        return fail_at(err, path, lineno, col, "unknown evidence", "police, health, civil, court or medical");
-                    p->authoritative |= 1u << e;
+                if (!is_name_start((unsigned char) *t)) {
+                    fail_at(err, path, lineno, col_of(line, t),
+                            "a number, a \"text\" or names separated by commas (letters, digits, _)",
+                            *t && *t != ',' ? "unexpected character in a list of names" : "missing name after ','");
+                    goto fail;
                 }
+                char *ne = t;
+                while (is_name_char((unsigned char) *ne))
+                    ne++;
+                if (pm->nnames == PARAM_MAX_NAMES) {
+                    fail_at(err, path, lineno, col_of(line, t), "at most 32 names", "too many names");
+                    goto fail;
+                }
+                for (int i = 0; i < pm->nnames; i++)
+                    if (strlen(pm->names[i]) == (size_t) (ne - t) && memcmp(pm->names[i], t, (size_t) (ne - t)) == 0) {
+                        fail_at(err, path, lineno, col_of(line, t), "each name once", "name %.*s listed twice",
+                                (int) (ne - t), t);
+                        goto fail;
+                    }
+                pm->name_col[pm->nnames] = col_of(line, t);
+                pm->names[pm->nnames++] = arena_strndup(&p->arena, t, (size_t) (ne - t));
+                while (*ne == ' ' || *ne == '\t')
+                    ne++;
+                if (*ne == '\0')
+                    break;
+                if (*ne != ',') {
+                    fail_at(err, path, lineno, col_of(line, ne), "',' between names",
+                            "unexpected character in a list of names");
+                    goto fail;
+                }
+                t = ne + 1;
             }
-            break;
         }
-        }
+        p->n++;
     }
-    for (int i = 0; i < NDEFS; i++)
-        if (!seen[i]) {
-            CB_FAIL(err, CBERR_INPUT, "parameter %s is not set", defs[i].name);
-            cb_error_at(err, "%s", path);
-            return false;
-        }
     return true;
+fail:
+    params_free(p);
+    return false;
 }
 
 bool
 params_load(const char *path, Params *p, CbError *err)
 {
+    memset(p, 0, sizeof *p);
     FILE *f = fopen(path, "rb");
     if (f == NULL) {
         CB_FAIL(err, CBERR_IO, "could not open parameters: %m");
         cb_error_at(err, "%s", path);
         return false;
     }
-    char *buf = xmalloc(65537);
-    size_t n = fread(buf, 1, 65536, f);
+    char *buf = xmalloc(1 << 20);
+    size_t n = fread(buf, 1, (1 << 20) - 1, f);
+    bool toolong = !feof(f);
     fclose(f);
     buf[n] = '\0';
-    bool ok = params_parse(path, buf, p, err);
+    bool ok;
+    if (toolong) {
+        ok = CB_FAIL(err, CBERR_INPUT, "parameters file larger than 1 MiB");
+        cb_error_at(err, "%s", path);
+    } else if (memchr(buf, '\0', n) != NULL) {
+        ok = CB_FAIL(err, CBERR_INPUT, "parameters file holds a NUL byte");
+        cb_error_at(err, "%s", path);
+    } else {
+        ok = params_parse(path, buf, p, err);
+    }
     free(buf);
     return ok;
+}
+
+void
+params_free(Params *p)
+{
+    if (p->arena.chunk_size)
+        arena_free(&p->arena);
+    memset(p, 0, sizeof *p);
+}
+
+Param *
+params_find(const Params *p, const char *name)
+{
+    for (int i = 0; i < p->n; i++)
+        if (strcmp(p->items[i].name, name) == 0)
+            return &p->items[i];
+    return NULL;
 }

@@ -103,7 +103,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
             db_copy_int(&c, run_id);
             db_copy_text(&c, lo->name);
             db_copy_int(&c, (int64_t) i + 1);
-            db_copy_text(&c, rows[i].vals[0]);
+            db_copy_text(&c, rows[i].key ? rows[i].vals[0] : NULL);   /* per-township rows: no person */
             db_copy_text(&c, rows[i].township);
             db_copy_text(&c, rows[i].village);
             db_copy_text(&c, rows[i].household);
@@ -138,14 +138,15 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
 }
 
 bool
-pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const char *summary,
-            CbError *err)
+pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const LcRun *lc,
+            const char *summary, CbError *err)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long) run_id);
     const char *params[] = {id, ls->rule_version, summary};
     bool ok = db_exec(conn, "BEGIN", err) && copy_files(conn, run_id, st, err) &&
               copy_rejects(conn, run_id, st, err) && copy_lists(conn, run_id, ls, err) &&
+              (lc == NULL || lifecycle_apply(conn, run_id, ls, lc, NULL, NULL, NULL, err)) &&
               db_exec_params(conn,
                              "UPDATE canbao.runs SET state = 'succeeded', finished_at = now(), "
                              "ruleset_sha256 = $2, message = $3 WHERE run_id = $1",

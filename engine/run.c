@@ -10,14 +10,20 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "identity.h"
 #include "lists.h"
 #include "load.h"
 #include "log.h"
 #include "output.h"
-#include "params.h"
+#include "rules.h"
 #include "sourcedef.h"
 #include "store.h"
 #include "version.h"
+#include "lifecycle.h"
+#include "out_alerts.h"
+#include "out_common.h"
+#include "out_report.h"
+#include "out_xlsx.h"
 
 int
 run_exit_code(const CbError *err)
@@ -31,34 +37,6 @@ run_exit_code(const CbError *err)
     case CBERR_IO: return EXIT_IO;
     default: return EXIT_FAILURE_OTHER;
     }
-}
-
-/* SHA-256 of the rule set: the parameters file and the engine's built-in list definitions. */
-static bool
-rule_version(const char *params_path, char out[65], CbError *err)
-{
-    FILE *f = fopen(params_path, "rb");
-    if (f == NULL) {
-        CB_FAIL(err, CBERR_IO, "could not open parameters: %m");
-        cb_error_at(err, "%s", params_path);
-        return false;
-    }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    const char *builtin = "canbao builtin lists " CANBAO_VERSION "\n";
-    EVP_DigestUpdate(ctx, builtin, strlen(builtin));
-    char buf[8192];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        EVP_DigestUpdate(ctx, buf, n);
-    fclose(f);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    return true;
 }
 
 static bool
@@ -144,11 +122,11 @@ ledger_fail(PGconn *conn, int64_t run_id, const CbError *e)
 }
 
 static bool
-load_config(const RunOptions *opt, Params *prm, SourceDef **defs, int *ndefs, char params_path[4096],
-            CbError *err)
+load_config(const RunOptions *opt, RuleSet **rules, SourceDef **defs, int *ndefs, CbError *err)
 {
-    snprintf(params_path, 4096, "%s/parameters.conf", opt->rules_dir);
-    if (!params_load(params_path, prm, err))
+    /* the whole rule set compiles before anything is read, or the run stops here */
+    *rules = rules_load(opt->rules_dir, err, NULL);
+    if (*rules == NULL)
         return false;
     return sourcedefs_load_dir(opt->connectors_dir, defs, ndefs, err);
 }
@@ -189,13 +167,24 @@ run_nightly(const RunOptions *opt, CbError *err)
     Store st;
     ListSet ls;
     LoadReport rep;
+    IdentityResult idr;
+    LcRun lc;
+    OutPlaces pl;
+    OutHistory hist;
+    OutAlertCounts ac;
+    double t_rules = 0;
     SourceDef *defs = NULL;
     int ndefs = 0;
-    Params prm;
-    char params_path[4096], staging[4096] = "", asof_s[11], summary[1024];
+    RuleSet *rules = NULL;
+    char staging[4096] = "", asof_s[11], summary[1024];
     store_init(&st);
     memset(&ls, 0, sizeof ls);
     memset(&rep, 0, sizeof rep);
+    memset(&idr, 0, sizeof idr);
+    memset(&lc, 0, sizeof lc);
+    memset(&pl, 0, sizeof pl);
+    memset(&ac, 0, sizeof ac);
+    out_history_init(&hist);
     date_format(opt->asof, asof_s);
 
     conn = db_connect(opt->conninfo, err);
@@ -218,18 +207,22 @@ run_nightly(const RunOptions *opt, CbError *err)
     }
     log_info("event=run_start run_id=%lld asof=%s", (long long) run_id, asof_s);
 
-    if (!load_config(opt, &prm, &defs, &ndefs, params_path, err))
+    if (!load_config(opt, &rules, &defs, &ndefs, err))
         goto done;
     if (!load_delivery(&st, defs, ndefs, opt->extracts_dir, true, &rep, err))
         goto done;
+    {
+        /* identity resolution: repair, link or reject the records without a usable ID */
+        IdentityOptions io = {.rules_dir = opt->rules_dir, .asof = opt->asof, .conn = conn};
+        if (!identity_link(&st, &rep, &io, &idr, err))
+            goto done;
+    }
     report_load(&st, &rep);
     store_group(&st);
     if (st.unlinked > 0)
         log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
                  (unsigned long long) st.unlinked);
-    if (!lists_compute(&st, &prm, opt->asof, &ls, err))
-        goto done;
-    if (!rule_version(params_path, ls.rule_version, err))
+    if (!rules_evaluate(rules, &st, opt->asof, opt->extracts_dir, &ls, &t_rules, err))
         goto done;
 
     if (!mkdir_p(opt->out_dir, err))
@@ -238,6 +231,29 @@ run_nightly(const RunOptions *opt, CbError *err)
     remove_dir(staging);
     if (!mkdir_p(staging, err) || !csvout_write_all(staging, &st, &ls, err))
         goto done;
+    {
+        /* what people use: township workbooks, suspension alerts, the nightly report */
+        double t_out0 = clock_now();
+        char ref[4096];
+        snprintf(ref, sizeof ref, "%s/ref_divisions.csv", opt->extracts_dir);
+        if (!out_places_load(ref, &pl, err) || !lifecycle_prepare(conn, &ls, opt->asof, &lc, err))
+            goto done;
+        OutRunInfo ri = {.asof = opt->asof, .rule_version = ls.rule_version,
+                         .engine_version = CANBAO_VERSION,
+                         .city = rules_param_text(rules, "city_division")};
+        OutXlsxOptions xo;
+        char xbuf[512];
+        out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
+        if (!out_xlsx_write_townships(staging, &st, &ls, &lc, &pl, &ri, &xo, err) ||
+            !out_alerts_write(staging, &st, &ls, &lc, &pl, &ri, NULL, &ac, err) ||
+            !out_history_load(conn, opt->asof, 30, &hist, err))
+            goto done;
+        OutTiming tm[] = {{"读取与匹配", rep.seconds}, {"规则", t_rules}, {"输出", clock_now() - t_out0}};
+        OutReportInput in = {.st = &st, .ls = &ls, .lc = &lc, .pl = &pl, .ri = &ri, .hist = &hist,
+                             .alerts = &ac, .timings = tm, .ntimings = 3, .staff_per = 6000};
+        if (!out_report_write(staging, &in, err))
+            goto done;
+    }
 
     {
         size_t o = (size_t) snprintf(summary, sizeof summary, "persons=%zu facts=%zu rejects=%zu",
@@ -246,7 +262,7 @@ run_nightly(const RunOptions *opt, CbError *err)
             o += (size_t) snprintf(summary + o, sizeof summary - o, " %s=%zu", ls.lists[i].name,
                                    ls.lists[i].rows.len);
     }
-    if (!pgout_write(conn, run_id, &st, &ls, summary, err))
+    if (!pgout_write(conn, run_id, &st, &ls, &lc, summary, err))
         goto done;
     if (!publish(staging, opt->out_dir, err)) {
         /* the database has the run; say clearly that the files are not all in place */
@@ -255,6 +271,11 @@ run_nightly(const RunOptions *opt, CbError *err)
         goto done;
     }
     staging[0] = '\0';
+    if (!lifecycle_mark_sent(conn, run_id, err)) {
+        /* the alerts are published; if this mark is lost they are sent as new again next night */
+        log_warn("event=mark_sent_failed run_id=%lld note=\"%s\"", (long long) run_id, err->message);
+        memset(err, 0, sizeof *err);
+    }
     log_info("event=run_done run_id=%lld %s", (long long) run_id, summary);
     printf("canbao: run %lld for %s succeeded; lists in %s\n", (long long) run_id, asof_s, opt->out_dir);
     for (int i = 0; i < ls.n; i++)
@@ -269,6 +290,11 @@ done:
     if (staging[0])
         remove_dir(staging);
     lists_free(&ls);
+    lifecycle_free(&lc);
+    out_places_free(&pl);
+    out_history_free(&hist);
+    rules_free(rules);
+    identity_result_free(&idr);
     store_free(&st);
     load_report_free(&rep);
     if (defs)
@@ -284,10 +310,14 @@ run_check_extracts(const RunOptions *opt, CbError *err)
     int ndefs = 0;
     Store st;
     LoadReport rep;
+    IdentityResult idr;
+    IdentityOptions io = {.rules_dir = opt->rules_dir, .asof = opt->asof, .conn = NULL};
     store_init(&st);
     memset(&rep, 0, sizeof rep);
+    memset(&idr, 0, sizeof idr);
     bool ok = sourcedefs_load_dir(opt->connectors_dir, &defs, &ndefs, err) &&
-              load_delivery(&st, defs, ndefs, opt->extracts_dir, false, &rep, err);
+              load_delivery(&st, defs, ndefs, opt->extracts_dir, false, &rep, err) &&
+              identity_link(&st, &rep, &io, &idr, err);
     if (ok) {
         report_load(&st, &rep);
         printf("%-44s %-22s %10s %10s %10s %10s\n", "file", "source", "read", "accepted",
@@ -305,6 +335,7 @@ run_check_extracts(const RunOptions *opt, CbError *err)
         if (st.rejects.len > 50)
             printf("... and %zu more rejects\n", st.rejects.len - 50);
     }
+    identity_result_free(&idr);
     store_free(&st);
     load_report_free(&rep);
     if (defs)

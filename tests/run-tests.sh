@@ -115,7 +115,7 @@ db_matches_csv() {
     local l rows csv
     for f in "$OUT"/*.csv; do
         l=$(basename "$f" .csv)
-        case $l in rejects|files) continue ;; esac
+        case $l in rejects|files|links|township_[0-9]*|alerts_*|report_*) continue ;; esac
         csv=$(($(wc -l <"$f") - 1))
         rows=$(sql "SELECT count(*) FROM canbao.list_rows r JOIN canbao.runs u USING (run_id)
                     WHERE u.state = 'succeeded' AND r.list_name = '$l'
@@ -139,7 +139,9 @@ check "database agrees: sum of records = accepted + duplicates + rejected" test 
 # same inputs, same as-of date: byte-identical lists
 OUT2="$TMP/out2"
 "$CANBAO" --quiet run --asof $ASOF --extracts "$DATA/extracts" --out "$OUT2" >/dev/null 2>&1
-check "a second run gives byte-identical files" diff -r "$OUT" "$OUT2"
+# (alerts say "repeated" the second time and the report carries timings: the outputs section
+# checks those files)
+check "a second run gives byte-identical files" diff -r -x 'alerts_*' -x 'report_*' "$OUT" "$OUT2"
 
 echo "== operations"
 check_exit "canbao status after a good run" 0 'last run: [0-9]+ for 2026-11-28, succeeded' "$CANBAO" status
@@ -157,6 +159,80 @@ check_exit "a second concurrent run exits with code 5 and says why" 5 'another c
 check "the refused run leaves the ledger alone" test "$(sql "SELECT count(*) FROM canbao.runs")" = "$runs_before"
 sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()" >/dev/null
 wait "$locker" 2>/dev/null
+
+echo "== rules"
+check_exit "rules check: the shipped rule set is valid" 0 'is valid: .* 10 lists' "$CANBAO" rules check
+check_exit "rules test: every example case of the rule files passes" 0 ' [0-9]+ passed, 0 failed' "$CANBAO" rules test
+every_list() {
+    local t n
+    for t in "$DATA"/truth/*.csv; do
+        n=$(basename "$t" .csv)
+        case $n in counts|hidden_links) continue ;; esac
+        [ -f "$OUT/$n.csv" ] || { echo "no output for list $n"; return 1; }
+    done
+}
+check "every list of SPEC.md is produced" every_list
+rows_cite() {   # every row carries its rule, the rule set's version and evidence (no commas in these)
+    local t f
+    for t in "$DATA"/truth/*.csv; do
+        case $(basename "$t") in counts.csv|hidden_links.csv) continue ;; esac
+        f="$OUT/$(basename "$t")"
+        awk -F, -v f="$f" 'NR == 1 { for (i = 1; i <= NF; i++) col[$i] = i; next }
+            $col["rule"] == "" || length($col["rule_version"]) != 64 || $NF == "" || $col["evidence"] != $NF {
+                print f ": row " NR " lacks its rule, version or evidence"; exit 1 }' "$f" || return 1
+    done
+}
+check "every row cites its rule, the rule-set version and its evidence" rows_cite
+someone=$(awk -F, 'NR == 2 { print $1 }' "$OUT/deceased_beneficiaries.csv")
+check_exit "explain: register entry, facts with their records, the verdicts" 0 \
+    'deceased_beneficiaries .* 1 row' "$CANBAO" explain "$someone" --asof $ASOF --extracts "$DATA/extracts"
+check_exit "explain: the deciding condition of a list the person is not on" 0 'deceased_contributors .*not listed' \
+    "$CANBAO" explain "$someone" --asof $ASOF --extracts "$DATA/extracts"
+check_exit "explain: an ID number not on the register" 3 'not on the household register' \
+    "$CANBAO" explain 110101199003077774 --asof $ASOF --extracts "$DATA/extracts"
+# a parameter changed in a copied rule set changes the next run, without a rebuild
+R18="$TMP/rules18"
+cp -r rules "$R18"
+sed -i 's/^min_age .*/min_age = 18 years/' "$R18/parameters.conf"
+cutoff=$(( ${ASOF:0:4} - 18 ))${ASOF:5:2}${ASOF:8:2}
+young() { awk -F, -v c="$cutoff" 'NR > 1 && substr($1, 7, 8) > c { n++ } END { print n + 0 }' "$1"; }
+OUT18="$TMP/out18"
+check "run with min_age = 18 years (--rules, no rebuild)" \
+    "$CANBAO" --quiet run --rules "$R18" --asof $ASOF --extracts "$DATA/extracts" --out "$OUT18"
+check "the default run lists persons aged 16-17" test "$(young "$OUT/unenrolled_eligible.csv")" -gt 0
+check "min_age 18: fewer rows in unenrolled_eligible" \
+    test "$(wc -l <"$OUT18/unenrolled_eligible.csv")" -lt "$(wc -l <"$OUT/unenrolled_eligible.csv")"
+check "min_age 18: nobody aged 16-17" test "$(young "$OUT18/unenrolled_eligible.csv")" = 0
+check "the ledger records the other rule-set version" test "$(sql "SELECT count(DISTINCT ruleset_sha256) FROM canbao.runs
+    WHERE state = 'succeeded'")" -ge 2
+# dropping a government-paid group: fewer rows carry the flag
+RGOV="$TMP/rules-gov"
+cp -r rules "$RGOV"
+sed -i 's/^government_paid .*/government_paid = disability, dibao, tekun/' "$RGOV/parameters.conf"
+check "run without poor_household among the government-paid groups" \
+    "$CANBAO" --quiet run --rules "$RGOV" --asof $ASOF --extracts "$DATA/extracts" --out "$TMP/out-gov"
+check "fewer rows flagged government_paid" test "$(grep -c government_paid "$TMP/out-gov/unenrolled_eligible.csv")" \
+    -lt "$(grep -c government_paid "$OUT/unenrolled_eligible.csv")"
+# broken rule sets: a precise error, exit 3, nothing run
+RBAD="$TMP/rules-bad"
+cp -r rules "$RBAD"
+sed -i 's/^  where eligible and not live and not in_prison$/  where eligible and not live and not/' "$RBAD/unenrolled_eligible.rules"
+check_exit "rules check: a syntax error gives file:line:column and what was expected" 3 \
+    'unenrolled_eligible.rules:[0-9]+:[0-9]+: expected a value, found column' "$CANBAO" rules check "$RBAD"
+succeeded_before=$(sql "SELECT count(*) FROM canbao.runs WHERE state = 'succeeded'")
+check_exit "run with a malformed rule file: the same error, exit 3" 3 \
+    'unenrolled_eligible.rules:[0-9]+:[0-9]+: expected a value' \
+    "$CANBAO" run --rules "$RBAD" --asof $ASOF --extracts "$DATA/extracts" --out "$TMP/out-bad"
+check "no half run: no new succeeded run in the ledger, no lists written" \
+    test "$(sql "SELECT count(*) FROM canbao.runs WHERE state = 'succeeded'")" = "$succeeded_before" -a ! -e "$TMP/out-bad"
+cp rules/unenrolled_eligible.rules "$RBAD"/
+sed -i 's/age(asof) >= \$min_age/age(asof) >= 16/' "$RBAD/common.rules"
+check_exit "rules check: a type error (years against a plain number)" 3 \
+    'common.rules:[0-9]+:[0-9]+: cannot compare years with a plain number' "$CANBAO" rules check "$RBAD"
+cp rules/common.rules "$RBAD"/
+echo "spare_window = 3 months" >>"$RBAD/parameters.conf"
+check_exit "rules check: a parameter no rule uses" 3 'parameters.conf:[0-9]+:1: parameter spare_window is not used' \
+    "$CANBAO" rules check "$RBAD"
 
 echo "== bad input"
 BAD="$TMP/bad"
@@ -257,6 +333,228 @@ huge_line() {
 }
 check "a 1 GB line is one reject, with bounded memory" huge_line
 rm -f "$HUGE/税务_征缴_20261128.txt"
+
+echo "== outputs"
+# Township workbooks, suspension alerts, the nightly report, the lifecycle of list rows, the
+# townships' answers and the pension system's acknowledgements (issue 6), night after night on
+# a database of their own: a month earlier, the night, the same night again, a night with three
+# more deaths, and one after the answers came back.
+OUTS="$TMP/outputs"
+mkdir -p "$OUTS"
+OUTCHECK="$ROOT/$BUILD/outcheck"
+night() { "$CANBAO" --quiet run --asof "$1" --extracts "$2" --out "$3" ${4:+--connectors "$4"}; }
+WIRED=yes
+MAIN_DB=$PGDATABASE
+"$PG_BIN/createdb" canbao_outputs && export PGDATABASE=canbao_outputs
+check "outputs: a database of their own" "$CANBAO" db migrate
+
+# Extra records by a definition of our own, so that the test does not depend on the layout of
+# any agency's file: deaths certified by the health commission.
+EXTRA="$OUTS/conn"
+mkdir -p "$EXTRA"
+cp connectors/agencies/*.conf "$EXTRA/"
+cat >"$EXTRA/test_extra_deaths.conf" <<'CONF'
+[source]
+name      = test_extra_deaths
+agency    = 卫健
+fact      = death
+evidence  = health
+files     = test_extra_deaths_*.csv
+format    = csv
+encoding  = utf-8
+delimiter = ","
+
+[fields]
+id_number  = 身份证号 | idnum
+death_date = 死亡日期 | date
+CONF
+# delivery DIR PERSONS...: a copy of the night's delivery with deaths of these IDs on 2026-11-28
+delivery() {
+    local dir=$1; shift
+    mkdir -p "$dir"
+    cp "$DATA"/extracts/* "$dir/"
+    { echo "身份证号,死亡日期"; for id in "$@"; do echo "$id,2026-11-28"; done; } >"$dir/test_extra_deaths_20261128.csv"
+}
+delivery "$OUTS/d0"
+M0="$OUTS/m0" N1="$OUTS/n1" N1B="$OUTS/n1b"
+check "outputs: the night a month before" night 2026-10-28 "$OUTS/d0" "$M0" "$EXTRA"
+check "outputs: the night" night $ASOF "$OUTS/d0" "$N1" "$EXTRA"
+LISTS=()
+for l in unenrolled_eligible approaching_benefit_age proof_of_life_due; do
+    [ -f "$N1/$l.csv" ] && LISTS+=("$N1/$l.csv")
+done
+check "workbooks: one per township, headers, masked IDs, households together, rows = the lists" \
+    "$OUTCHECK" workbooks "$N1" "${LISTS[@]}"
+towns_in_ref() { awk -F, 'NR > 1 && $3 == "乡镇" && $1 ~ /^222401/' "$DATA/extracts/ref_divisions.csv" | wc -l; }
+check "workbooks: every township of the reference list has its workbook and CSV twin" \
+    test "$(ls "$N1"/township_222401*.xlsx | wc -l)" = "$(towns_in_ref)" -a \
+         "$(ls "$N1"/township_222401*.csv | wc -l)" = "$(towns_in_ref)"
+check "workbooks: the CSV twins start with a UTF-8 BOM" \
+    bash -c 'for f in "$1"/township_[0-9]*.csv; do b=$(head -c 3 "$f" | od -An -tx1 | tr -d " \n")
+             [ "$b" = efbbbf ] || { echo "$f starts with $b"; exit 1; }; done' _ "$N1"
+check "alerts: confirmed and to-verify documents valid against schema/alerts.xsd" \
+    "$OUTCHECK" xsd schema/alerts.xsd "$N1/alerts_confirmed_20261128.xml" "$N1/alerts_to_verify_20261128.xml"
+alerts_of() { grep -c '<alert ' "$1" || true; }
+new_alerts() { grep -c 'status="new"' "$1" || true; }
+both_alerts() { echo $(( $(alerts_of "$1/alerts_confirmed_$2.xml") + $(alerts_of "$1/alerts_to_verify_$2.xml") )); }
+check "alerts: every deceased beneficiary has an alert, in CSV too" \
+    test "$(both_alerts "$N1" 20261128)" = "$(($(wc -l <"$N1/deceased_beneficiaries.csv") - 1))" -a \
+         "$(cat "$N1"/alerts_*_20261128.csv | grep -vc '^alert_id,')" = "$(both_alerts "$N1" 20261128)"
+check "alerts: deaths already sent a month ago are repeated, not new" \
+    test "$(new_alerts "$N1/alerts_confirmed_20261128.xml")" -lt "$(alerts_of "$N1/alerts_confirmed_20261128.xml")"
+
+# the report, rendered by headless Chromium (installed here when missing)
+render() {
+    local html=$1 png=$2 ud rc
+    if ! command -v chromium >/dev/null && [ "$(id -u)" = 0 ]; then
+        apt-get update -qq >/dev/null 2>&1
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null 2>&1
+    fi
+    command -v chromium >/dev/null || return 3
+    ud=$(mktemp -d)
+    timeout 180 chromium --headless --no-sandbox --disable-gpu --disable-background-networking \
+        --disable-component-update --disable-sync --no-first-run --user-data-dir="$ud" \
+        --screenshot="$png" --window-size=1200,1600 "file://$html" >"$OUTS/chromium.log" 2>&1
+    rc=$?
+    rm -rf "$ud"
+    [ $rc = 0 ] || { tail -n 5 "$OUTS/chromium.log"; return 1; }
+    "$OUTCHECK" png "$png" 16
+}
+check "report: self-contained (no script, nothing fetched)" \
+    bash -c '! grep -qiE "<script|<link|<img|src=|href=|url\(|@import" "$1"' _ "$N1/report_20261128.html"
+render "$N1/report_20261128.html" "$OUTS/report.png" >"$OUTS/render.log" 2>&1; rc=$?
+if [ $rc = 3 ]; then
+    echo "note   report not rendered: chromium is not installed and could not be (not root, or no package)"
+elif [ $rc = 0 ]; then
+    ok "report: Chromium renders it, the screenshot is not blank ($(tail -n 1 "$OUTS/render.log"))"
+else
+    fail "report: Chromium renders it, the screenshot is not blank" "$(cat "$OUTS/render.log")"
+fi
+
+# the same night again: no new alert, the same workbooks
+check "outputs: the same night again" night $ASOF "$OUTS/d0" "$N1B" "$EXTRA"
+check "alerts: the same night run twice sends no alert as new the second time" \
+    test "$(new_alerts "$N1B/alerts_confirmed_20261128.xml")$(new_alerts "$N1B/alerts_to_verify_20261128.xml")" = 00 -a \
+         "$(both_alerts "$N1B" 20261128)" = "$(both_alerts "$N1" 20261128)"
+same_files() {
+    local f
+    for f in "$1"/township_* "$1"/*.csv; do
+        case $(basename "$f") in alerts_*) continue ;; esac
+        cmp -s "$f" "$2/$(basename "$f")" || { echo "differs: $(basename "$f")"; return 1; }
+    done
+}
+check "workbooks: the same night run twice gives byte-identical workbooks and CSV files" same_files "$N1" "$N1B"
+# the same inputs on a fresh database: every output byte-identical (the report too, but for the
+# run's own timings when canbao run writes it)
+"$PG_BIN/createdb" canbao_outputs2
+fresh_identical() {
+    PGDATABASE=canbao_outputs2 "$CANBAO" db migrate >/dev/null &&
+    PGDATABASE=canbao_outputs2 night 2026-10-28 "$OUTS/d0" "$OUTS/f0" "$EXTRA" >/dev/null &&
+    PGDATABASE=canbao_outputs2 night $ASOF "$OUTS/d0" "$OUTS/f1" "$EXTRA" >/dev/null || return 1
+    if [ $WIRED = yes ]; then
+        diff -r -x 'report_*' "$N1" "$OUTS/f1"
+    else
+        diff -r "$N1" "$OUTS/f1"
+    fi
+}
+check "outputs: the same nights on a fresh database give byte-identical files" fresh_identical
+
+# a night in which three more receivers died: exactly three new alerts
+THREE=$(awk -F, 'NR > 1 { print $1 }' "$DATA/truth/proof_of_life_due.csv" | head -n 3)
+delivery "$OUTS/d2" $THREE
+N2="$OUTS/n2"
+check "outputs: a night with three more deaths" night 2026-11-29 "$OUTS/d2" "$N2" "$EXTRA"
+three_new() {
+    local got want
+    got=$(grep -A1 'status="new"' "$N2/alerts_confirmed_20261129.xml" | sed -n 's/.*<id_number>\(.*\)<\/id_number>.*/\1/p' | sort)
+    want=$(sort <<<"$THREE")
+    [ "$got" = "$want" ] && [ "$(new_alerts "$N2/alerts_to_verify_20261129.xml")" = 0 ] ||
+        { echo "new alerts: $got; expected: $want"; return 1; }
+}
+check "alerts: three more deaths give exactly three new alerts, the three" three_new
+
+# a township sends its workbook back
+BOOK=$(ls "$N2"/township_222401001_*.xlsx)
+BACK="$OUTS/back.xlsx"
+"$OUTCHECK" clerk "$BOOK" "$BACK" --set 1:1:已参保:2026-11-29: --set 1:2:已死亡:2026-11-25:家属告知 \
+    --set 1:3:外出务工::在韩国务工 --set 2:1:已迁出:2026-10-01: >"$OUTS/back.keys"
+fb_rows() { sql "SELECT count(*) FROM canbao.feedback"; }
+check_exit "feedback: a returned workbook is recorded" 0 '4 answers recorded, 0 unchanged' "$CANBAO" feedback "$BACK"
+check_exit "feedback: the same file again records nothing" 0 'imported already' "$CANBAO" feedback "$BACK"
+check "feedback: four answers in the database" test "$(fb_rows)" = 4
+check "feedback: 已死亡 and 已迁出 are evidence to verify for the rules" test \
+    "$(sql "SELECT string_agg(kind || ':' || confidence, ',' ORDER BY kind) FROM canbao.feedback_evidence")" = \
+    "death:to_verify,moved_out:to_verify" -a "$("$OUTCHECK" fbevidence 2026-11-30)" = "death 1 moved_out 1" -a \
+    "$("$OUTCHECK" fbevidence 2026-11-28)" = "death 0 moved_out 0"
+OTHER=$(ls "$N2"/township_222401002_*.xlsx)
+"$OUTCHECK" clerk "$BOOK" "$OUTS/bad.xlsx" --set 1:4:随便 --set 1:5::2026-11-30:没填结果 --set 1:6:已联系:明天 \
+    --set 1:7:拒绝 --key 1:7:999999999 >/dev/null
+check_exit "feedback: unknown outcome, no outcome, a bad date, a row not on the list: errors with sheet and row" 3 \
+    'sheet .*, row 5: unknown outcome "随便".*sheet .*, row 6: 日期 or 备注 filled in, but no 结果.*sheet .*, row 7: "明天" in 日期 is not a date.*row 8: row key 999999999 is not on the lists' \
+    bash -c 'out=$("$1" feedback "$2" 2>&1); rc=$?; tr "\n" " " <<<"$out"; exit $rc' _ "$CANBAO" "$OUTS/bad.xlsx"
+"$OUTCHECK" clerk "$OTHER" "$OUTS/other.xlsx" --set 1:1:已联系 --key 1:1:"$(awk 'NR == 1 { print $2 }' "$OUTS/back.keys")" >/dev/null
+check_exit "feedback: a row of another township's workbook is refused" 3 'belongs to township 222401001, not to this workbook' \
+    "$CANBAO" feedback "$OUTS/other.xlsx"
+check_exit "feedback: a workbook sent by another township is refused" 3 'is of township 222401001 .*, not of 222401002' \
+    "$CANBAO" feedback --township 222401002 "$BOOK"
+"$OUTCHECK" clerk "$BOOK" "$OUTS/unknown.xlsx" --meta township=222409999 --set 1:1:已联系 >/dev/null
+check_exit "feedback: a workbook of an unknown township is refused" 3 'unknown township 222409999' \
+    "$CANBAO" feedback "$OUTS/unknown.xlsx"
+check_exit "feedback: not a workbook canbao made" 3 'not an xlsx workbook' "$CANBAO" feedback "$N2/unenrolled_eligible.csv"
+check "feedback: refused files recorded nothing" test "$(fb_rows)" = 4
+
+# the pension system acknowledges the three new alerts: one suspended, one alive, one received
+ackline() { awk -F, -v id="$1" -v d="$2" -v n="$3" '$5 == id { print $1 "," $5 "," d ",2026-11-30,zhangli," n }' \
+    "$N2/alerts_confirmed_20261129.csv"; }
+set -- $THREE
+{ echo "alert_id,id_number,decision,decided_on,operator,note"
+  ackline "$1" suspended ""; ackline "$2" not_deceased "本人到窗口认证，确认健在"; ackline "$3" received ""; } >"$OUTS/ack.csv"
+check_exit "ack: the pension system's acknowledgements are recorded" 0 '3 acknowledgements recorded' "$CANBAO" ack "$OUTS/ack.csv"
+check_exit "ack: the same file again records nothing" 0 'imported already' "$CANBAO" ack "$OUTS/ack.csv"
+{ echo "alert_id,id_number,decision,decided_on,operator,note"
+  echo "99999999,$1,suspended,2026-11-30,zhangli,"
+  ackline "$1" frozen "" | sed 's/2026-11-30/2026-11-31/'
+  ackline "$2" not_deceased "" ; } >"$OUTS/ack-bad.csv"
+check_exit "ack: unknown alert, decision, date, a dismissal without why: errors with lines" 3 \
+    'line 2: unknown alert 99999999.*line 3: unknown decision "frozen".*line 3: decided_on "2026-11-31".*line 4: not_deceased needs a note' \
+    bash -c 'out=$("$1" ack "$2" 2>&1); rc=$?; tr "\n" " " <<<"$out"; exit $rc' _ "$CANBAO" "$OUTS/ack-bad.csv"
+check "ack: states: acknowledged, dismissed with who and why" test \
+    "$(sql "SELECT string_agg(state || ':' || coalesce(dismissed_by, ''), ',' ORDER BY state) FROM canbao.list_items
+            WHERE list_name = 'deceased_beneficiaries' AND id_number IN ('$1', '$2', '$3')")" = \
+    "acknowledged:,acknowledged:,dismissed:pension:zhangli"
+
+# the next night: answers shown, acknowledged alerts no longer sent, a person gone is resolved
+GONE=$(awk -F, 'NR == 2 { print $1 }' "$N2/unenrolled_eligible.csv")
+delivery "$OUTS/d3" $THREE "$GONE"
+N3="$OUTS/n3"
+check "outputs: the next night" night 2026-11-30 "$OUTS/d3" "$N3" "$EXTRA"
+answers_shown() {
+    local key
+    key=$(awk 'NR == 2 { print $2 }' "$OUTS/back.keys")
+    "$OUTCHECK" dump "$(ls "$N3"/township_222401001_*.xlsx)" 1 |
+        awk -F'\t' -v k="$key" '$17 == k && $14 == "已死亡" && $15 == "2026-11-25" && $16 == "家属告知" { found = 1 }
+                                END { exit !found }'
+}
+check "workbooks: the next night shows the township's answers" answers_shown
+check "alerts: acknowledged and dismissed alerts are not sent again" \
+    test "$(alerts_of "$N3/alerts_confirmed_20261130.xml")" = "$(($(alerts_of "$N2/alerts_confirmed_20261129.xml") - 3))" -a \
+         "$(new_alerts "$N3/alerts_confirmed_20261130.xml")" = 0
+check "lifecycle: a person no longer on the list is resolved by the data" test \
+    "$(sql "SELECT state || ':' || resolved_by FROM canbao.list_items WHERE list_name = 'unenrolled_eligible' AND id_number = '$GONE'")" = "resolved:data"
+check "lifecycle: every change of state is in the event log" test \
+    "$(sql "SELECT count(DISTINCT to_state) FROM canbao.item_events")" -ge 4
+check "report: the outreach results of a month ago are there" grep -q '一个月前名单' "$N3/report_20261130.html"
+township_view() {
+    sql "CREATE ROLE town1; GRANT USAGE ON SCHEMA canbao TO town1;
+         GRANT SELECT ON canbao.township_rows, canbao.v_unenrolled_eligible TO town1;
+         INSERT INTO canbao.township_roles VALUES ('town1', '222401001')" >/dev/null || return 1
+    local got
+    got=$(psql -XAtq -c "SET ROLE town1" -c "SELECT count(DISTINCT township) || ':' || min(township) || ':' ||
+              bool_and(id_masked ~ '^[0-9]{6}[*]{8}[0-9]{3}[0-9X]$') FROM canbao.v_unenrolled_eligible")
+    [ "$got" = "1:222401001:true" ] || { echo "seen: $got"; return 1; }
+}
+check "views: a township role sees only its own rows, ID numbers masked" township_view
+export PGDATABASE=$MAIN_DB
 
 echo "== deploy"
 if command -v systemd-analyze >/dev/null; then

@@ -1,0 +1,320 @@
+#include "lifecycle.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "idnum.h"
+
+/* Columns whose values tell apart two rows of one person in one list.  A list of the rule set
+ * that needs another distinction should name it here (or, better, in its rule file once the
+ * rule language has a `key` clause). */
+static const char *const cause_columns[] = {"case", "year", "scheme", "action", NULL};
+
+const char *
+lifecycle_row_class(const ListOut *l, const ListRow *r)
+{
+    for (int c = 0; c < l->ncols; c++)
+        if (strcmp(l->cols[c], "confidence") == 0)
+            return r->vals && r->vals[c] && r->vals[c][0] ? r->vals[c] : NULL;
+    return NULL;
+}
+
+static const char *
+make_cause(Arena *a, const ListOut *l, const ListRow *r)
+{
+    char buf[512];
+    size_t o = 0;
+    buf[0] = '\0';
+    for (int k = 0; cause_columns[k] != NULL; k++)
+        for (int c = 0; c < l->ncols; c++)
+            if (strcmp(l->cols[c], cause_columns[k]) == 0 && r->vals && r->vals[c] && r->vals[c][0] &&
+                o < sizeof buf - 2)
+                o += (size_t) snprintf(buf + o, sizeof buf - o, "%s%s=%s", o ? ";" : "", l->cols[c],
+                                       r->vals[c]);
+    return o == 0 ? "" : arena_strdup(a, buf);
+}
+
+typedef struct CauseSort {
+    PersonKey   key;
+    const char *cause;
+    size_t      row;
+} CauseSort;
+
+static int
+cmp_cause(const void *a, const void *b)
+{
+    const CauseSort *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    int c = strcmp(x->cause, y->cause);
+    if (c != 0)
+        return c;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* Allocates lc->rows and sets every row's cause (unique per list and person: a second row
+ * with the same key gets "#2" appended, in row order). */
+static void
+init_rows(const ListSet *ls, Day asof, LcRun *lc)
+{
+    memset(lc, 0, sizeof *lc);
+    lc->asof = asof;
+    lc->nlists = ls->n;
+    arena_init(&lc->arena, 1 << 20);
+    for (int l = 0; l < ls->n; l++) {
+        const ListOut *lo = &ls->lists[l];
+        size_t n = lo->rows.len;
+        lc->rows[l] = n ? arena_calloc(&lc->arena, n * sizeof(LcRow)) : NULL;
+        if (n == 0)
+            continue;
+        const ListRow *rows = lo->rows.data;
+        CauseSort *cs = xmalloc(n * sizeof *cs);
+        for (size_t i = 0; i < n; i++) {
+            lc->rows[l][i].cause = make_cause(&lc->arena, lo, &rows[i]);
+            lc->rows[l][i].first_asof = asof;
+            cs[i] = (CauseSort){rows[i].key, lc->rows[l][i].cause, i};
+        }
+        qsort(cs, n, sizeof *cs, cmp_cause);
+        int dup = 1;
+        for (size_t i = 1; i < n; i++) {
+            if (cs[i].key == cs[i - 1].key && strcmp(cs[i].cause, cs[i - 1].cause) == 0) {
+                char buf[600];
+                snprintf(buf, sizeof buf, "%s#%d", cs[i].cause, ++dup);
+                lc->rows[l][cs[i].row].cause = arena_strdup(&lc->arena, buf);
+            } else {
+                dup = 1;
+            }
+        }
+        free(cs);
+    }
+}
+
+void
+lifecycle_offline(const ListSet *ls, Day asof, LcRun *lc)
+{
+    init_rows(ls, asof, lc);
+    int64_t next = 1;
+    for (int l = 0; l < ls->n; l++) {
+        const ListRow *rows = ls->lists[l].rows.data;
+        for (size_t i = 0; i < ls->lists[l].rows.len; i++) {
+            LcRow *r = &lc->rows[l][i];
+            if (rows[i].key == PERSON_KEY_NONE)
+                continue;
+            r->item_id = next++;
+            r->is_new = true;
+            r->in_alerts = true;
+            r->alert = LC_ALERT_NEW;
+        }
+    }
+}
+
+void
+lifecycle_free(LcRun *lc)
+{
+    arena_free(&lc->arena);
+    memset(lc, 0, sizeof *lc);
+}
+
+static const char *
+dup_or_null(Arena *a, PGresult *res, int t, int f)
+{
+    if (PQgetisnull(res, t, f))
+        return NULL;
+    return arena_strdup(a, PQgetvalue(res, t, f));
+}
+
+bool
+lifecycle_prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError *err)
+{
+    init_rows(ls, asof, lc);
+    /* seq → (list, row) */
+    size_t total = 0;
+    for (int l = 0; l < ls->n; l++)
+        total += ls->lists[l].rows.len;
+    uint32_t *seq_list = xmalloc((total ? total : 1) * sizeof(uint32_t));
+    size_t *seq_row = xmalloc((total ? total : 1) * sizeof(size_t));
+    size_t nseq = 0;
+    PGresult *res = NULL;
+    bool ok = db_exec(conn, "BEGIN", err) &&
+              db_exec(conn,
+                      "CREATE TEMP TABLE lc_rows (seq integer, list_name text, id_number char(18), "
+                      "cause text, class text) ON COMMIT DROP", err);
+    DbCopy c;
+    if (ok)
+        ok = db_copy_begin(&c, conn, "COPY pg_temp.lc_rows (seq, list_name, id_number, cause, class) FROM STDIN",
+                           err);
+    if (ok) {
+        for (int l = 0; l < ls->n; l++) {
+            const ListOut *lo = &ls->lists[l];
+            const ListRow *rows = lo->rows.data;
+            for (size_t i = 0; i < lo->rows.len; i++) {
+                if (rows[i].key == PERSON_KEY_NONE)
+                    continue;
+                char id[19];
+                idnum_format(rows[i].key, id);
+                db_copy_int(&c, (int64_t) nseq);
+                db_copy_text(&c, lo->name);
+                db_copy_text(&c, id);
+                db_copy_text(&c, lc->rows[l][i].cause);
+                db_copy_text(&c, lifecycle_row_class(lo, &rows[i]));
+                db_copy_end_row(&c);
+                seq_list[nseq] = (uint32_t) l;
+                seq_row[nseq] = i;
+                nseq++;
+            }
+        }
+        ok = db_copy_end(&c, err);
+    }
+    char asof_s[11];
+    date_format(asof, asof_s);
+    const char *params[] = {asof_s};
+    if (ok)
+        ok = db_exec_params(conn, "SELECT * FROM canbao.lifecycle_prepare($1::date)", 1, params, &res, err);
+    if (ok && (size_t) PQntuples(res) != nseq) {
+        ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %d items for %zu rows", PQntuples(res), nseq);
+    }
+    for (int t = 0; ok && t < PQntuples(res); t++) {
+        long s = atol(PQgetvalue(res, t, 0));
+        if (s < 0 || (size_t) s >= nseq) {
+            ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: row %ld out of range", s);
+            break;
+        }
+        LcRow *r = &lc->rows[seq_list[s]][seq_row[s]];
+        r->item_id = atoll(PQgetvalue(res, t, 1));
+        r->state = dup_or_null(&lc->arena, res, t, 2);
+        r->is_new = strcmp(PQgetvalue(res, t, 3), "t") == 0;
+        const char *fa = PQgetvalue(res, t, 4);
+        r->first_asof = date_parse(fa, strlen(fa));
+        r->in_alerts = strcmp(PQgetvalue(res, t, 5), "t") == 0;
+        const char *al = PQgetvalue(res, t, 6);
+        r->alert = strcmp(al, "new") == 0 ? LC_ALERT_NEW
+                   : strcmp(al, "changed") == 0 ? LC_ALERT_CHANGED : LC_ALERT_REPEATED;
+        r->outcome = dup_or_null(&lc->arena, res, t, 7);
+        r->outcome_date = dup_or_null(&lc->arena, res, t, 8);
+        r->note = dup_or_null(&lc->arena, res, t, 9);
+    }
+    if (res)
+        PQclear(res);
+    if (ok)
+        ok = db_exec(conn, "COMMIT", err);
+    else
+        PQclear(PQexec(conn, "ROLLBACK"));
+    free(seq_list);
+    free(seq_row);
+    return ok;
+}
+
+/* Appends s to an array literal {"a","b"} being built in buf. */
+static size_t
+array_add(char *buf, size_t cap, size_t o, const char *s, bool first)
+{
+    if (o + 4 >= cap)
+        return o;
+    if (!first)
+        buf[o++] = ',';
+    buf[o++] = '"';
+    for (const char *p = s; *p && o + 3 < cap; p++) {
+        if (*p == '"' || *p == '\\')
+            buf[o++] = '\\';
+        buf[o++] = *p;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return o;
+}
+
+bool
+lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc,
+                int64_t *n_new, int64_t *n_open, int64_t *n_gone, CbError *err)
+{
+    DbCopy c;
+    if (!db_copy_begin(&c, conn,
+                       "COPY canbao.run_items (run_id, list_name, row_no, item_id, class) FROM STDIN", err))
+        return false;
+    for (int l = 0; l < ls->n && l < lc->nlists; l++) {
+        const ListOut *lo = &ls->lists[l];
+        const ListRow *rows = lo->rows.data;
+        for (size_t i = 0; i < lo->rows.len; i++) {
+            if (lc->rows[l][i].item_id <= 0)
+                continue;
+            db_copy_int(&c, run_id);
+            db_copy_text(&c, lo->name);
+            db_copy_int(&c, (int64_t) i + 1);
+            db_copy_int(&c, lc->rows[l][i].item_id);
+            db_copy_text(&c, lifecycle_row_class(lo, &rows[i]));
+            db_copy_end_row(&c);
+        }
+    }
+    if (!db_copy_end(&c, err))
+        return false;
+    char lists[LIST_MAX * 80 + 8];
+    size_t o = 0;
+    lists[o++] = '{';
+    lists[o] = '\0';
+    for (int l = 0; l < ls->n; l++)
+        o = array_add(lists, sizeof lists - 2, o, ls->lists[l].name, l == 0);
+    lists[o++] = '}';
+    lists[o] = '\0';
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    const char *params[] = {id, lists};
+    PGresult *res = NULL;
+    if (!db_exec_params(conn, "SELECT * FROM canbao.lifecycle_apply($1::bigint, $2::text[])", 2, params,
+                        &res, err))
+        return false;
+    if (n_new)
+        *n_new = atoll(PQgetvalue(res, 0, 0));
+    if (n_open)
+        *n_open = atoll(PQgetvalue(res, 0, 1));
+    if (n_gone)
+        *n_gone = atoll(PQgetvalue(res, 0, 2));
+    PQclear(res);
+    return true;
+}
+
+bool
+lifecycle_mark_sent(PGconn *conn, int64_t run_id, CbError *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    const char *params[] = {id};
+    bool ok = db_exec(conn, "BEGIN", err) &&
+              db_exec_params(conn, "SELECT canbao.lifecycle_mark_sent($1::bigint)", 1, params, NULL, err) &&
+              db_exec(conn, "COMMIT", err);
+    if (!ok)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return ok;
+}
+
+bool
+lifecycle_feedback_evidence(PGconn *conn, Day asof, Vec *out, CbError *err)
+{
+    char asof_s[11];
+    date_format(asof, asof_s);
+    const char *params[] = {asof_s};
+    PGresult *res = NULL;
+    if (!db_exec_params(conn,
+                        "SELECT id_number, kind, coalesce(reported_date::text, ''), recorded_asof, "
+                        "township, feedback_id FROM canbao.feedback_evidence "
+                        "WHERE recorded_asof <= $1::date ORDER BY id_number, kind, feedback_id",
+                        1, params, &res, err))
+        return false;
+    for (int t = 0; t < PQntuples(res); t++) {
+        const char *id = PQgetvalue(res, t, 0);
+        if (strlen(id) < 17)
+            continue;
+        LcFeedbackEvidence *e = vec_push(out);
+        e->key = idnum_key(id);
+        e->kind = strcmp(PQgetvalue(res, t, 1), "death") == 0 ? LC_FB_DEATH : LC_FB_MOVED_OUT;
+        const char *d = PQgetvalue(res, t, 2);
+        e->date = *d ? date_parse(d, strlen(d)) : DAY_NONE;
+        const char *r = PQgetvalue(res, t, 3);
+        e->recorded = date_parse(r, strlen(r));
+        snprintf(e->township, sizeof e->township, "%s", PQgetvalue(res, t, 4));
+        e->feedback_id = atoll(PQgetvalue(res, t, 5));
+    }
+    PQclear(res);
+    return true;
+}

@@ -1,0 +1,866 @@
+#include "out_xlsx.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <xlsxwriter.h>
+
+#include "factkind.h"
+#include "idnum.h"
+
+const char *const OUT_XLSX_COLUMNS[OXC_COUNT] = {
+    [OXC_SEQ] = "序号",         [OXC_VILLAGE] = "村（社区）", [OXC_HOUSEHOLD] = "户号",
+    [OXC_HH_SEQ] = "户序",      [OXC_NAME] = "姓名",         [OXC_SEX] = "性别",
+    [OXC_AGE] = "年龄",         [OXC_ID] = "公民身份号码",   [OXC_PHONE] = "联系电话",
+    [OXC_ADDRESS] = "住址",     [OXC_MATTER] = "事项",       [OXC_HINTS] = "提示",
+    [OXC_NEW] = "本期新增",     [OXC_OUTCOME] = "结果",      [OXC_DATE] = "日期",
+    [OXC_NOTE] = "备注",        [OXC_KEY] = "行键",
+};
+
+const char *const OUT_XLSX_OUTCOMES[OUT_XLSX_NOUTCOMES] = {
+    "已联系", "已参保", "拒绝", "外出务工", "已迁出", "已死亡", "信息有误",
+};
+
+#define MAX_WIDTH 48.0
+#define MIN_WIDTH 5.0
+
+void
+out_xlsx_options_default(OutXlsxOptions *opt, char *buf, size_t bufsize)
+{
+    memset(opt, 0, sizeof *opt);
+    opt->mask_ids = out_mask_from_env();
+    const char *env = getenv("CANBAO_TOWNSHIP_LISTS");
+    if (env && *env && bufsize > 0) {
+        snprintf(buf, bufsize, "%s", env);
+        for (char *tok = strtok(buf, ", "); tok && opt->nlists < OUT_XLSX_MAX_LISTS; tok = strtok(NULL, ", "))
+            opt->lists[opt->nlists++] = tok;
+        if (opt->nlists > 0)
+            return;
+    }
+    opt->lists[0] = "unenrolled_eligible";
+    opt->lists[1] = "approaching_benefit_age";
+    opt->lists[2] = "proof_of_life_due";
+    opt->nlists = 3;
+}
+
+/* A file name part: no slash, no control characters. */
+static void
+clean_name(const char *in, char *out, size_t outsize)
+{
+    size_t o = 0;
+    for (const unsigned char *p = (const unsigned char *) (in ? in : ""); *p && o + 1 < outsize; p++)
+        out[o++] = (*p < 0x20 || *p == '/' || *p == '\\') ? '_' : (char) *p;
+    out[o] = '\0';
+}
+
+void
+out_xlsx_stem(const char *code, const char *name, char *out, size_t outsize)
+{
+    char c[64], n[256];
+    clean_name(code, c, sizeof c);
+    clean_name(name, n, sizeof n);
+    if (n[0])
+        snprintf(out, outsize, "township_%s_%s", c, n);
+    else
+        snprintf(out, outsize, "township_%s", c);
+}
+
+/* ---- rows ---- */
+
+typedef struct WRow {
+    int             list;
+    size_t          row;
+    const ListRow  *lr;
+    const LcRow    *lc;
+    const Person   *p;
+    const char     *township;
+    const char     *village;
+    const char     *household;
+    char            id[19];
+} WRow;
+
+static int
+cmp_wrow(const void *a, const void *b)
+{
+    const WRow *x = a, *y = b;
+    int c;
+    if ((c = strcmp(x->township, y->township)) != 0)
+        return c;
+    if ((c = strcmp(x->village, y->village)) != 0)
+        return c;
+    if ((c = strcmp(x->household, y->household)) != 0)
+        return c;
+    if ((c = strcmp(x->id, y->id)) != 0)
+        return c;
+    if (x->list != y->list)
+        return x->list < y->list ? -1 : 1;
+    return x->row < y->row ? -1 : x->row > y->row;
+}
+
+/* The cells of one row as text (numbers as their digits), shared by the sheet and the CSV. */
+typedef struct Cells {
+    const char *v[OXC_COUNT];
+    char        seq[16], hh_seq[16], age[8], id[19], key[24];
+    char        hints[1024];
+    int         age_n;       /* -1 none */
+} Cells;
+
+static void
+append(char *buf, size_t cap, const char *sep, const char *s)
+{
+    size_t o = strlen(buf);
+    if (o + strlen(sep) + strlen(s) + 1 >= cap)
+        return;
+    if (o > 0)
+        strcat(buf, sep);
+    strcat(buf, s);
+}
+
+static bool
+is_base_column(const char *c)
+{
+    return strcmp(c, "id_number") == 0 || strcmp(c, "name") == 0 || strcmp(c, "township") == 0 ||
+           strcmp(c, "village") == 0 || strcmp(c, "household") == 0 || strcmp(c, "flags") == 0;
+}
+
+/* The hints column: the flags in plain words (government-paid with its groups, from the row's
+ * evidence), then the list's other columns as "label：value", then since when it is listed. */
+static void
+make_hints(const ListOut *lo, const WRow *w, Day asof, char *out, size_t cap)
+{
+    out[0] = '\0';
+    int fc = out_col(lo, "flags");
+    const char *flags = out_val(w->lr, fc);
+    char tok[128];
+    for (const char *p = flags; *p;) {
+        const char *e = strchr(p, ';');
+        size_t n = e ? (size_t) (e - p) : strlen(p);
+        if (n > 0 && n < sizeof tok) {
+            memcpy(tok, p, n);
+            tok[n] = '\0';
+            const char *word = out_flag_word(tok);
+            char piece[256];
+            snprintf(piece, sizeof piece, "%s", word ? word : tok);
+            if (strcmp(tok, "government_paid") == 0) {
+                /* which group, from the kinds of the evidence that decided the row */
+                bool seen[FK_COUNT] = {false};
+                char groups[128] = "";
+                static const int order[] = {FK_DISABILITY, FK_DIBAO, FK_TEKUN, FK_POOR_HOUSEHOLD};
+                for (int e2 = 0; e2 < w->lr->nev; e2++)
+                    if (w->lr->ev[e2].kind < FK_COUNT)
+                        seen[w->lr->ev[e2].kind] = true;
+                for (size_t k = 0; k < sizeof order / sizeof order[0]; k++)
+                    if (seen[order[k]])
+                        append(groups, sizeof groups, "、", out_gov_group_word(order[k]));
+                if (groups[0])
+                    snprintf(piece, sizeof piece, "%s：%s", word ? word : tok, groups);
+            }
+            append(out, cap, "；", piece);
+        }
+        p = e ? e + 1 : p + n;
+    }
+    for (int c = 0; c < lo->ncols; c++) {
+        if (is_base_column(lo->cols[c]))
+            continue;
+        const char *v = out_val(w->lr, c);
+        if (!v[0])
+            continue;
+        const char *label = out_column_label(lo->cols[c]);
+        char piece[256], vbuf[200];
+        /* a list of codes (sources) word by word */
+        vbuf[0] = '\0';
+        char tmp[200];
+        snprintf(tmp, sizeof tmp, "%s", v);
+        for (char *s = strtok(tmp, ";"); s; s = strtok(NULL, ";"))
+            append(vbuf, sizeof vbuf, "、", out_value_word(lo->cols[c], s));
+        snprintf(piece, sizeof piece, "%s：%s", label ? label : lo->cols[c], vbuf);
+        append(out, cap, "；", piece);
+    }
+    if (w->lc && !w->lc->is_new && w->lc->first_asof != DAY_NONE && w->lc->first_asof < asof) {
+        char d[11], piece[64];
+        date_format(w->lc->first_asof, d);
+        snprintf(piece, sizeof piece, "首次列入：%s", d);
+        append(out, cap, "；", piece);
+    }
+}
+
+static void
+make_cells(const ListSet *ls, const WRow *w, int seq, int hh_seq, const char *village_name,
+           const OutRunInfo *ri, const OutXlsxOptions *opt, Cells *c)
+{
+    const ListOut *lo = &ls->lists[w->list];
+    memset(c, 0, sizeof *c);
+    for (int i = 0; i < OXC_COUNT; i++)
+        c->v[i] = "";
+    snprintf(c->seq, sizeof c->seq, "%d", seq);
+    snprintf(c->hh_seq, sizeof c->hh_seq, "%d", hh_seq);
+    c->v[OXC_SEQ] = c->seq;
+    c->v[OXC_VILLAGE] = village_name;
+    c->v[OXC_HOUSEHOLD] = w->household;
+    c->v[OXC_HH_SEQ] = c->hh_seq;
+    const char *name = w->p && w->p->name ? w->p->name : out_val(w->lr, out_col(lo, "name"));
+    c->v[OXC_NAME] = name;
+    if (w->p)
+        c->v[OXC_SEX] = w->p->sex == SEX_MALE ? "男" : w->p->sex == SEX_FEMALE ? "女" : "";
+    Day birth = w->p && w->p->birth != DAY_NONE ? w->p->birth : idnum_birth_day(w->id);
+    c->age_n = birth != DAY_NONE ? date_age(birth, ri->asof) : -1;
+    if (c->age_n >= 0) {
+        snprintf(c->age, sizeof c->age, "%d", c->age_n);
+        c->v[OXC_AGE] = c->age;
+    }
+    out_mask_id(w->id, opt->mask_ids, c->id);
+    c->v[OXC_ID] = c->id;
+    if (w->p) {
+        c->v[OXC_PHONE] = w->p->phone ? w->p->phone : "";
+        c->v[OXC_ADDRESS] = w->p->address ? w->p->address : "";
+    }
+    c->v[OXC_MATTER] = lo->title ? lo->title : lo->name;
+    make_hints(lo, w, ri->asof, c->hints, sizeof c->hints);
+    c->v[OXC_HINTS] = c->hints;
+    c->v[OXC_NEW] = w->lc && w->lc->is_new ? "新" : "";
+    if (w->lc) {
+        c->v[OXC_OUTCOME] = w->lc->outcome ? w->lc->outcome : "";
+        c->v[OXC_DATE] = w->lc->outcome_date ? w->lc->outcome_date : "";
+        c->v[OXC_NOTE] = w->lc->note ? w->lc->note : "";
+        if (w->lc->item_id > 0) {
+            snprintf(c->key, sizeof c->key, "%lld", (long long) w->lc->item_id);
+            c->v[OXC_KEY] = c->key;
+        }
+    }
+}
+
+/* ---- villages and sheet names ---- */
+
+typedef struct Village {
+    const char *code;
+    const char *name;          /* from the reference list, or made up from the code */
+    char        sheet[128];    /* "" when the village has no rows (no sheet) */
+    size_t      first, count;  /* its rows in the township's slice */
+    int         households, fresh, gov, age60, absent, answered;
+} Village;
+
+static bool
+sheet_taken(const Village *v, int n, const char *name)
+{
+    if (strcmp(name, OUT_XLSX_SUMMARY_SHEET) == 0 || strcmp(name, OUT_XLSX_META_SHEET) == 0 ||
+        strcasecmp(name, "History") == 0)
+        return true;
+    for (int i = 0; i < n; i++)
+        if (v[i].sheet[0] && strcasecmp(v[i].sheet, name) == 0)
+            return true;
+    return false;
+}
+
+/* Copies at most maxchars code points of s into out, replacing what Excel refuses in a sheet
+ * name ([ ] : * ? / \ and ') by '_'. */
+static void
+sheet_clean(const char *s, int maxchars, char *out, size_t outsize)
+{
+    size_t o = 0;
+    int chars = 0;
+    const unsigned char *p = (const unsigned char *) s;
+    while (*p && chars < maxchars) {
+        size_t n = *p < 0x80 ? 1 : (*p >> 5) == 6 ? 2 : (*p >> 4) == 14 ? 3 : (*p >> 3) == 30 ? 4 : 1;
+        for (size_t i = 1; i < n; i++)
+            if (p[i] == 0)
+                n = i;
+        if (o + n + 1 >= outsize)
+            break;
+        if (n == 1 && (strchr("[]:*?/\\'", *p) != NULL || *p < 0x20))
+            out[o++] = '_';
+        else {
+            memcpy(out + o, p, n);
+            o += n;
+        }
+        p += n;
+        chars++;
+    }
+    out[o] = '\0';
+}
+
+static void
+assign_sheet(Village *v, int idx)
+{
+    char base[128];
+    sheet_clean(v[idx].name, 31, base, sizeof base);
+    if (base[0] == '\0')
+        snprintf(base, sizeof base, "村%s", v[idx].code);
+    if (!sheet_taken(v, idx, base)) {
+        snprintf(v[idx].sheet, sizeof v[idx].sheet, "%s", base);
+        return;
+    }
+    /* name (code) within 31 characters, then a counter if even that is taken */
+    const char *code = v[idx].code;
+    size_t cl = strlen(code);
+    const char *tail = cl > 3 ? code + cl - 3 : code;
+    for (int k = 1; k < 1000; k++) {
+        char suffix[32], head[128], cand[160];
+        if (k == 1)
+            snprintf(suffix, sizeof suffix, "_%s", tail);
+        else
+            snprintf(suffix, sizeof suffix, "_%s_%d", tail, k);
+        sheet_clean(v[idx].name, 31 - (int) strlen(suffix), head, sizeof head);
+        snprintf(cand, sizeof cand, "%s%s", head, suffix);
+        if (!sheet_taken(v, idx, cand)) {
+            snprintf(v[idx].sheet, sizeof v[idx].sheet, "%s", cand);
+            return;
+        }
+    }
+}
+
+/* ---- formats ---- */
+
+typedef struct Fmts {
+    lxw_format *title, *meta, *header, *header_fb, *cf_new, *sum_text, *sum_num, *sum_total;
+    lxw_format *body[2][2][3];   /* [band][household start][locked text, unlocked text, unlocked date] */
+} Fmts;
+
+static void
+make_formats(lxw_workbook *wb, Fmts *f)
+{
+    f->title = workbook_add_format(wb);
+    format_set_bold(f->title);
+    format_set_font_size(f->title, 14);
+    f->meta = workbook_add_format(wb);
+    format_set_font_color(f->meta, 0x404040);
+    f->header = workbook_add_format(wb);
+    format_set_bold(f->header);
+    format_set_bg_color(f->header, 0xD9E1F2);
+    format_set_border(f->header, LXW_BORDER_THIN);
+    format_set_align(f->header, LXW_ALIGN_CENTER);
+    format_set_align(f->header, LXW_ALIGN_VERTICAL_CENTER);
+    format_set_text_wrap(f->header);
+    f->header_fb = workbook_add_format(wb);
+    format_set_bold(f->header_fb);
+    format_set_bg_color(f->header_fb, 0xFFE699);
+    format_set_border(f->header_fb, LXW_BORDER_THIN);
+    format_set_align(f->header_fb, LXW_ALIGN_CENTER);
+    format_set_align(f->header_fb, LXW_ALIGN_VERTICAL_CENTER);
+    f->cf_new = workbook_add_format(wb);
+    format_set_bold(f->cf_new);
+    format_set_font_color(f->cf_new, 0x9C0006);
+    format_set_bg_color(f->cf_new, 0xFFC7CE);
+    f->sum_text = workbook_add_format(wb);
+    format_set_border(f->sum_text, LXW_BORDER_THIN);
+    f->sum_num = workbook_add_format(wb);
+    format_set_border(f->sum_num, LXW_BORDER_THIN);
+    format_set_num_format(f->sum_num, "0");
+    f->sum_total = workbook_add_format(wb);
+    format_set_border(f->sum_total, LXW_BORDER_THIN);
+    format_set_bold(f->sum_total);
+    format_set_bg_color(f->sum_total, 0xEDEDED);
+    for (int band = 0; band < 2; band++)
+        for (int start = 0; start < 2; start++)
+            for (int kind = 0; kind < 3; kind++) {
+                lxw_format *x = workbook_add_format(wb);
+                format_set_border(x, LXW_BORDER_THIN);
+                format_set_border_color(x, 0xBFBFBF);
+                format_set_align(x, LXW_ALIGN_VERTICAL_CENTER);
+                if (start) {
+                    format_set_top(x, LXW_BORDER_MEDIUM);
+                    format_set_top_color(x, 0x595959);
+                }
+                if (kind == 0) {
+                    if (band)
+                        format_set_bg_color(x, 0xF2F2F2);
+                } else {
+                    format_set_unlocked(x);
+                    format_set_bg_color(x, band ? 0xFFF2CC : 0xFFFBEA);
+                }
+                if (kind == 2)
+                    format_set_num_format(x, "yyyy-mm-dd");
+                f->body[band][start][kind] = x;
+            }
+}
+
+static double
+fit_width(int text_width)
+{
+    double w = text_width * 1.1 + 2;
+    return w < MIN_WIDTH ? MIN_WIDTH : w > MAX_WIDTH ? MAX_WIDTH : w;
+}
+
+static char
+col_letter(int c)
+{
+    return (char) ('A' + c);
+}
+
+static bool
+lxw_ok(lxw_error e, const char *what, const char *path, CbError *err)
+{
+    if (e == LXW_NO_ERROR)
+        return true;
+    CB_FAIL(err, CBERR_IO, "could not write workbook (%s): %s", what, lxw_strerror(e));
+    cb_error_at(err, "%s", path);
+    return false;
+}
+
+/* ---- one village sheet ---- */
+
+static bool
+write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *rows, const Village *v,
+              const char *township_name, const OutRunInfo *ri, const OutXlsxOptions *opt,
+              const char *path, CbError *err)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, v->sheet);
+    if (ws == NULL) {
+        CB_FAIL(err, CBERR_INTERNAL, "could not add sheet \"%s\" to the workbook", v->sheet);
+        cb_error_at(err, "%s", path);
+        return false;
+    }
+    int width[OXC_COUNT];
+    for (int c = 0; c < OXC_COUNT; c++) {
+        bool fb = c == OXC_OUTCOME || c == OXC_DATE || c == OXC_NOTE;
+        worksheet_write_string(ws, 0, (lxw_col_t) c, OUT_XLSX_COLUMNS[c], fb ? f->header_fb : f->header);
+        width[c] = out_text_width(OUT_XLSX_COLUMNS[c]);
+    }
+    width[OXC_DATE] = 10;
+    worksheet_set_row(ws, 0, 20, NULL);
+    int hh_seq = 0, band = 1;
+    const char *prev_hh = NULL;
+    for (size_t i = 0; i < v->count; i++) {
+        const WRow *w = &rows[v->first + i];
+        bool start = prev_hh == NULL || strcmp(prev_hh, w->household) != 0 || w->household[0] == '\0';
+        if (start) {
+            hh_seq++;
+            band ^= 1;
+        }
+        prev_hh = w->household;
+        Cells c;
+        make_cells(ls, w, (int) i + 1, hh_seq, v->name, ri, opt, &c);
+        lxw_row_t r = (lxw_row_t) (i + 1);
+        lxw_format *locked = f->body[band][start][0], *unl = f->body[band][start][1],
+                   *unl_date = f->body[band][start][2];
+        for (int col = 0; col < OXC_COUNT; col++) {
+            const char *s = c.v[col];
+            lxw_col_t cc = (lxw_col_t) col;
+            lxw_format *fmt = col == OXC_OUTCOME || col == OXC_NOTE ? unl : col == OXC_DATE ? unl_date : locked;
+            int tw = out_text_width(s);
+            if (tw > width[col])
+                width[col] = tw;
+            if (col == OXC_SEQ)
+                worksheet_write_number(ws, r, cc, (double) i + 1, fmt);
+            else if (col == OXC_HH_SEQ)
+                worksheet_write_number(ws, r, cc, hh_seq, fmt);
+            else if (col == OXC_AGE && c.age_n >= 0)
+                worksheet_write_number(ws, r, cc, c.age_n, fmt);
+            else if (col == OXC_DATE && s[0]) {
+                Day d = date_parse(s, strlen(s));
+                int y, m, dd;
+                date_to_ymd(d, &y, &m, &dd);
+                if (d != DAY_NONE) {
+                    lxw_datetime dt = {y, m, dd, 0, 0, 0};
+                    worksheet_write_datetime(ws, r, cc, &dt, fmt);
+                } else {
+                    worksheet_write_string(ws, r, cc, s, fmt);
+                }
+            } else if (s[0])
+                worksheet_write_string(ws, r, cc, s, fmt);
+            else
+                worksheet_write_blank(ws, r, cc, fmt);
+        }
+    }
+    for (int c = 0; c < OXC_COUNT; c++) {
+        if (c == OXC_KEY) {
+            lxw_row_col_options hide = {.hidden = 1};
+            worksheet_set_column_opt(ws, (lxw_col_t) c, (lxw_col_t) c, 10, NULL, &hide);
+        } else {
+            worksheet_set_column(ws, (lxw_col_t) c, (lxw_col_t) c, fit_width(width[c]), NULL);
+        }
+    }
+    lxw_row_t last = (lxw_row_t) v->count;
+    worksheet_freeze_panes(ws, 1, 0);
+    worksheet_autofilter(ws, 0, 0, last, OXC_COUNT - 1);
+    if (v->count > 0) {
+        char *list[OUT_XLSX_NOUTCOMES + 1];
+        for (int i = 0; i < OUT_XLSX_NOUTCOMES; i++)
+            list[i] = (char *) OUT_XLSX_OUTCOMES[i];
+        list[OUT_XLSX_NOUTCOMES] = NULL;
+        lxw_data_validation dv = {0};
+        dv.validate = LXW_VALIDATION_TYPE_LIST;
+        dv.value_list = list;
+        dv.error_title = "结果";
+        dv.error_message = "请从下拉列表中选择：已联系、已参保、拒绝、外出务工、已迁出、已死亡、信息有误";
+        dv.input_title = "结果";
+        dv.input_message = "请从下拉列表中选择联系结果";
+        worksheet_data_validation_range(ws, 1, OXC_OUTCOME, last, OXC_OUTCOME, &dv);
+        lxw_data_validation dd = {0};
+        dd.validate = LXW_VALIDATION_TYPE_DATE;
+        dd.criteria = LXW_VALIDATION_CRITERIA_BETWEEN;
+        dd.minimum_datetime = (lxw_datetime){2000, 1, 1, 0, 0, 0};
+        dd.maximum_datetime = (lxw_datetime){2099, 12, 31, 0, 0, 0};
+        dd.error_title = "日期";
+        dd.error_message = "请填写日期，例如 2026-12-01";
+        worksheet_data_validation_range(ws, 1, OXC_DATE, last, OXC_DATE, &dd);
+        char formula[32];
+        snprintf(formula, sizeof formula, "=$%c2=\"新\"", col_letter(OXC_NEW));
+        lxw_conditional_format cf = {0};
+        cf.type = LXW_CONDITIONAL_TYPE_FORMULA;
+        cf.value_string = formula;
+        cf.format = f->cf_new;
+        worksheet_conditional_format_range(ws, 1, 0, last, OXC_NEW, &cf);
+    }
+    lxw_protection prot = {0};
+    prot.autofilter = 1;
+    prot.format_columns = 1;
+    prot.format_rows = 1;
+    worksheet_protect(ws, NULL, &prot);
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9);   /* A4 */
+    worksheet_set_margins(ws, 0.4, 0.4, 0.6, 0.6);
+    worksheet_repeat_rows(ws, 0, 0);
+    worksheet_fit_to_pages(ws, 1, 0);
+    char asof_s[11], header[400];
+    date_format(ri->asof, asof_s);
+    snprintf(header, sizeof header, "&L%s %s&R数据日期 %s", township_name, v->name, asof_s);
+    worksheet_set_header(ws, header);
+    worksheet_set_footer(ws, "&C第 &P 页，共 &N 页");
+    return true;
+}
+
+/* ---- summary and meta sheets ---- */
+
+static void
+write_summary(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *rows, size_t nrows,
+              const Village *v, int nv, const char *code, const char *name, const OutRunInfo *ri,
+              const OutXlsxOptions *opt)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, OUT_XLSX_SUMMARY_SHEET);
+    char asof_s[11], buf[512];
+    date_format(ri->asof, asof_s);
+    snprintf(buf, sizeof buf, "%s（%s）城乡居民基本养老保险 参保服务名单", name[0] ? name : "乡镇", code);
+    worksheet_write_string(ws, 0, 0, buf, f->title);
+    snprintf(buf, sizeof buf, "数据日期：%s    规则版本：%.12s    公民身份号码：%s", asof_s,
+             ri->rule_version ? ri->rule_version : "", opt->mask_ids ? "仅显示前6位和后4位" : "完整显示（内部文件）");
+    worksheet_write_string(ws, 1, 0, buf, f->meta);
+    static const char *const head[] = {"村（社区）代码", "村（社区）", "工作表", "人数", "户数", "本期新增",
+                                       "政府代缴", "年满60周岁", "可能外出", "已反馈"};
+    enum { NH = sizeof head / sizeof head[0] };
+    int width[NH];
+    for (int c = 0; c < NH; c++) {
+        worksheet_write_string(ws, 3, (lxw_col_t) c, head[c], f->header);
+        width[c] = out_text_width(head[c]);
+    }
+    int tot[7] = {0};
+    lxw_row_t r = 4;
+    for (int i = 0; i < nv; i++, r++) {
+        const char *text[3] = {v[i].code, v[i].name, v[i].sheet[0] ? v[i].sheet : "（无）"};
+        for (int c = 0; c < 3; c++) {
+            worksheet_write_string(ws, r, (lxw_col_t) c, text[c], f->sum_text);
+            if (out_text_width(text[c]) > width[c])
+                width[c] = out_text_width(text[c]);
+        }
+        int nums[7] = {(int) v[i].count, v[i].households, v[i].fresh, v[i].gov, v[i].age60, v[i].absent,
+                       v[i].answered};
+        for (int c = 0; c < 7; c++) {
+            worksheet_write_number(ws, r, (lxw_col_t) (3 + c), nums[c], f->sum_num);
+            tot[c] += nums[c];
+        }
+    }
+    worksheet_write_string(ws, r, 0, "合计", f->sum_total);
+    worksheet_write_blank(ws, r, 1, f->sum_total);
+    worksheet_write_blank(ws, r, 2, f->sum_total);
+    for (int c = 0; c < 7; c++)
+        worksheet_write_number(ws, r, (lxw_col_t) (3 + c), tot[c], f->sum_total);
+    r += 2;
+    /* what each matter is, with counts */
+    worksheet_write_string(ws, r++, 0, "名单事项", f->header);
+    for (int k = 0; k < opt->nlists; k++) {
+        const ListOut *lo = out_find_list(ls, opt->lists[k]);
+        if (lo == NULL)
+            continue;
+        int l = (int) (lo - ls->lists), n = 0;
+        for (size_t i = 0; i < nrows; i++)
+            n += rows[i].list == l;
+        snprintf(buf, sizeof buf, "%s：%d 人", lo->title ? lo->title : lo->name, n);
+        worksheet_write_string(ws, r++, 0, buf, NULL);
+    }
+    r++;
+    static const char *const notes[] = {
+        "填写说明",
+        "1. 本名单是参保服务邀请名单，请按户走访，一户一次；同一户的人员排在一起（户序相同，底色相同）。",
+        "2. 请在“结果”列从下拉列表选择：已联系、已参保、拒绝、外出务工、已迁出、已死亡、信息有误；“日期”列填写联系日期；“备注”列填写说明。",
+        "3. 除“结果”“日期”“备注”三列外，其他各列已锁定，请勿改动；不要增删行或工作表。填好后请将本文件交回市社保局。",
+        "4. “本期新增”标“新”的人员为本期首次列入名单。",
+        "5. 名单依据各部门共享数据生成，如有不符请在“结果”选择“信息有误”并在“备注”说明。",
+    };
+    for (size_t i = 0; i < sizeof notes / sizeof notes[0]; i++)
+        worksheet_write_string(ws, r++, 0, notes[i], i == 0 ? f->header : NULL);
+    for (int c = 0; c < NH; c++)
+        worksheet_set_column(ws, (lxw_col_t) c, (lxw_col_t) c, fit_width(width[c]), NULL);
+    lxw_protection prot = {0};
+    prot.format_columns = 1;
+    prot.format_rows = 1;
+    worksheet_protect(ws, NULL, &prot);
+    worksheet_set_landscape(ws);
+    worksheet_set_paper(ws, 9);
+    worksheet_fit_to_pages(ws, 1, 0);
+    worksheet_set_footer(ws, "&C第 &P 页，共 &N 页");
+}
+
+static void
+write_meta(lxw_workbook *wb, const Village *v, int nv, const char *code, const char *name,
+           const OutRunInfo *ri, const OutXlsxOptions *opt)
+{
+    lxw_worksheet *ws = workbook_add_worksheet(wb, OUT_XLSX_META_SHEET);
+    char asof_s[11], lists[512] = "";
+    date_format(ri->asof, asof_s);
+    for (int k = 0; k < opt->nlists; k++)
+        append(lists, sizeof lists, ",", opt->lists[k]);
+    const char *kv[][2] = {
+        {"key", "value"},
+        {"format", OUT_XLSX_FORMAT},
+        {"township", code},
+        {"township_name", name},
+        {"asof", asof_s},
+        {"rule_version", ri->rule_version ? ri->rule_version : ""},
+        {"engine_version", ri->engine_version ? ri->engine_version : ""},
+        {"masked", opt->mask_ids ? "yes" : "no"},
+        {"lists", lists},
+    };
+    lxw_row_t r = 0;
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++, r++) {
+        worksheet_write_string(ws, r, 0, kv[i][0], NULL);
+        if (kv[i][1][0])
+            worksheet_write_string(ws, r, 1, kv[i][1], NULL);
+    }
+    for (int i = 0; i < nv; i++) {
+        if (!v[i].sheet[0])
+            continue;
+        worksheet_write_string(ws, r, 0, "sheet", NULL);
+        worksheet_write_string(ws, r, 1, v[i].sheet, NULL);
+        worksheet_write_string(ws, r, 2, v[i].code, NULL);
+        r++;
+    }
+    lxw_protection prot = {0};
+    worksheet_protect(ws, NULL, &prot);
+    worksheet_hide(ws);
+}
+
+/* ---- the CSV twin ---- */
+
+static bool
+write_csv(const char *dir, const char *stem, const ListSet *ls, const WRow *rows, const Village *v,
+          int nv, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
+{
+    char name[600];
+    snprintf(name, sizeof name, "%s.csv", stem);
+    FILE *f = out_open(dir, name, err);
+    if (f == NULL)
+        return false;
+    fputs("\xEF\xBB\xBF", f);
+    for (int c = 0; c < OXC_COUNT; c++)
+        out_csv_field(f, OUT_XLSX_COLUMNS[c], c == 0);
+    fputs("\r\n", f);
+    for (int k = 0; k < nv; k++) {
+        int hh_seq = 0;
+        const char *prev = NULL;
+        for (size_t i = 0; i < v[k].count; i++) {
+            const WRow *w = &rows[v[k].first + i];
+            if (prev == NULL || strcmp(prev, w->household) != 0 || w->household[0] == '\0')
+                hh_seq++;
+            prev = w->household;
+            Cells c;
+            make_cells(ls, w, (int) i + 1, hh_seq, v[k].name, ri, opt, &c);
+            for (int col = 0; col < OXC_COUNT; col++)
+                out_csv_field(f, c.v[col], col == 0);
+            fputs("\r\n", f);
+        }
+    }
+    return out_close(f, dir, name, err);
+}
+
+static int
+strcmp_ptr(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *) a, *(const char *const *) b);
+}
+
+/* ---- one township ---- */
+
+static int
+cmp_village(const void *a, const void *b)
+{
+    return strcmp(((const Village *) a)->code, ((const Village *) b)->code);
+}
+
+static bool
+write_township(const char *dir, const ListSet *ls, const WRow *rows, size_t nrows, const char *code,
+               const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
+{
+    const OutPlace *tp = code[0] ? out_places_find(pl, code) : NULL;
+    /* rows of persons the register places in no township still reach someone */
+    const char *tname = tp ? tp->name : code[0] ? "" : "未分乡镇（街道）";
+    /* villages: those of the reference list under the township, and those the rows name */
+    size_t cap = nrows + 8;
+    for (size_t i = 0; pl && code[0] && i < pl->items.len; i++)
+        cap += strcmp(VEC_AT(&pl->items, OutPlace, i).parent, code) == 0;
+    Village *v = xcalloc(cap, sizeof *v);
+    int nv = 0;
+    for (size_t i = 0; pl && code[0] && i < pl->items.len; i++) {
+        const OutPlace *p = &VEC_AT(&pl->items, OutPlace, i);
+        if (strcmp(p->parent, code) == 0 && !out_place_is_township(p)) {
+            v[nv].code = p->code;
+            v[nv].name = p->name;
+            nv++;
+        }
+    }
+    qsort(v, (size_t) nv, sizeof *v, cmp_village);
+    char (*made)[64] = xcalloc(nrows + 1, 64);
+    int nmade = 0;
+    for (size_t i = 0; i < nrows;) {
+        size_t j = i;
+        while (j < nrows && strcmp(rows[j].village, rows[i].village) == 0)
+            j++;
+        Village key = {.code = rows[i].village};
+        Village *hit = nv ? bsearch(&key, v, (size_t) nv, sizeof *v, cmp_village) : NULL;
+        if (hit == NULL) {
+            hit = &v[nv++];
+            hit->code = rows[i].village;
+            const OutPlace *vp = out_places_find(pl, rows[i].village);
+            if (vp)
+                hit->name = vp->name;
+            else {
+                snprintf(made[nmade], 64, "%s", rows[i].village[0] ? rows[i].village : "未分村（社区）");
+                hit->name = made[nmade++];
+            }
+        }
+        hit->first = i;
+        hit->count = j - i;
+        const char *prev = NULL;
+        for (size_t k = i; k < j; k++) {
+            const WRow *w = &rows[k];
+            if (prev == NULL || strcmp(prev, w->household) != 0 || w->household[0] == '\0')
+                hit->households++;
+            prev = w->household;
+            hit->fresh += w->lc && w->lc->is_new;
+            hit->answered += w->lc && w->lc->outcome != NULL;
+            const char *fl = out_val(w->lr, out_col(&ls->lists[w->list], "flags"));
+            hit->gov += strstr(fl, "government_paid") != NULL;
+            hit->age60 += strstr(fl, "age60") != NULL;
+            hit->absent += strstr(fl, "possibly_absent") != NULL;
+        }
+        /* keep the array sorted for the next bsearch */
+        qsort(v, (size_t) nv, sizeof *v, cmp_village);
+        i = j;
+    }
+    for (int i = 0; i < nv; i++)
+        if (v[i].count > 0)
+            assign_sheet(v, i);
+
+    char stem[512], path[4096];
+    if (code[0])
+        out_xlsx_stem(code, tname, stem, sizeof stem);
+    else
+        snprintf(stem, sizeof stem, "township_unassigned");
+    snprintf(path, sizeof path, "%s/%s.xlsx", dir, stem);
+    lxw_workbook_options wopt = {0};
+    lxw_workbook *wb = workbook_new_opt(path, &wopt);
+    bool ok = wb != NULL;
+    if (!ok) {
+        CB_FAIL(err, CBERR_IO, "could not create workbook");
+        cb_error_at(err, "%s", path);
+    }
+    if (ok) {
+        char asof_s[11], title[300];
+        date_format(ri->asof, asof_s);
+        snprintf(title, sizeof title, "%s 参保服务名单 %s", tname[0] ? tname : code, asof_s);
+        int y, m, d;
+        date_to_ymd(ri->asof, &y, &m, &d);
+        struct tm tm = {.tm_year = y - 1900, .tm_mon = m - 1, .tm_mday = d};
+        lxw_doc_properties props = {0};
+        props.title = title;
+        props.subject = "城乡居民基本养老保险 参保服务名单";
+        props.author = "canbao";
+        props.company = "延吉市政务服务和数字化建设管理局";
+        props.keywords = (char *) (ri->rule_version ? ri->rule_version : "");
+        props.created = timegm(&tm);
+        ok = lxw_ok(workbook_set_properties(wb, &props), "properties", path, err);
+        Fmts f;
+        make_formats(wb, &f);
+        write_summary(wb, &f, ls, rows, nrows, v, nv, code, tname, ri, opt);
+        for (int i = 0; ok && i < nv; i++)
+            if (v[i].count > 0)
+                ok = write_village(wb, &f, ls, rows, &v[i], tname, ri, opt, path, err);
+        write_meta(wb, v, nv, code, tname, ri, opt);
+        lxw_error e = workbook_close(wb);
+        if (ok)
+            ok = lxw_ok(e, "close", path, err);
+    }
+    if (ok)
+        ok = write_csv(dir, stem, ls, rows, v, nv, ri, opt, err);
+    free(made);
+    free(v);
+    return ok;
+}
+
+bool
+out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, const LcRun *lc,
+                         const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt,
+                         CbError *err)
+{
+    size_t n = 0;
+    int sel[OUT_XLSX_MAX_LISTS], nsel = 0;
+    for (int k = 0; k < opt->nlists; k++) {
+        const ListOut *lo = out_find_list(ls, opt->lists[k]);
+        if (lo != NULL) {
+            sel[nsel++] = (int) (lo - ls->lists);
+            n += lo->rows.len;
+        }
+    }
+    WRow *rows = xcalloc(n + 1, sizeof *rows);
+    size_t nr = 0;
+    for (int k = 0; k < nsel; k++) {
+        int l = sel[k];
+        const ListRow *lr = ls->lists[l].rows.data;
+        for (size_t i = 0; i < ls->lists[l].rows.len; i++) {
+            if (lr[i].key == PERSON_KEY_NONE)
+                continue;
+            WRow *w = &rows[nr++];
+            w->list = l;
+            w->row = i;
+            w->lr = &lr[i];
+            w->lc = lc && l < lc->nlists && lc->rows[l] ? &lc->rows[l][i] : NULL;
+            w->p = st ? store_person(st, lr[i].key) : NULL;
+            idnum_format(lr[i].key, w->id);
+            w->village = lr[i].village ? lr[i].village : w->p && w->p->division ? w->p->division : "";
+            w->township = lr[i].township ? lr[i].township : "";
+            w->household = lr[i].household ? lr[i].household : w->p && w->p->household ? w->p->household : "";
+        }
+    }
+    qsort(rows, nr, sizeof *rows, cmp_wrow);
+
+    /* townships: the city's of the reference list, and any other the rows name */
+    size_t ncode = 0, capc = nr + (pl ? pl->items.len : 0) + 1;
+    const char **codes = xcalloc(capc, sizeof *codes);
+    size_t citylen = ri->city ? strlen(ri->city) : 0;
+    for (size_t i = 0; pl && i < pl->items.len; i++) {
+        const OutPlace *p = &VEC_AT(&pl->items, OutPlace, i);
+        if (out_place_is_township(p) && (citylen == 0 || strncmp(p->code, ri->city, citylen) == 0))
+            codes[ncode++] = p->code;
+    }
+    for (size_t i = 0; i < nr; i++)
+        if (i == 0 || strcmp(rows[i].township, rows[i - 1].township) != 0)
+            codes[ncode++] = rows[i].township;
+    qsort(codes, ncode, sizeof *codes, strcmp_ptr);
+    bool ok = true;
+    size_t at = 0;
+    for (size_t k = 0; ok && k < ncode; k++) {
+        if (k > 0 && strcmp(codes[k], codes[k - 1]) == 0)
+            continue;
+        while (at < nr && strcmp(rows[at].township, codes[k]) < 0)
+            at++;
+        size_t end = at;
+        while (end < nr && strcmp(rows[end].township, codes[k]) == 0)
+            end++;
+        ok = write_township(dir, ls, rows + at, end - at, codes[k], pl, ri, opt, err);
+        at = end;
+    }
+    free(codes);
+    free(rows);
+    return ok;
+}

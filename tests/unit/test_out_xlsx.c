@@ -1,0 +1,391 @@
+/*
+ * test_out_xlsx.c
+ *     Unit tests for the township workbooks (engine/out_xlsx.c), read back with the project's
+ *     XLSX reader: one workbook per township (also without rows), the summary first, a sheet
+ *     per village with rows, sheet names within 31 characters and unique, Chinese headers,
+ *     masked IDs (and full ones when asked), households together and numbered, plain-word
+ *     hints, the hidden row key, the township's earlier answers prefilled, the hidden _canbao
+ *     sheet, the CSV twin (BOM, same columns and rows), and byte-identical files on a rerun.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "out_fixture.h"
+#include "out_xlsx.h"
+
+static Fixture fx;
+static char dir[64];
+
+static OutXlsxOptions
+default_options(void)
+{
+    OutXlsxOptions o;
+    memset(&o, 0, sizeof o);
+    o.mask_ids = true;
+    o.lists[0] = "unenrolled_eligible";
+    o.lists[1] = "approaching_benefit_age";
+    o.lists[2] = "proof_of_life_due";     /* not produced: skipped */
+    o.nlists = 3;
+    return o;
+}
+
+static int
+setup(void **state)
+{
+    (void) state;
+    fx_build(&fx, true);
+    fx_tmpdir(dir, sizeof dir, "test_out_xlsx");
+    /* the township's earlier answer for 王丽 (person 4): prefilled */
+    for (size_t i = 0; i < fx.ls.lists[0].rows.len; i++)
+        if (VEC_AT(&fx.ls.lists[0].rows, ListRow, i).key == idnum_key(fx_ids[4])) {
+            fx.lc.rows[0][i].outcome = "已联系";
+            fx.lc.rows[0][i].outcome_date = "2026-11-20";
+            fx.lc.rows[0][i].note = "本人说下月去办理";
+            fx.lc.rows[0][i].is_new = false;
+            fx.lc.rows[0][i].first_asof = fx_day("2026-10-28");
+        }
+    OutXlsxOptions o = default_options();
+    CbError err = {0};
+    if (!out_xlsx_write_townships(dir, &fx.st, &fx.ls, &fx.lc, &fx.pl, &fx.ri, &o, &err)) {
+        cb_error_print(&err);
+        return -1;
+    }
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    (void) state;
+    fx_rmdir(dir);
+    fx_free(&fx);
+    return 0;
+}
+
+static const char *
+path_of(const char *name)
+{
+    static char p[8][512];
+    static int k;
+    k = (k + 1) % 8;
+    snprintf(p[k], sizeof p[k], "%s/%s", dir, name);
+    return p[k];
+}
+
+static void
+test_one_workbook_per_township(void **state)
+{
+    (void) state;
+    assert_int_equal(access(path_of("township_222401001_进学街道.xlsx"), R_OK), 0);
+    assert_int_equal(access(path_of("township_222401001_进学街道.csv"), R_OK), 0);
+    assert_int_equal(access(path_of("township_222401100_小营镇.xlsx"), R_OK), 0);
+    /* a township of the city without rows still gets its workbook; another city's does not */
+    assert_int_equal(access(path_of("township_222401002_北山街道.xlsx"), R_OK), 0);
+    assert_int_not_equal(access(path_of("township_222402001_新华街道.xlsx"), R_OK), 0);
+}
+
+static void
+test_summary_first(void **state)
+{
+    (void) state;
+    Sheet s;
+    CbError err = {0};
+    /* no sheet named: the reader takes the first visible sheet */
+    assert_true(fx_read_sheet(path_of("township_222401001_进学街道.xlsx"), NULL, &s, &err));
+    assert_non_null(strstr(fx_cell(&s, 0, 0), "进学街道（222401001）"));
+    assert_non_null(strstr(fx_cell(&s, 1, 0), "2026-11-28"));
+    assert_string_equal(fx_cell(&s, 3, 0), "村（社区）代码");
+    /* all three communities of the reference list, with their counts; 园辉社区 has no sheet */
+    assert_string_equal(fx_cell(&s, 4, 1), "丹英社区");
+    assert_string_equal(fx_cell(&s, 4, 3), "4");    /* persons */
+    assert_string_equal(fx_cell(&s, 4, 4), "2");    /* households */
+    assert_string_equal(fx_cell(&s, 5, 1), "民昌社区");
+    assert_string_equal(fx_cell(&s, 5, 3), "1");
+    assert_string_equal(fx_cell(&s, 5, 9), "1");    /* answered */
+    assert_string_equal(fx_cell(&s, 6, 1), "园辉社区");
+    assert_string_equal(fx_cell(&s, 6, 2), "（无）");
+    assert_string_equal(fx_cell(&s, 7, 0), "合计");
+    assert_string_equal(fx_cell(&s, 7, 3), "5");
+    fx_free_sheet(&s);
+}
+
+static void
+test_village_sheet(void **state)
+{
+    (void) state;
+    Sheet s;
+    CbError err = {0};
+    assert_true(fx_read_sheet(path_of("township_222401001_进学街道.xlsx"), "丹英社区", &s, &err));
+    for (int c = 0; c < OXC_COUNT; c++)
+        assert_string_equal(fx_cell(&s, 0, c), OUT_XLSX_COLUMNS[c]);
+    assert_int_equal(s.nrows, 1 + 4);
+    /* household 100000001 first (ID order within it), then 100000002 */
+    assert_string_equal(fx_cell(&s, 1, OXC_NAME), "金哲洙");
+    assert_string_equal(fx_cell(&s, 2, OXC_NAME), "朴英姬");
+    assert_string_equal(fx_cell(&s, 3, OXC_NAME), "金敏俊");
+    assert_string_equal(fx_cell(&s, 4, OXC_NAME), "李建国");
+    const char *hh_seq[] = {"1", "1", "1", "2"};
+    for (int r = 1; r <= 4; r++) {
+        char seq[4] = {(char) ('0' + r), 0};
+        assert_string_equal(fx_cell(&s, r, OXC_SEQ), seq);
+        assert_string_equal(fx_cell(&s, r, OXC_HH_SEQ), hh_seq[r - 1]);
+        assert_string_equal(fx_cell(&s, r, OXC_VILLAGE), "丹英社区");
+        assert_string_equal(fx_cell(&s, r, OXC_MATTER), "应参未参");
+        assert_string_equal(fx_cell(&s, r, OXC_NEW), "新");
+        assert_true(atoi(fx_cell(&s, r, OXC_KEY)) > 0);
+        /* masked: first 6 and last 4 only */
+        const char *id = fx_cell(&s, r, OXC_ID);
+        assert_int_equal(strlen(id), 18);
+        assert_memory_equal(id, "222401", 6);
+        assert_memory_equal(id + 6, "********", 8);
+    }
+    assert_memory_equal(fx_cell(&s, 1, OXC_ID) + 14, fx_ids[0] + 14, 4);
+    assert_string_equal(fx_cell(&s, 1, OXC_HOUSEHOLD), "100000001");
+    assert_string_equal(fx_cell(&s, 1, OXC_SEX), "男");
+    assert_string_equal(fx_cell(&s, 2, OXC_SEX), "女");
+    assert_string_equal(fx_cell(&s, 1, OXC_AGE), "56");
+    assert_string_equal(fx_cell(&s, 1, OXC_PHONE), "13904330001");
+    assert_string_equal(fx_cell(&s, 3, OXC_PHONE), "");
+    assert_string_equal(fx_cell(&s, 1, OXC_ADDRESS), "延吉市进学街道丹英社区局子街1号");
+    /* flags in plain words */
+    assert_string_equal(fx_cell(&s, 1, OXC_HINTS), "核查职工养老保险");
+    assert_string_equal(fx_cell(&s, 2, OXC_HINTS), "政府代缴：低保");
+    assert_string_equal(fx_cell(&s, 3, OXC_HINTS), "");
+    assert_string_equal(fx_cell(&s, 4, OXC_HINTS), "年满60周岁可申领待遇；可能外出（可经家属联系）");
+    /* nothing the identifying columns would leak */
+    for (int r = 0; r < s.nrows; r++)
+        for (int c = 0; c < s.ncols[r]; c++)
+            for (int p = 0; p < FX_NPEOPLE; p++)
+                assert_null(strstr(fx_cell(&s, r, c), fx_ids[p]));
+    fx_free_sheet(&s);
+}
+
+static void
+test_prefilled_answer(void **state)
+{
+    (void) state;
+    Sheet s;
+    CbError err = {0};
+    assert_true(fx_read_sheet(path_of("township_222401001_进学街道.xlsx"), "民昌社区", &s, &err));
+    assert_int_equal(s.nrows, 2);
+    assert_string_equal(fx_cell(&s, 1, OXC_NAME), "王丽");
+    assert_string_equal(fx_cell(&s, 1, OXC_OUTCOME), "已联系");
+    assert_string_equal(fx_cell(&s, 1, OXC_DATE), "2026-11-20");   /* a real date cell */
+    assert_string_equal(fx_cell(&s, 1, OXC_NOTE), "本人说下月去办理");
+    assert_string_equal(fx_cell(&s, 1, OXC_NEW), "");
+    assert_string_equal(fx_cell(&s, 1, OXC_HINTS), "首次列入：2026-10-28");
+    fx_free_sheet(&s);
+}
+
+static void
+test_sheet_names(void **state)
+{
+    (void) state;
+    Sheet s;
+    CbError err = {0};
+    const char *wb = path_of("township_222401100_小营镇.xlsx");
+    assert_true(fx_read_sheet(wb, OUT_XLSX_META_SHEET, &s, &err));
+    char names[8][128];
+    int n = 0;
+    for (int r = 0; r < s.nrows; r++)
+        if (strcmp(fx_cell(&s, r, 0), "sheet") == 0 && n < 8)
+            snprintf(names[n++], 128, "%s", fx_cell(&s, r, 1));
+    fx_free_sheet(&s);
+    /* 东兴村 (201: 崔顺子 approaching 60), the long name (202), the second 东兴村 (203) */
+    assert_int_equal(n, 3);
+    assert_string_equal(names[0], "东兴村");
+    assert_int_equal(out_text_chars(names[1]), 31);
+    assert_memory_equal(names[1], FX_LONG_VILLAGE, strlen(names[1]));
+    assert_string_equal(names[2], "东兴村_203");
+    for (int i = 0; i < n; i++) {
+        assert_true(out_text_chars(names[i]) <= 31);
+        assert_true(fx_read_sheet(wb, names[i], &s, &err));
+        assert_int_equal(s.nrows, 2);
+        fx_free_sheet(&s);
+    }
+    assert_true(fx_read_sheet(wb, "东兴村", &s, &err));
+    assert_string_equal(fx_cell(&s, 1, OXC_MATTER), "即将达到待遇领取年龄");
+    assert_string_equal(fx_cell(&s, 1, OXC_HINTS), "60周岁生日：2027-01-15");
+    fx_free_sheet(&s);
+}
+
+static void
+test_meta_sheet(void **state)
+{
+    (void) state;
+    Sheet s;
+    CbError err = {0};
+    assert_true(fx_read_sheet(path_of("township_222401001_进学街道.xlsx"), OUT_XLSX_META_SHEET, &s, &err));
+    const char *want[][2] = {{"format", OUT_XLSX_FORMAT}, {"township", "222401001"}, {"township_name", "进学街道"},
+                             {"asof", "2026-11-28"}, {"rule_version", FX_RULES}, {"masked", "yes"}};
+    for (size_t w = 0; w < sizeof want / sizeof want[0]; w++) {
+        bool found = false;
+        for (int r = 0; r < s.nrows; r++)
+            if (strcmp(fx_cell(&s, r, 0), want[w][0]) == 0) {
+                assert_string_equal(fx_cell(&s, r, 1), want[w][1]);
+                found = true;
+            }
+        assert_true(found);
+    }
+    fx_free_sheet(&s);
+}
+
+static void
+test_csv_twin(void **state)
+{
+    (void) state;
+    size_t len;
+    unsigned char *csv = fx_slurp(path_of("township_222401001_进学街道.csv"), &len);
+    assert_non_null(csv);
+    assert_memory_equal(csv, "\xEF\xBB\xBF", 3);
+    /* header: the workbook's columns */
+    char header[1024] = "";
+    for (int c = 0; c < OXC_COUNT; c++) {
+        strcat(header, c ? "," : "");
+        strcat(header, OUT_XLSX_COLUMNS[c]);
+    }
+    strcat(header, "\r\n");
+    assert_memory_equal(csv + 3, header, strlen(header));
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += csv[i] == '\n';
+    assert_int_equal(lines, 1 + 5);
+    /* the first data line matches the first row of the first village sheet */
+    Sheet s;
+    CbError err = {0};
+    assert_true(fx_read_sheet(path_of("township_222401001_进学街道.xlsx"), "丹英社区", &s, &err));
+    char first[1024] = "";
+    for (int c = 0; c < OXC_COUNT; c++) {
+        strcat(first, c ? "," : "");
+        strcat(first, fx_cell(&s, 1, c));
+    }
+    strcat(first, "\r\n");
+    assert_memory_equal(csv + 3 + strlen(header), first, strlen(first));
+    fx_free_sheet(&s);
+    free(csv);
+}
+
+static void
+test_empty_township(void **state)
+{
+    (void) state;
+    Sheet s;
+    CbError err = {0};
+    assert_true(fx_read_sheet(path_of("township_222401002_北山街道.xlsx"), NULL, &s, &err));
+    assert_string_equal(fx_cell(&s, 4, 1), "白川社区");
+    assert_string_equal(fx_cell(&s, 4, 3), "0");
+    fx_free_sheet(&s);
+    size_t len;
+    unsigned char *csv = fx_slurp(path_of("township_222401002_北山街道.csv"), &len);
+    int lines = 0;
+    for (size_t i = 0; i < len; i++)
+        lines += csv[i] == '\n';
+    assert_int_equal(lines, 1);
+    free(csv);
+}
+
+static void
+test_byte_identical_and_unmasked(void **state)
+{
+    (void) state;
+    char again[64];
+    fx_tmpdir(again, sizeof again, "test_out_xlsx_again");
+    sleep(1);   /* a clock second later: nothing may depend on the time of day */
+    OutXlsxOptions o = default_options();
+    CbError err = {0};
+    assert_true(out_xlsx_write_townships(again, &fx.st, &fx.ls, &fx.lc, &fx.pl, &fx.ri, &o, &err));
+    const char *names[] = {"township_222401001_进学街道.xlsx", "township_222401001_进学街道.csv",
+                           "township_222401100_小营镇.xlsx", "township_222401002_北山街道.xlsx"};
+    for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
+        char b[512];
+        snprintf(b, sizeof b, "%s/%s", again, names[i]);
+        assert_true(fx_same_file(path_of(names[i]), b));
+    }
+    /* the bureau's internal copy: full numbers */
+    o.mask_ids = false;
+    char full[64];
+    fx_tmpdir(full, sizeof full, "test_out_xlsx_full");
+    assert_true(out_xlsx_write_townships(full, &fx.st, &fx.ls, &fx.lc, &fx.pl, &fx.ri, &o, &err));
+    char p[512];
+    snprintf(p, sizeof p, "%s/township_222401001_进学街道.xlsx", full);
+    Sheet s;
+    assert_true(fx_read_sheet(p, "丹英社区", &s, &err));
+    assert_string_equal(fx_cell(&s, 1, OXC_ID), fx_ids[0]);
+    fx_free_sheet(&s);
+    fx_rmdir(again);
+    fx_rmdir(full);
+}
+
+static void
+test_rows_match_lists(void **state)
+{
+    (void) state;
+    /* every person row of the chosen lists is on exactly one sheet */
+    const char *books[] = {"township_222401001_进学街道.xlsx", "township_222401100_小营镇.xlsx",
+                           "township_222401002_北山街道.xlsx"};
+    int rows = 0;
+    for (size_t b = 0; b < 3; b++) {
+        Sheet m, s;
+        CbError err = {0};
+        assert_true(fx_read_sheet(path_of(books[b]), OUT_XLSX_META_SHEET, &m, &err));
+        for (int r = 0; r < m.nrows; r++)
+            if (strcmp(fx_cell(&m, r, 0), "sheet") == 0) {
+                assert_true(fx_read_sheet(path_of(books[b]), fx_cell(&m, r, 1), &s, &err));
+                rows += s.nrows - 1;
+                fx_free_sheet(&s);
+            }
+        fx_free_sheet(&m);
+    }
+    assert_int_equal(rows, (int) (fx.ls.lists[0].rows.len + fx.ls.lists[1].rows.len));
+}
+
+static void
+test_helpers(void **state)
+{
+    (void) state;
+    char out[19];
+    out_mask_id("22240119700315011X", true, out);
+    assert_string_equal(out, "222401********011X");
+    out_mask_id("12345", true, out);
+    assert_string_equal(out, "12345");
+    assert_int_equal(out_text_width("丹英社区"), 8);
+    assert_int_equal(out_text_width("ab丹"), 4);
+    char stem[256];
+    out_xlsx_stem("222401001", "进/学", stem, sizeof stem);
+    assert_string_equal(stem, "township_222401001_进_学");
+    setenv("CANBAO_MASK_IDS", "0", 1);
+    char buf[128];
+    OutXlsxOptions o;
+    setenv("CANBAO_TOWNSHIP_LISTS", "unenrolled_eligible, proof_of_life_due", 1);
+    out_xlsx_options_default(&o, buf, sizeof buf);
+    assert_false(o.mask_ids);
+    assert_int_equal(o.nlists, 2);
+    assert_string_equal(o.lists[1], "proof_of_life_due");
+    unsetenv("CANBAO_MASK_IDS");
+    unsetenv("CANBAO_TOWNSHIP_LISTS");
+    out_xlsx_options_default(&o, buf, sizeof buf);
+    assert_true(o.mask_ids);
+    assert_int_equal(o.nlists, 3);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_one_workbook_per_township),
+        cmocka_unit_test(test_summary_first),
+        cmocka_unit_test(test_village_sheet),
+        cmocka_unit_test(test_prefilled_answer),
+        cmocka_unit_test(test_sheet_names),
+        cmocka_unit_test(test_meta_sheet),
+        cmocka_unit_test(test_csv_twin),
+        cmocka_unit_test(test_empty_township),
+        cmocka_unit_test(test_byte_identical_and_unmasked),
+        cmocka_unit_test(test_rows_match_lists),
+        cmocka_unit_test(test_helpers),
+    };
+    return cmocka_run_group_tests(tests, setup, teardown);
+}

@@ -1,0 +1,288 @@
+/* Unit tests for the evaluation of rule expressions (engine/rules_eval.c): date arithmetic
+ * with month-end clamping, ages and the 29 February rule, money in fen, none, aggregates over
+ * a person's facts, text functions, evidence, and the context reused from person to person. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <string.h>
+
+#include "rules_int.h"
+
+static const char *rules_text =
+    "define tax_collection.recent = date within 12 months before asof\n"
+    "list e \"eval\"\n"
+    "  column d1 = asof + 3 months\n"
+    "  column d2 = 2024-02-29 - 1 years\n"
+    "  column d3 = first_day(month_of(asof))\n"
+    "  column d4 = last_day(2024-02)\n"
+    "  column m1 = month_of(asof) + 1 month\n"
+    "  column m2 = month_of(2026-12-31) + 1 month\n"
+    "  column a1 = age(asof)\n"
+    "  column a2 = age(2008-02-29, 2026-02-28)\n"
+    "  column a3 = age(2008-02-29, 2026-03-01)\n"
+    "  column b1 = birthday(2008-02-29, 18 years)\n"
+    "  column b2 = birthday(60 years)\n"
+    "  column money = $base + $months * 138.50 yuan\n"
+    "list f \"more\"\n"
+    "  column s = sum(amount of tax_collection where recent)\n"
+    "  column n = count(tax_collection)\n"
+    "  column nd = count(distinct type of tax_collection)\n"
+    "  column j = join(distinct(type of tax_collection), \"|\")\n"
+    "  column mx = max(date of tax_collection)\n"
+    "  column none1 = max(date of certification)\n"
+    "  column c1 = coalesce(max(date of certification), 2000-01-01)\n"
+    "  column g = greatest(max(date of certification), 2001-01-01, 1999-01-01)\n"
+    "  column t1 = substr(\"延吉市河南街道\", 4, 2)\n"
+    "  column t2 = length(\"延吉市\")\n"
+    "  column t3 = to_int(\"0042\")\n"
+    "  column t4 = to_int(\"4x\")\n"
+    "  column ce = ceil(7 / 2)\n"
+    "  column fl = floor(7 / 2)\n"
+    "  column i1 = if any(tax_collection where amount > 500 yuan) then \"big\" else \"small\"\n"
+    "  column w1 = 2025-11-30 within 12 months before asof\n"
+    "  column w2 = 2025-12-01 within 12 months before asof\n"
+    "  column w3 = 2027-02-28 within 3 months after asof\n"
+    "  column cn = max(date of certification) < asof\n"
+    "  column isn = max(date of certification) is none\n"
+    "  column bt = 250 between 200 and 399\n"
+    "  column ng = -(2 * 3 months)\n"
+    "  column yr = year_of(2026-05)\n"
+    "  column dd = 2026-03-01 - 2026-02-01\n"
+    "  column lt = earliest(tax_collection).type\n"
+    "  column ins = earliest(tax_collection).type in (personal, donor)\n"
+    "  column twice = n + n\n";
+
+static const char *params_text = "base = 1200 yuan\nmonths = 10 months\n";
+
+typedef struct Fixture {
+    RuleSet *rs;
+    Store    st;
+    ListSet  ls;
+    RefData  rd;
+} Fixture;
+
+static Fact *
+add_fact(Store *st, PersonKey key, FactKind kind, Day d1, Day d2, int code, int64_t amount)
+{
+    Fact *f = vec_push(&st->facts);
+    f->person = key;
+    f->kind = (uint16_t) kind;
+    f->d1 = d1;
+    f->d2 = d2;
+    f->code = (uint16_t) code;
+    f->amount = amount;
+    f->file = 1;
+    f->record = st->facts.len;
+    return f;
+}
+
+static int
+setup(void **state)
+{
+    static Fixture fx;
+    memset(&fx, 0, sizeof fx);
+    Vec diags;
+    vec_init(&diags, sizeof(RuleDiag));
+    RuleSource src = {"e.rules", rules_text};
+    fx.rs = rules_compile(&src, 1, "p.conf", params_text, NULL, &diags);
+    if (fx.rs == NULL) {
+        const RuleDiag *d = diags.data;
+        fail_msg("%s: %s (%s)", d->where, d->message, d->hint);
+    }
+    vec_free(&diags);
+    store_init(&fx.st);
+    for (int i = 0; i < 2; i++) {
+        SourceFile *sf = vec_push(&fx.st.files);
+        sf->name = i == 0 ? "register.csv" : "tax.csv";
+        sf->kind = i == 0 ? FK_REGISTER : FK_TAX_COLLECTION;
+    }
+    /* person 1 with three collections; person 2 with none (nothing may leak between them) */
+    const char *ids[2] = {"22240119661215101", "22240119900101202"};
+    Day births[2] = {date_from_ymd(1966, 12, 15), date_from_ymd(1990, 1, 1)};
+    for (int i = 0; i < 2; i++) {
+        Person *p = vec_push(&fx.st.persons);
+        char id[19];
+        memcpy(id, ids[i], 17);
+        id[17] = idnum_check_digit(ids[i]);
+        id[18] = '\0';
+        p->key = idnum_key(id);
+        p->birth = births[i];
+        p->cancel_date = DAY_NONE;
+        p->division = "222401005011";
+        p->status = REG_ACTIVE;
+        p->cancel_reason = 0xFF;
+        p->sex = 0xFF;
+        p->record = (uint64_t) i + 1;
+    }
+    PersonKey k = ((Person *) fx.st.persons.data)[0].key;
+    add_fact(&fx.st, k, FK_TAX_COLLECTION, date_from_ymd(2026, 3, 1), DAY_NONE, TAX_PERSONAL, 30000);
+    add_fact(&fx.st, k, FK_TAX_COLLECTION, date_from_ymd(2025, 12, 1), DAY_NONE, TAX_COLLECTIVE, 10000);
+    add_fact(&fx.st, k, FK_TAX_COLLECTION, date_from_ymd(2025, 11, 30), DAY_NONE, TAX_DONOR, 70000);
+    store_group(&fx.st);
+    rules_ref_init(fx.rs, &fx.rd);
+    rules_eval_all(fx.rs, &fx.st, date_from_ymd(2026, 11, 30), &fx.rd, &fx.ls, false);
+    *state = &fx;
+    return 0;
+}
+
+static int
+teardown(void **state)
+{
+    Fixture *fx = *state;
+    lists_free(&fx->ls);
+    rules_ref_free(&fx->rd);
+    store_free(&fx->st);
+    rules_free(fx->rs);
+    return 0;
+}
+
+static const char *
+val(Fixture *fx, int row, const char *col)
+{
+    const ListOut *lo = &fx->ls.lists[0];
+    bool in_e = false;
+    for (int c = 0; c < lo->ncols; c++)
+        in_e |= strcmp(lo->cols[c], col) == 0;
+    if (!in_e || strcmp(col, "rule") == 0)
+        lo = &fx->ls.lists[1];
+    const ListRow *r = &VEC_AT(&lo->rows, ListRow, row);
+    for (int c = 0; c < lo->ncols; c++)
+        if (strcmp(lo->cols[c], col) == 0)
+            return r->vals[c];
+    fail_msg("no column %s", col);
+    return NULL;
+}
+
+static void
+test_dates(void **state)
+{
+    Fixture *fx = *state;
+    assert_int_equal(fx->ls.lists[0].rows.len, 2);
+    assert_string_equal(val(fx, 0, "d1"), "2027-02-28");   /* 30 Nov + 3 months, clamped */
+    assert_string_equal(val(fx, 0, "d2"), "2023-02-28");
+    assert_string_equal(val(fx, 0, "d3"), "2026-11-01");
+    assert_string_equal(val(fx, 0, "d4"), "2024-02-29");
+    assert_string_equal(val(fx, 0, "m1"), "202612");
+    assert_string_equal(val(fx, 0, "m2"), "202701");
+    assert_string_equal(val(fx, 0, "yr"), "2026");
+    assert_string_equal(val(fx, 0, "dd"), "28");
+    assert_string_equal(val(fx, 0, "w1"), "false");   /* D - 12 months itself is outside */
+    assert_string_equal(val(fx, 0, "w2"), "true");
+    assert_string_equal(val(fx, 0, "w3"), "true");    /* exactly D + 3 months is inside */
+}
+
+static void
+test_ages(void **state)
+{
+    Fixture *fx = *state;
+    assert_string_equal(val(fx, 0, "a1"), "59");
+    assert_string_equal(val(fx, 0, "a2"), "17");      /* 29 Feb: reached on 1 March in a common year */
+    assert_string_equal(val(fx, 0, "a3"), "18");
+    assert_string_equal(val(fx, 0, "b1"), "2026-03-01");
+    assert_string_equal(val(fx, 0, "b2"), "2026-12-15");
+    assert_string_equal(val(fx, 1, "a1"), "36");
+}
+
+static void
+test_money_and_aggregates(void **state)
+{
+    Fixture *fx = *state;
+    assert_string_equal(val(fx, 0, "money"), "2585.00");
+    assert_string_equal(val(fx, 0, "s"), "400.00");     /* the donor's 30 Nov 2025 is 12 months back */
+    assert_string_equal(val(fx, 0, "n"), "3");
+    assert_string_equal(val(fx, 0, "nd"), "3");
+    assert_string_equal(val(fx, 0, "j"), "collective|donor|personal");
+    assert_string_equal(val(fx, 0, "mx"), "2026-03-01");
+    assert_string_equal(val(fx, 0, "i1"), "big");
+    assert_string_equal(val(fx, 0, "lt"), "donor");   /* earliest by date */
+    assert_string_equal(val(fx, 0, "ins"), "true");
+    assert_string_equal(val(fx, 0, "twice"), "6");
+    /* the second person: nothing of the first */
+    assert_string_equal(val(fx, 1, "s"), "0.00");
+    assert_string_equal(val(fx, 1, "n"), "0");
+    assert_string_equal(val(fx, 1, "j"), "");
+    assert_string_equal(val(fx, 1, "mx"), "");
+    assert_string_equal(val(fx, 1, "i1"), "small");
+    assert_string_equal(val(fx, 1, "lt"), "");
+    assert_string_equal(val(fx, 1, "ins"), "false");
+}
+
+static void
+test_none_and_text(void **state)
+{
+    Fixture *fx = *state;
+    assert_string_equal(val(fx, 0, "none1"), "");
+    assert_string_equal(val(fx, 0, "c1"), "2000-01-01");
+    assert_string_equal(val(fx, 0, "g"), "2001-01-01");
+    assert_string_equal(val(fx, 0, "cn"), "false");   /* a comparison with none is false */
+    assert_string_equal(val(fx, 0, "isn"), "true");
+    assert_string_equal(val(fx, 0, "t1"), "河南");
+    assert_string_equal(val(fx, 0, "t2"), "3");
+    assert_string_equal(val(fx, 0, "t3"), "42");
+    assert_string_equal(val(fx, 0, "t4"), "");
+    assert_string_equal(val(fx, 0, "ce"), "4");
+    assert_string_equal(val(fx, 0, "fl"), "3");
+    assert_string_equal(val(fx, 0, "bt"), "true");
+    assert_string_equal(val(fx, 0, "ng"), "-6");
+}
+
+static void
+test_evidence(void **state)
+{
+    Fixture *fx = *state;
+    const ListRow *r0 = &VEC_AT(&fx->ls.lists[1].rows, ListRow, 0);
+    const ListRow *r1 = &VEC_AT(&fx->ls.lists[1].rows, ListRow, 1);
+    /* the register record first, then the three collections the aggregates matched */
+    assert_int_equal(r0->nev, 4);
+    assert_int_equal(r0->ev[0].kind, FK_REGISTER);
+    assert_int_equal(r0->ev[0].record, 1);
+    for (int i = 1; i < 4; i++)
+        assert_int_equal(r0->ev[i].kind, FK_TAX_COLLECTION);
+    assert_int_equal(r1->nev, 1);
+    /* rows carry the rule and the rule set's version */
+    assert_string_equal(val(fx, 0, "rule"), "e.rules:f");
+    assert_int_equal(strlen(val(fx, 0, "rule_version")), 64);
+}
+
+/* the evaluation context is reused: evaluating many persons allocates no per-person memory */
+static void
+test_context_reuse(void **state)
+{
+    Fixture *fx = *state;
+    ListSet ls;
+    rules_lists_init(fx->rs, &ls);
+    EvalCtx c;
+    rules_ctx_init(&c, fx->rs, &fx->st, date_from_ymd(2026, 11, 30), &fx->rd, &ls);
+    const Person *ps = fx->st.persons.data;
+    rules_ctx_person(&c, &ps[0]);
+    rules_eval_person(&c);
+    size_t cap_wit = c.capwit, cap_pool = c.cappool;
+    for (int i = 0; i < 1000; i++) {
+        rules_ctx_person(&c, &ps[i % 2]);
+        rules_eval_person(&c);
+    }
+    assert_int_equal(c.capwit, cap_wit);
+    assert_int_equal(c.cappool, cap_pool);
+    assert_int_equal(ls.lists[0].rows.len, 1001);
+    assert_int_equal(ls.lists[1].rows.len, 1001);
+    rules_ctx_done(&c);
+    lists_free(&ls);
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_dates),
+        cmocka_unit_test(test_ages),
+        cmocka_unit_test(test_money_and_aggregates),
+        cmocka_unit_test(test_none_and_text),
+        cmocka_unit_test(test_evidence),
+        cmocka_unit_test(test_context_reuse),
+    };
+    return cmocka_run_group_tests_name("rules_eval", tests, setup, teardown);
+}
