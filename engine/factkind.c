@@ -104,7 +104,7 @@ static const KindSpec kinds[FK_COUNT] = {
         {0}}},
 };
 
-static const char *evidence_names[EV_COUNT] = {"police", "health", "civil", "court", "medical"};
+static const char *evidence_names[EV_COUNT] = {"police", "health", "civil", "court", "medical", "township"};
 
 const KindSpec *
 factkind_spec(FactKind k)

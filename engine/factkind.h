@@ -59,8 +59,9 @@ typedef struct KindSpec {
     FieldSpec   fields[KIND_MAX_FIELDS];    /* terminated by name == NULL */
 } KindSpec;
 
-/* Evidence kinds of a death fact (the source definition's `evidence`). */
-typedef enum { EV_POLICE, EV_HEALTH, EV_CIVIL, EV_COURT, EV_MEDICAL, EV_COUNT } Evidence;
+/* Evidence kinds of a death fact (the source definition's `evidence`; `township` is a village
+ * clerk's 已死亡 answer in a returned workbook: to verify only, never confirming). */
+typedef enum { EV_POLICE, EV_HEALTH, EV_CIVIL, EV_COURT, EV_MEDICAL, EV_TOWNSHIP, EV_COUNT } Evidence;
 
 const KindSpec  *factkind_spec(FactKind k);
 bool             factkind_lookup(const char *name, FactKind *out);

@@ -63,7 +63,7 @@ rtype(TypeCode t)
     return r;
 }
 
-static const char *const evidence_values[EV_COUNT + 1] = {"police", "health", "civil", "court", "medical", NULL};
+static const char *const evidence_values[EV_COUNT + 1] = {"police", "health", "civil", "court", "medical", "township", NULL};
 static const char *const link_values[4] = {"exact", "repaired", "probable", NULL};
 
 const char *const *

@@ -121,6 +121,49 @@ ledger_fail(PGconn *conn, int64_t run_id, const CbError *e)
                    "WHERE run_id = $1", 2, params, NULL, &ignored);
 }
 
+/* The village clerks' 已死亡 answers from returned workbooks become death evidence of kind
+ * township, linked "probable": to verify, never confirming (rules/common.rules).  They are
+ * recorded as one pseudo-file so that rows can cite them (record = canbao.feedback id). */
+static bool
+add_township_feedback(PGconn *conn, Day asof, Store *st, CbError *err)
+{
+    Vec fb;
+    vec_init(&fb, sizeof(LcFeedbackEvidence));
+    if (!lifecycle_feedback_evidence(conn, asof, &fb, err)) {
+        vec_free(&fb);
+        return false;
+    }
+    if (fb.len > 0) {
+        uint16_t file = (uint16_t) st->files.len;
+        SourceFile *sf = vec_push(&st->files);
+        sf->source = "township_feedback";
+        sf->agency = "乡镇（街道）";
+        sf->kind = FK_DEATH;
+        sf->name = "canbao.feedback";
+        snprintf(sf->sha256, sizeof sf->sha256, "%064d", 0);
+        const LcFeedbackEvidence *e = fb.data;
+        for (size_t i = 0; i < fb.len; i++) {
+            if (e[i].kind != LC_FB_DEATH)
+                continue;   /* moved-out answers show in the workbooks; no rule reads them yet */
+            sf = &VEC_AT(&st->files, SourceFile, file);
+            sf->read++;
+            Fact *f = vec_push(&st->facts);
+            f->person = e[i].key;
+            f->d1 = e[i].date != DAY_NONE ? e[i].date : e[i].recorded;
+            f->d2 = DAY_NONE;
+            f->kind = FK_DEATH;
+            f->code = EV_TOWNSHIP;
+            f->link = LINK_PROBABLE;
+            f->file = file;
+            f->record = (uint64_t) e[i].feedback_id;
+            sf->accepted++;
+        }
+        log_info("event=township_feedback answers=%zu", fb.len);
+    }
+    vec_free(&fb);
+    return true;
+}
+
 static bool
 load_config(const RunOptions *opt, RuleSet **rules, SourceDef **defs, int *ndefs, CbError *err)
 {
@@ -217,6 +260,8 @@ run_nightly(const RunOptions *opt, CbError *err)
         if (!identity_link(&st, &rep, &io, &idr, err))
             goto done;
     }
+    if (!add_township_feedback(conn, opt->asof, &st, err))
+        goto done;
     report_load(&st, &rep);
     store_group(&st);
     if (st.unlinked > 0)

@@ -102,7 +102,7 @@ test_parameters(void **state)
     check_error("define a = age(asof) >= 16 years", "# header\nextra = 3 months\n", "p.conf:2:1",
                 "parameter extra is not used by any rule", "use $extra");
     check_error("define a = any(death where evidence in $auth)", "auth = police, rumour\n", "p.conf:1:16",
-                "rumour in $auth is not a value of death.evidence", "police, health, civil, court or medical");
+                "rumour in $auth is not a value of death.evidence", "police, health, civil, court, medical or township");
     check_error("define a = (dibao in $g and any(dibao)) or (tekun in $g and any(tekun))", "g = dibao, tekun, orphans\n",
                 "p.conf:1:19", "orphans in $g is not tested by any rule", NULL);
     check_error("define a = $g", "g = dibao\n", "r.rules:1:12", "$g is a list of names", "value in $name");
