@@ -252,8 +252,10 @@ run_nightly(const RunOptions *opt, CbError *err)
 
     if (!load_config(opt, &rules, &defs, &ndefs, err))
         goto done;
+    double t_read0 = clock_now();
     if (!load_delivery(&st, defs, ndefs, opt->extracts_dir, true, &rep, err))
         goto done;
+    double t_link0 = clock_now();
     {
         /* identity resolution: repair, link or reject the records without a usable ID */
         IdentityOptions io = {.rules_dir = opt->rules_dir, .asof = opt->asof, .conn = conn};
@@ -263,12 +265,15 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (!add_township_feedback(conn, opt->asof, &st, err))
         goto done;
     report_load(&st, &rep);
+    double t_group0 = clock_now();
     store_group(&st);
     if (st.unlinked > 0)
         log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
                  (unsigned long long) st.unlinked);
+    double t_rules0 = clock_now();
     if (!rules_evaluate(rules, &st, opt->asof, opt->extracts_dir, &ls, &t_rules, err))
         goto done;
+    double t_write0 = clock_now();
 
     if (!mkdir_p(opt->out_dir, err))
         goto done;
@@ -307,8 +312,10 @@ run_nightly(const RunOptions *opt, CbError *err)
             o += (size_t) snprintf(summary + o, sizeof summary - o, " %s=%zu", ls.lists[i].name,
                                    ls.lists[i].rows.len);
     }
+    double t_db0 = clock_now();
     if (!pgout_write(conn, run_id, &st, &ls, &lc, summary, err))
         goto done;
+    double t_publish0 = clock_now();
     if (!publish(staging, opt->out_dir, err)) {
         /* the database has the run; say clearly that the files are not all in place */
         cb_error_hint(err, "the run is stored in PostgreSQL (run %lld); rerun to publish the files",
@@ -321,6 +328,11 @@ run_nightly(const RunOptions *opt, CbError *err)
         log_warn("event=mark_sent_failed run_id=%lld note=\"%s\"", (long long) run_id, err->message);
         memset(err, 0, sizeof *err);
     }
+    double t_end = clock_now();
+    /* each stage's wall time, for the operator and the benchmark */
+    log_info("event=timings read=%.3f link=%.3f group=%.3f rules=%.3f write=%.3f database=%.3f "
+             "publish=%.3f", t_link0 - t_read0, t_group0 - t_link0, t_rules0 - t_group0,
+             t_write0 - t_rules0, t_db0 - t_write0, t_publish0 - t_db0, t_end - t_publish0);
     log_info("event=run_done run_id=%lld %s", (long long) run_id, summary);
     printf("canbao: run %lld for %s succeeded; lists in %s\n", (long long) run_id, asof_s, opt->out_dir);
     for (int i = 0; i < ls.n; i++)

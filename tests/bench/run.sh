@@ -42,14 +42,16 @@ for scale in $SCALES; do
     fi
     files=("$data"/extracts/*)
     floor=() run=() rss=()
+    rm -f "$VAR/stages-$scale"
     for i in $(seq "$RUNS"); do
         f=$("$BUILD/bench-inflate" "${files[@]}")
         floor+=("$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$f")")
         mb=$(sed -n 's/.*bytes_out=\([0-9]*\).*/\1/p' <<<"$f")
         rm -rf "$VAR/out"
         t0=$(date +%s.%N)
-        /usr/bin/time -f '%M' -o "$VAR/rss" "$BUILD/canbao" --quiet run --asof $ASOF \
-            --extracts "$data/extracts" --out "$VAR/out" >/dev/null
+        /usr/bin/time -f '%M' -o "$VAR/rss" "$BUILD/canbao" run --asof $ASOF \
+            --extracts "$data/extracts" --out "$VAR/out" >/dev/null 2>"$VAR/run-$i.log"
+        grep -o 'event=timings.*' "$VAR/run-$i.log" | sed 's/event=timings //' >>"$VAR/stages-$scale"
         t1=$(date +%s.%N)
         run+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
         rss+=("$(cat "$VAR/rss")")
@@ -60,7 +62,27 @@ for scale in $SCALES; do
     M=$(printf '%s\n' "${rss[@]}" | median)
     awk -v s="$scale" -v p="$persons" -v mb="$mb" -v f="$F" -v r="$R" -v m="$M" \
         'BEGIN { printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f |\n", s, p, mb / 1e6, f, r, r / f, m / 1024 }' >>"$report"
+    # each stage's median seconds and its share of the run
+    awk -v scale="$scale" '
+        { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2]; names[kv[1]] = 1 } n = NR }
+        END {
+            line = "stages at " scale " (median s, share):"
+            split("read link group rules write database publish", order, " ")
+            for (k = 1; k <= 7; k++) {
+                s = order[k]; m = 0
+                for (r = 1; r <= n; r++) {          # insertion sort (mawk has no asort)
+                    x = v[s, r] + 0; j = r - 1
+                    while (j >= 1 && a[j] > x) { a[j + 1] = a[j]; j-- }
+                    a[j + 1] = x
+                }
+                m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
+                med[s] = m; tot += m
+            }
+            for (k = 1; k <= 7; k++) { s = order[k]; line = line sprintf(" %s %.2f (%.0f%%);", s, med[s], tot ? 100 * med[s] / tot : 0) }
+            print line
+        }' "$VAR/stages-$scale" >>"$VAR/stages.txt"
 done
 echo >>"$report"
+[ -f "$VAR/stages.txt" ] && { cat "$VAR/stages.txt" >>"$report"; rm -f "$VAR/stages.txt"; echo >>"$report"; }
 cat "$report"
 { echo; cat "$report"; } >>tests/bench/RESULTS.md
