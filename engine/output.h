@@ -13,6 +13,7 @@
 #include <libpq-fe.h>
 
 #include "cberror.h"
+#include "identity.h"
 #include "lifecycle.h"
 #include "lists.h"
 #include "store.h"
@@ -21,8 +22,8 @@
 bool csvout_write_all(const char *dir, const Store *st, const ListSet *ls, CbError *err);
 
 /* In one transaction: files, rejects, list rows and evidence, the lists' lifecycle (when lc is
- * not NULL), then runs.state = succeeded. */
+ * not NULL), the identity pairs put up for review (when idr is not NULL), then runs.state = succeeded. */
 bool pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls,
-                 const LcRun *lc, const char *summary, CbError *err);
+                 const LcRun *lc, const IdentityResult *idr, const char *summary, CbError *err);
 
 #endif

@@ -139,7 +139,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
 
 bool
 pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const LcRun *lc,
-            const char *summary, CbError *err)
+            const IdentityResult *idr, const char *summary, CbError *err)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long) run_id);
@@ -147,6 +147,7 @@ pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, co
     bool ok = db_exec(conn, "BEGIN", err) && copy_files(conn, run_id, st, err) &&
               copy_rejects(conn, run_id, st, err) && copy_lists(conn, run_id, ls, err) &&
               (lc == NULL || lifecycle_apply(conn, run_id, ls, lc, NULL, NULL, NULL, err)) &&
+              (idr == NULL || identity_write_reviews(conn, run_id, st, idr, err)) &&
               db_exec_params(conn,
                              "UPDATE canbao.runs SET state = 'succeeded', finished_at = now(), "
                              "ruleset_sha256 = $2, message = $3 WHERE run_id = $1",

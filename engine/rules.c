@@ -127,6 +127,33 @@ hash_set(RuleSet *rs, const char *params_text)
         snprintf(rs->version + 2 * i, 3, "%02x", md[i]);
 }
 
+/* The linkage parameters decide which facts reach a person, so they are part of the rule set's
+ * version too: version = SHA-256(version of the rules, linkage.conf's bytes) when it exists. */
+static void
+fold_linkage_conf(RuleSet *rs, const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/linkage.conf", dir);
+    FILE *f = fopen(path, "rb");
+    if (f == NULL)
+        return;
+    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
+    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
+    EVP_DigestUpdate(ctx, rs->version, strlen(rs->version));
+    EVP_DigestUpdate(ctx, "\nlinkage.conf\n", 14);
+    char buf[8192];
+    size_t k;
+    while ((k = fread(buf, 1, sizeof buf, f)) > 0)
+        EVP_DigestUpdate(ctx, buf, k);
+    fclose(f);
+    unsigned char md[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestFinal_ex(ctx, md, &len);
+    EVP_MD_CTX_free(ctx);
+    for (unsigned int i = 0; i < len && i < 32; i++)
+        snprintf(rs->version + 2 * i, 3, "%02x", md[i]);
+}
+
 RuleSet *
 rules_compile(const RuleSource *files, int n, const char *params_path, const char *params_text, CbError *err,
               Vec *diags)
@@ -261,6 +288,8 @@ rules_load(const char *dir, CbError *err, Vec *diags)
         rs = rules_compile(src, n, ppath, params_text, err, diags);
         for (int i = 0; i < n; i++)
             free(paths[i]);
+        if (rs != NULL)
+            fold_linkage_conf(rs, dir);
     } else if (diags) {
         RuleDiag *dg = vec_push(diags);
         snprintf(dg->where, sizeof dg->where, "%s", err->input_at);

@@ -279,7 +279,8 @@ run_nightly(const RunOptions *opt, CbError *err)
         goto done;
     snprintf(staging, sizeof staging, "%s/.staging-%lld", opt->out_dir, (long long) run_id);
     remove_dir(staging);
-    if (!mkdir_p(staging, err) || !csvout_write_all(staging, &st, &ls, err))
+    if (!mkdir_p(staging, err) || !csvout_write_all(staging, &st, &ls, err) ||
+        !identity_write_links_csv(staging, &st, &idr, err))
         goto done;
     {
         /* what people use: township workbooks, suspension alerts, the nightly report */
@@ -313,7 +314,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                                    ls.lists[i].rows.len);
     }
     double t_db0 = clock_now();
-    if (!pgout_write(conn, run_id, &st, &ls, &lc, summary, err))
+    if (!pgout_write(conn, run_id, &st, &ls, &lc, &idr, summary, err))
         goto done;
     double t_publish0 = clock_now();
     if (!publish(staging, opt->out_dir, err)) {
