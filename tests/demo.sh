@@ -22,7 +22,9 @@ pg_start "$DEMO/pg"
 "$BUILD/canbao" db migrate
 "$BUILD/canbao" run --asof "$ASOF" --extracts "$DEMO/data/extracts" --out "$DEMO/out"
 echo
-echo "The lists are in var/demo/out/ (CSV, full ID numbers; rejects.csv and files.csv beside them)."
+echo "The lists are in var/demo/out/: every list as CSV (full ID numbers), a workbook per township"
+echo "(township_*.xlsx, IDs masked), the suspension alerts (alerts_*.xml, .csv), the nightly report"
+echo "(report_*.html), links.csv (how records without a usable ID were linked), rejects.csv and files.csv."
 echo "The generated delivery is in var/demo/data/extracts/, the generator's truth in var/demo/data/truth/."
 echo "The database stays in var/demo/pg; to look at it:"
 echo "  $PG_BIN/pg_ctl -D var/demo/pg/pgdata -o \"-c listen_addresses='' -c unix_socket_directories='$DEMO/pg/sock' -p $PGPORT\" start"
