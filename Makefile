@@ -25,7 +25,7 @@ SYNTH_SRC      = $(wildcard tests/synth/*.c)
 UNIT_SRC       = $(wildcard tests/unit/test_*.c)
 UNIT_BIN       = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps build test unit demo bench eval clean help
+.PHONY: all deps build test unit demo bench eval fuzz fuzz-ci clean help
 
 # The top-level targets install what is missing first, then build in a sub-make (so that
 # pkg-config sees the packages just installed).
@@ -42,6 +42,7 @@ help:
 	@echo "make demo   generate a synthetic Yanji, run canbao on it, print where the lists are"
 	@echo "make eval   measure identity resolution (linkage precision and recall) on noisy generated data"
 	@echo "make bench  canbao against the gzip-inflate floor (SCALES=\"S M L\"), results in tests/bench/RESULTS.md"
+	@echo "make fuzz   every reader and parser under libFuzzer, FUZZ_SECONDS each (default 600)"
 	@echo "make clean  remove build outputs and var/"
 
 # Installs only what is missing; says what to run when not root.
@@ -107,6 +108,15 @@ bench:
 eval:
 	@$(MAKE) --no-print-directory all
 	@bash tests/eval.sh $(BUILD)
+
+# libFuzzer targets for every reader and parser (clang, ASan/UBSan); see tests/fuzz/README.md.
+fuzz:
+	@$(MAKE) --no-print-directory deps
+	@bash tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
+
+fuzz-ci:
+	@$(MAKE) --no-print-directory deps
+	@bash tests/fuzz/run.sh --ci
 
 clean:
 	rm -rf $(BUILD) var

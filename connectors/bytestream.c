@@ -208,8 +208,12 @@ bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
         return decoded_read(bs, buf, n, err);
     char *out = buf;
     size_t outl = n;
+    size_t off = 0;   /* bytes of tbuf consumed; moved out once per refill, not per bad byte */
     while (outl >= 8) {
-        if (bs->tlen < 8 && !bs->teof) {
+        if (bs->tlen - off < 8 && !bs->teof) {
+            memmove(bs->tbuf, bs->tbuf + off, bs->tlen - off);
+            bs->tlen -= off;
+            off = 0;
             ssize_t got = decoded_read(bs, bs->tbuf + bs->tlen, IN_CHUNK - bs->tlen, err);
             if (got < 0)
                 return -1;
@@ -217,12 +221,12 @@ bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
                 bs->teof = true;
             bs->tlen += (size_t) got;
         }
-        if (bs->tlen == 0)
+        if (bs->tlen - off == 0)
             break;
-        char *in = bs->tbuf;
-        size_t inl = bs->tlen;
+        char *in = bs->tbuf + off;
+        size_t inl = bs->tlen - off;
         size_t rc = iconv(bs->cd, &in, &inl, &out, &outl);
-        size_t used = bs->tlen - inl;
+        size_t used = bs->tlen - off - inl;
         bool stop = false;
         if (rc == (size_t) -1) {
             if (errno == E2BIG) {
@@ -240,11 +244,12 @@ bytestream_read(ByteStream *bs, void *buf, size_t n, CbError *err)
             }
             /* EINVAL before the end: an incomplete character waits for more input */
         }
-        memmove(bs->tbuf, bs->tbuf + used, bs->tlen - used);
-        bs->tlen -= used;
+        off += used;
         if (stop)
             break;
     }
+    memmove(bs->tbuf, bs->tbuf + off, bs->tlen - off);
+    bs->tlen -= off;
     return (ssize_t) (n - outl);
 }
 

@@ -106,6 +106,10 @@ decode_signature(char *sig, size_t len, size_t *out_len)
         n--;
         k--;
     }
+    if (n < 0) {   /* more padding than data ("====") */
+        free(out);
+        return NULL;
+    }
     memcpy(sig, out, (size_t) n);
     free(out);
     *out_len = (size_t) n;
