@@ -111,11 +111,11 @@ eval:
 
 # libFuzzer targets for every reader and parser (clang, ASan/UBSan); see tests/fuzz/README.md.
 fuzz:
-	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) clang-14 libclang-rt-14-dev"
 	@bash tests/fuzz/run.sh $(or $(FUZZ_SECONDS),600)
 
 fuzz-ci:
-	@$(MAKE) --no-print-directory deps
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) clang-14 libclang-rt-14-dev"
 	@bash tests/fuzz/run.sh --ci
 
 clean:
