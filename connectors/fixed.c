@@ -174,7 +174,9 @@ fixed_next(Reader *base, Record *rec, CbError *err)
             if (((unsigned char) line[b] & 0xC0) != 0x80)
                 r->cpos[c++] = (uint32_t) b;
         nchars = c;
-        for (; c <= r->max_end; c++)
+        /* the end of the line: columns are cut at nchars, so no position past it is read (not
+         * filling up to max_end for every line, which costs the largest position per line) */
+        if (c <= r->max_end)
             r->cpos[c] = (uint32_t) n;
     }
     for (int i = 0; i < r->ncols; i++) {

@@ -529,6 +529,8 @@ count_bytes(XmlReader *r, size_t n)
 static void
 field_append(XmlField *f, const xmlChar *s, size_t n)
 {
+    if (n == 0)
+        return;   /* an empty value: buf may still be NULL, and NULL + 0 is undefined */
     if (f->len + n > f->cap) {
         size_t cap = f->cap ? f->cap : 64;
         while (cap < f->len + n)

@@ -153,9 +153,9 @@ params_parse(const char *path, const char *text, Params *p, CbError *err)
         }
         memcpy(line, s, len);
         line[len] = '\0';
+        s = nl ? nl + 1 : s + len;   /* advance before the CR strip: a last line "\r" ends */
         if (len > 0 && line[len - 1] == '\r')
             line[--len] = '\0';
-        s = nl ? nl + 1 : s + len;
         /* a '#' outside quotes starts a comment */
         bool inq = false;
         for (char *c = line; *c; c++) {

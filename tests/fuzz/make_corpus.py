@@ -584,6 +584,13 @@ DICTS = {
     "manifest": ["sha256 ", "sm3 ", "SHA256", "%%\n", "reg_20261128.csv", "reg_20261129.csv", " 52 ",
                  "a4fca8e2f19acc23b26e933045723a32fb27166e6e3efbf7fe1e690d801a924d", "#", "\r\n", "\t",
                  "=", "==", "MEUCIQ", "\x30\x45\x02\x21\x00", "\x30\x44\x02\x20", "18446744073709551615"],
+    "linkconf": ["opencc_config = ", "repair = ", "repair_name = ", "blocking = ", "max_block = ",
+                 "name_close = ", "prior = ", "link_probability = ", "link_margin = ", "review_probability = ",
+                 "review_candidates = ", "register_death = ", "tf_min = ", "u_pairs = ", "em_iterations = ",
+                 "em_tolerance = ", "em_min_pairs = ", "em_max_records = ", "seed = ", "reviewed_link = ",
+                 "m_name = ", "yes", "no", "pinyin", "exact", "probable", "repaired", "birth_sex",
+                 "name_birth_year", "pinyin_birth_year", "village_name", "village_birth_year_sex",
+                 "village_surname_birth_year", " bits", "0.9", "1e-300", "nan", "inf", "0x1p-1074", ", ", "#"],
     "params": ["division = ", "min_age = ", "government_paid = ", "severe_disability = ",
                "employment_window = ", "absent_after = ", "flag_age = ", "authoritative = ",
                "funeral_expense = ", "funeral_months = ", " years", " months", " days", " yuan", " year",
@@ -640,6 +647,25 @@ def seeds_manifest():
     put(t, "name_with_spaces_and_dots", manifest_text(name="../reg_20261128.csv "))
     put(t, "not_base64_signature", manifest_text() + "%%\n\x30\x45\x02\x21\x00garbage")
     put(t, "empty_signature", manifest_text() + "%%\n")
+
+
+# ------------------------------------------------------------------ linkage parameters
+def seeds_linkconf():
+    t = "fuzz_linkconf"
+    path = os.path.join(ROOT, "rules", "linkage.conf")
+    if not os.path.exists(path):
+        return
+    with open(path, "r", encoding="utf-8") as f:
+        real = f.read()
+    put(t, "linkage_conf", real)
+    put(t, "crlf_bom", "\ufeff" + real.replace("\n", "\r\n"))
+    lines = [l for l in real.splitlines() if l.strip() and not l.lstrip().startswith("#")]
+    put(t, "no_comments", "\n".join(lines) + "\n")
+    put(t, "missing_key", "\n".join(lines[1:]) + "\n")
+    put(t, "duplicate_key", "\n".join(lines + lines[:1]) + "\n")
+    import re
+    put(t, "bad_numbers", "\n".join(re.sub(r"= *0\.[0-9]+", "= 1e999", l, count=1) for l in lines) + "\n")
+    put(t, "cr_only", "\r".join(lines) + "\r")
 
 
 # ------------------------------------------------------------------ rule files
@@ -725,6 +751,9 @@ def seeds_regressions():
     # libxml2 raises errors from a temporary context (an entity's content is checked in one)
     # and frees it: heap-use-after-free.
     put("fuzz_xml", "regress_entity_error_ctxt_uaf", "\n<!DOCTYPE\u636e[<!ENTITY b \"&y;\">]><\u6570>&b;")
+    # connectors/xml.c appended an empty value to a field without a buffer yet: memcpy to
+    # NULL + 0, undefined (UBSan stops the run on any export with an empty attribute).
+    put("fuzz_xml", "regress_empty_attribute_null_buffer", "rec=//记录 f=@序号 f=姓名\n<数据><记录 序号=\"\"><姓名/></记录></数据>")
     # connectors/bytestream.c wrote the 0xFF marker of an invalid GBK byte one past the caller's
     # buffer when iconv had filled it exactly (1 MiB of UTF-8, then the bad byte).
     line = b"222401198503150017" + b" " * 21 + b"\n"
@@ -735,6 +764,10 @@ def seeds_regressions():
     # connectors/bytestream.c moved the rest of its 256 KiB transcoding buffer down after every
     # invalid byte: 1 MiB of bytes invalid in GBK took a minute (a gzip bomb of them, hours).
     put("fuzz_jsonl", "regress_invalid_gbk_quadratic", b"f=a enc=gbk\n" + gz(b"\xff" * (1 << 20)))
+    # connectors/fixed.c filled its character-position table up to the largest column end for
+    # every line: a column "19-999999" (the rest of the line, say) cost a million steps per line.
+    put("fuzz_fixed", "regress_positions_per_line", b"c=0+18 c=18+999999 chars\n" +
+        gz(((ID_A + "金哲\n") * 3000).encode()))
     # connectors/manifest.c took more base64 padding than decoded bytes off a signature and
     # called memcpy with a size of -1: a signature file "====" crashed the run.
     put("fuzz_manifest", "regress_signature_only_padding", manifest_text() + "%%\n====")
@@ -755,6 +788,7 @@ def main():
     seeds_big()
     seeds_rules()
     seeds_manifest()
+    seeds_linkconf()
     seeds_regressions()
     write_dicts()
     for t in sorted(written):
