@@ -556,6 +556,15 @@ township_view() {
 check "views: a township role sees only its own rows, ID numbers masked" township_view
 export PGDATABASE=$MAIN_DB
 
+# further sections, one file per area (tests/sections/NN-name.sh), sourced in name order: they
+# use ok/fail/check/check_exit/sql, $CANBAO, $SYNTH, $CSVDIFF, $TMP, $DATA, $OUT, $ASOF and the
+# private cluster (PGHOST/PGPORT/PGDATABASE set); each leaves PGDATABASE as it found it
+for section in tests/sections/*.sh; do
+    [ -f "$section" ] || continue
+    # shellcheck source=/dev/null
+    source "$section"
+done
+
 echo "== deploy"
 if command -v systemd-analyze >/dev/null; then
     check "systemd units pass systemd-analyze verify" \
