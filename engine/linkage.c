@@ -408,7 +408,8 @@ index_decisions(Ctx *c)
 {
     size_t n = c->decisions.len;
     ReviewDecision *d = c->decisions.data;
-    qsort(d, n, sizeof *d, cmp_decision);
+    if (n > 1)
+        qsort(d, n, sizeof *d, cmp_decision);
     map_init(&c->dec_idx, n + 1);
     for (size_t i = 0; i < n; i++) {
         uint64_t *v = map_slot(&c->dec_idx, decision_hash(d[i].source, d[i].record_hash), true);
@@ -1359,8 +1360,10 @@ finish:
             out->stats.exact_rewritten++;
         }
     }
-    qsort(out->links.data, out->links.len, sizeof(LinkRow), cmp_link_row);
-    qsort(st->rejects.data, st->rejects.len, sizeof(Reject), cmp_reject);
+    if (out->links.len > 1)
+        qsort(out->links.data, out->links.len, sizeof(LinkRow), cmp_link_row);
+    if (st->rejects.len > 1)
+        qsort(st->rejects.data, st->rejects.len, sizeof(Reject), cmp_reject);
     out->stats.seconds = clock_now() - t0;
     log_info("event=linkage pending=%llu repaired=%llu ambiguous=%llu probable=%llu to_verify=%llu "
              "reviewed=%llu no_match=%llu training_records=%llu candidate_pairs=%llu "
