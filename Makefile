@@ -25,7 +25,7 @@ SYNTH_SRC      = $(wildcard tests/synth/*.c)
 UNIT_SRC       = $(wildcard tests/unit/test_*.c)
 UNIT_BIN       = $(patsubst tests/unit/%.c,$(BUILD)/tests/%,$(UNIT_SRC))
 
-.PHONY: all deps build test unit demo bench eval fuzz fuzz-ci clean help
+.PHONY: all deps build test unit demo bench eval fuzz fuzz-ci clean help test-sanitize test-asan test-valgrind
 
 # The top-level targets install what is missing first, then build in a sub-make (so that
 # pkg-config sees the packages just installed).
@@ -39,6 +39,8 @@ help:
 	@echo "make deps   install missing Debian packages (apt-get)"
 	@echo "make        build $(BUILD)/canbao and the data generator $(BUILD)/synth"
 	@echo "make test   unit tests, then integration and end-to-end tests on a private PostgreSQL"
+	@echo "make test-sanitize  the same suite built with ASan/UBSan/LeakSanitizer in $(SAN_BUILD)/ (also: test-asan)"
+	@echo "make test-valgrind  the same suite, every canbao command and unit test under valgrind"
 	@echo "make demo   generate a synthetic Yanji, run canbao on it, print where the lists are"
 	@echo "make eval   measure identity resolution (linkage precision and recall) on noisy generated data"
 	@echo "make bench  canbao against the gzip-inflate floor (SCALES=\"S M L\"), results in tests/bench/RESULTS.md"
@@ -93,6 +95,29 @@ unit:
 test:
 	@$(MAKE) --no-print-directory all
 	@bash tests/run-tests.sh $(BUILD)
+
+# The same suite with memory errors, undefined behaviour and leaks checked (tests/lib/checked.sh):
+# any report fails it, also one from a process whose exit code a test ignores.  Sanitizers: clang,
+# whose ASan and UBSan runtimes both write their reports to log_path (gcc's shared libubsan writes
+# to stderr only when linked with libasan); SAN_CC=gcc works too.  valgrind: an ordinary build, every
+# canbao command and unit test under memcheck; VALGRIND_PERSONS persons (default 2000).
+SAN_BUILD  ?= build/asan
+SAN_CC     ?= clang-14
+SAN_CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
+SAN_WARN    = $(WARN) $(if $(findstring clang,$(SAN_CC)),-Wno-unknown-warning-option)
+SAN_DEBS    = $(if $(findstring clang-14,$(SAN_CC)),clang-14 libclang-rt-14-dev)
+
+test-sanitize:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) $(SAN_DEBS)"
+	@$(MAKE) --no-print-directory build BUILD=$(SAN_BUILD) CC=$(SAN_CC) CFLAGS="$(SAN_CFLAGS)" WARN="$(SAN_WARN)"
+	@bash tests/lib/checked.sh asan $(SAN_BUILD)
+
+test-asan: test-sanitize
+
+test-valgrind:
+	@$(MAKE) --no-print-directory deps DEB_PKGS="$(DEB_PKGS) valgrind"
+	@$(MAKE) --no-print-directory build
+	@CANBAO_TEST_PERSONS=$${CANBAO_TEST_PERSONS:-$(or $(VALGRIND_PERSONS),2000)} bash tests/lib/checked.sh valgrind $(BUILD)
 
 demo:
 	@$(MAKE) --no-print-directory all
