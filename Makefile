@@ -101,7 +101,7 @@ test:
 # whose ASan and UBSan runtimes both write their reports to log_path (gcc's shared libubsan writes
 # to stderr only when linked with libasan); SAN_CC=gcc works too.  valgrind: an ordinary build, every
 # canbao command and unit test under memcheck; VALGRIND_PERSONS persons (default 2000).
-SAN_BUILD  ?= build/asan
+SAN_BUILD  ?= build-asan
 SAN_CC     ?= clang-14
 SAN_CFLAGS  = -O1 -g -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=all
 SAN_WARN    = $(WARN) $(if $(findstring clang,$(SAN_CC)),-Wno-unknown-warning-option)
@@ -144,6 +144,6 @@ fuzz-ci:
 	@bash tests/fuzz/run.sh --ci
 
 clean:
-	rm -rf $(BUILD) var
+	rm -rf $(BUILD) $(SAN_BUILD) var
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
