@@ -452,6 +452,15 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     } else if (strcmp(key, "required") == 0) {
         if (!parse_bool(val, &def->required))
             return cur_fail(c, val_at, err, "bad value", "yes or no");
+    } else if (strcmp(key, "max_age") == 0) {
+        char *endp;
+        long v = strtol(val, &endp, 10);
+        while (*endp == ' ' || *endp == '\t')
+            endp++;
+        if (endp == val || v < 1 || v > 366 || (strcmp(endp, "days") != 0 && strcmp(endp, "day") != 0))
+            return cur_fail(c, val_at, err, "bad maximum age", "a number of days from 1 to 366, e.g. 3 days");
+        def->max_age_days = (int) v;
+        def->max_age_line = c->lineno;
     } else if (strcmp(key, "delimiter") == 0 || strcmp(key, "quote") == 0) {
         if (strlen(val) != 1 || (unsigned char) val[0] >= 0x80 || val[0] == '\n' || val[0] == '\r')
             return cur_fail(c, val_at, err, "bad character", "one ASCII character, e.g. \",\" or \"\\t\"");
@@ -468,7 +477,7 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     } else {
         return cur_fail(c, key_at, err, "unknown key in [source]",
                         "name, agency, fact, evidence, files, format, encoding, header, delimiter, quote, required, "
-                        "max_record_bytes, record, sheet, positions, max_depth, manifest, signature or public_key");
+                        "max_age, max_record_bytes, record, sheet, positions, max_depth, manifest, signature or public_key");
     }
     return true;
 }
@@ -563,6 +572,12 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
     if (def->format == RF_XML && def->record_path == NULL)
         return cur_fail(&whole, whole.line, err, "xml source without record element",
                         "record = path of the element that holds one record, e.g. //记录");
+    if (def->required && def->max_age_days > 0) {
+        CB_FAIL(err, CBERR_INPUT, "max_age is for an optional source; %s is required", def->name);
+        cb_error_at(err, "%s:%d:1", path, def->max_age_line);
+        cb_error_hint(err, "required = no, to let the last good delivery stand in for a missing one");
+        return false;
+    }
     if (def->delimiter == def->quote)
         return cur_fail(&whole, whole.line, err, "delimiter and quote are the same character", "two different characters");
     const KindSpec *ks = factkind_spec(def->kind);

@@ -69,6 +69,9 @@ typedef struct SourceDef {
     char           delimiter;
     char           quote;
     bool           required;
+    int            max_age_days;  /* optional source: the last good delivery stands in for a
+                                     missing one up to this many days old (0: never) */
+    int            max_age_line;  /* line of max_age in the definition (0: none) */
     size_t         max_record_bytes;
     const char    *record_path;   /* xml: the record element */
     const char    *sheet;         /* xlsx: sheet name, NULL = first */

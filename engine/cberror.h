@@ -19,7 +19,8 @@ typedef enum {
     CBERR_DB,         /* PostgreSQL */
     CBERR_IO,         /* file system */
     CBERR_LOCKED,     /* another run holds the lock */
-    CBERR_INTERNAL
+    CBERR_INTERNAL,
+    CBERR_CANCELLED   /* stopped by SIGTERM or SIGINT at a safe point */
 } CbErrorKind;
 
 typedef struct CbError {

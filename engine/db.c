@@ -7,6 +7,8 @@
 #include <string.h>
 
 #include "arena.h"
+#include "fault.h"
+#include "log.h"
 
 #define MIGRATION_LOCK 7260824001LL   /* advisory lock key for migrations */
 #define RUN_LOCK 7260824002LL         /* advisory lock key: one run at a time */
@@ -65,6 +67,47 @@ db_connect(const char *conninfo, CbError *err)
                                   "SET client_min_messages = warning");
     PQclear(res);
     return conn;
+}
+
+PGconn *
+db_connect_retry(const char *conninfo, int attempts, double delay, CbError *err)
+{
+    if (attempts < 1)
+        attempts = 1;
+    for (int a = 1;; a++) {
+        PGconn *conn = db_connect(conninfo, err);
+        if (conn != NULL)
+            return conn;
+        /* is anyone there?  PQPING_OK / NO_ATTEMPT: the server answered, or the parameters
+         * are wrong: trying again will not help */
+        const char *keys[] = {"dbname", "connect_timeout", NULL};
+        const char *vals[] = {conninfo ? conninfo : "", "10", NULL};
+        PGPing ping = PQpingParams(keys, vals, 1);
+        bool transient = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT;
+        if (!transient || a >= attempts) {
+            if (a > 1)
+                cb_error_detail(err, "gave up after %d attempts", a);
+            return NULL;
+        }
+        char why[300];
+        size_t o = 0;
+        for (const char *m = err->message; *m && o < sizeof why - 1; m++)
+            why[o++] = *m == '"' ? '\'' : (*m == '\n' || *m == '\t') ? ' ' : *m;
+        why[o] = '\0';
+        log_warn("event=db_connect_failed attempt=%d of=%d retry_in=%.1fs reason=\"%s\"", a, attempts,
+                 delay, why);
+        if (!cancel_sleep(delay)) {
+            cancel_check("connecting to PostgreSQL", err);
+            return NULL;
+        }
+        delay = delay * 2 > 60 ? 60 : delay * 2;
+    }
+}
+
+bool
+db_conn_lost(PGconn *conn)
+{
+    return conn == NULL || PQstatus(conn) == CONNECTION_BAD;
 }
 
 void

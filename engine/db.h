@@ -20,6 +20,15 @@
 PGconn *db_connect(const char *conninfo, CbError *err);
 void    db_close(PGconn *conn);
 
+/* db_connect with retries for a server that is down or starting up: up to `attempts` tries,
+ * waiting `delay` seconds after the first failure and twice as long after each next one (at
+ * most 60 s); every failed try is logged (event=db_connect_failed).  A server that answers but
+ * refuses (authentication, no such database) is not retried.  A SIGTERM ends the waiting. */
+PGconn *db_connect_retry(const char *conninfo, int attempts, double delay, CbError *err);
+
+/* True when the connection to the server is gone (server stopped, network lost). */
+bool    db_conn_lost(PGconn *conn);
+
 /* Runs SQL that returns no rows (may hold several statements). */
 bool db_exec(PGconn *conn, const char *sql, CbError *err);
 /* Runs a statement with text parameters; *res (if not NULL) receives the result to PQclear. */

@@ -125,8 +125,39 @@ dup_or_null(Arena *a, PGresult *res, int t, int f)
     return arena_strdup(a, PQgetvalue(res, t, f));
 }
 
+/* A dry run registers nothing: the same answers from what is there, unknown items as new. */
+static const char *const peek_sql =
+    "SELECT r.seq, coalesce(i.item_id, 0), i.state, "
+    "       (i.state IS NULL OR i.state = 'resolved' OR i.opened_asof >= $1::date), "
+    "       coalesce(i.first_asof, $1::date), "
+    "       (i.state IS NULL OR i.state IN ('new', 'sent', 'resolved') "
+    "        OR (i.sent_class IS NOT NULL AND r.class IS DISTINCT FROM i.sent_class)), "
+    "       CASE WHEN i.first_sent_run IS NULL THEN 'new' "
+    "            WHEN r.class IS DISTINCT FROM i.sent_class THEN 'changed' ELSE 'repeated' END, "
+    "       f.outcome, f.outcome_date, f.note "
+    "  FROM pg_temp.lc_rows r "
+    "  LEFT JOIN canbao.list_items i "
+    "    ON i.list_name = r.list_name AND i.id_number = r.id_number AND i.cause = r.cause "
+    "  LEFT JOIN LATERAL (SELECT fb.outcome, fb.outcome_date, fb.note FROM canbao.feedback fb "
+    "                      WHERE fb.item_id = i.item_id ORDER BY fb.feedback_id DESC LIMIT 1) f ON true "
+    " ORDER BY r.seq";
+
+static bool prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError *err);
+
 bool
 lifecycle_prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError *err)
+{
+    return prepare(conn, ls, asof, lc, false, err);
+}
+
+bool
+lifecycle_prepare_dry(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError *err)
+{
+    return prepare(conn, ls, asof, lc, true, err);
+}
+
+static bool
+prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError *err)
 {
     init_rows(ls, asof, lc);
     /* seq → (list, row) */
@@ -171,7 +202,8 @@ lifecycle_prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError 
     date_format(asof, asof_s);
     const char *params[] = {asof_s};
     if (ok)
-        ok = db_exec_params(conn, "SELECT * FROM canbao.lifecycle_prepare($1::date)", 1, params, &res, err);
+        ok = db_exec_params(conn, dry ? peek_sql : "SELECT * FROM canbao.lifecycle_prepare($1::date)", 1,
+                            params, &res, err);
     if (ok && (size_t) PQntuples(res) != nseq) {
         ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %d items for %zu rows", PQntuples(res), nseq);
     }
@@ -197,7 +229,7 @@ lifecycle_prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError 
     }
     if (res)
         PQclear(res);
-    if (ok)
+    if (ok && !dry)
         ok = db_exec(conn, "COMMIT", err);
     else
         PQclear(PQexec(conn, "ROLLBACK"));
@@ -284,6 +316,26 @@ lifecycle_mark_sent(PGconn *conn, int64_t run_id, CbError *err)
               db_exec_params(conn, "SELECT canbao.lifecycle_mark_sent($1::bigint)", 1, params, NULL, err) &&
               db_exec(conn, "COMMIT", err);
     if (!ok)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return ok;
+}
+
+bool
+lifecycle_mark_published(PGconn *conn, int64_t run_id, bool *was_new, CbError *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    const char *params[] = {id};
+    PGresult *res = NULL;
+    bool ok = db_exec(conn, "BEGIN", err) &&
+              db_exec_params(conn, "SELECT canbao.run_published($1::bigint)", 1, params, &res, err);
+    if (ok && was_new)
+        *was_new = !PQgetisnull(res, 0, 0);
+    if (res)
+        PQclear(res);
+    if (ok)
+        ok = db_exec(conn, "COMMIT", err);
+    else
         PQclear(PQexec(conn, "ROLLBACK"));
     return ok;
 }

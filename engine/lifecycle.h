@@ -22,9 +22,11 @@
  *   2. lifecycle_apply, inside the run's transaction, after the list rows are stored: records
  *      which items this run lists and moves the states: new / still open / gone (resolved by
  *      the data).  A failed run changes nothing.
- *   3. lifecycle_mark_sent, after the files are published: new → sent; an alert already sent
- *      is not sent as new again.  Should this step fail, the next run sends those alerts as
- *      new once more (at least once, never lost).
+ *   3. lifecycle_mark_published, after the files are published: new → sent, and the ledger
+ *      says published, in one transaction; an alert already sent is not sent as new again.
+ *      Should the process die before this step, the next run finds the output folder pointing
+ *      at this run's release and does it then (no alert is sent as new twice); should it die
+ *      before the switch, this run's alerts were never out and go out as new later.
  * The commands canbao feedback and canbao ack take the run lock, so the state read in step 1
  * is the state step 2 changes.
  *
@@ -79,6 +81,10 @@ const char *lifecycle_row_class(const ListOut *l, const ListRow *r);
 /* Step 1 (see above).  Fills lc (free with lifecycle_free, also on failure). */
 bool lifecycle_prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError *err);
 
+/* Step 1 for a dry run (canbao run --dry-run): the same answers, but nothing is registered
+ * (the transaction is rolled back); a row whose item is not known yet has item_id 0 and is new. */
+bool lifecycle_prepare_dry(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError *err);
+
 /* Without a database (tests, check runs): every person row new, never sent, no feedback, and
  * item_id = its position among the set's person rows (1, 2, ...), causes as prepare makes them. */
 void lifecycle_offline(const ListSet *ls, Day asof, LcRun *lc);
@@ -90,6 +96,11 @@ bool lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRu
 
 /* Step 3, after publishing, in its own transaction. */
 bool lifecycle_mark_sent(PGconn *conn, int64_t run_id, CbError *err);
+
+/* Step 3 as a run does it (schema/004 canbao.run_published): in one transaction the ledger
+ * says the run is published and what its files carried is sent.  Idempotent: a run already
+ * marked published is left alone (*was_new = false). */
+bool lifecycle_mark_published(PGconn *conn, int64_t run_id, bool *was_new, CbError *err);
 
 void lifecycle_free(LcRun *lc);
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 
 #include "extract.h"
+#include "fault.h"
 #include "manifest.h"
 #include "log.h"
 #include "text.h"
@@ -305,6 +306,8 @@ static bool
 load_file(Store *st, const SourceDef *def, const char *dir, const char *name, HashMap *dups,
           HashMap *reg_seen, LoadReport *rep, CbError *err)
 {
+    if (!cancel_check("reading the delivery", err))
+        return false;
     char path[4096];
     snprintf(path, sizeof path, "%s/%s", dir, name);
     struct stat sb;
@@ -342,6 +345,7 @@ load_file(Store *st, const SourceDef *def, const char *dir, const char *name, Ha
         }
         sf = &VEC_AT(&st->files, SourceFile, file_no);
         sf->read++;
+        fault_hit(FAULT_PARSE);
         if (es == EXT_REJECT) {
             sf->rejected++;
             add_reject(st, file_no, &rec);
@@ -362,8 +366,14 @@ load_file(Store *st, const SourceDef *def, const char *dir, const char *name, Ha
             if (rec.id_rewritten || (kind_linkable(def->kind) && field_of(def->kind, &rec, "name")))
                 add_pending(st, rep, def, file_no, &rec, true);
         }
-        if ((sf->read & 0x3FFF) == 0)
+        if ((sf->read & 0x3FFF) == 0) {
             progress_update(sf->read);
+            if (!cancel_check("the end of reading the delivery", err)) {
+                extract_close(ex);
+                st->files.len--;
+                return false;
+            }
+        }
     }
     sf = &VEC_AT(&st->files, SourceFile, file_no);
     progress_end(sf->read);

@@ -42,15 +42,23 @@ static const char *usage_main =
     "\n"
     "Exit codes: 0 success; 1 other failure; 2 bad usage; 3 bad input (extract, connector\n"
     "definition, parameter or rule file, required source missing); 4 database error;\n"
-    "5 another run holds the lock; 6 output could not be written.\n";
+    "5 another run holds the lock; 6 output could not be written; 7 stopped by SIGTERM or\n"
+    "SIGINT (nothing published).\n";
 
 static const char *usage_run =
     "Usage: canbao run --asof YYYY-MM-DD --extracts DIR --out DIR [--db CONNINFO]\n"
-    "                  [--home DIR] [--connectors DIR] [--rules DIR]\n"
+    "                  [--home DIR] [--connectors DIR] [--rules DIR] [--state DIR] [--dry-run]\n"
     "\n"
     "Reads every file of the delivery in DIR that a connector definition claims, links the\n"
     "records to the household register, computes the lists for the as-of date, stores them in\n"
-    "PostgreSQL in one transaction and then publishes CSV files into --out.\n";
+    "PostgreSQL in one transaction and then publishes the files: --out becomes a link to the\n"
+    "run's release folder (<out>.releases/<date>_run<id>/, with SHA256SUMS), switched in one\n"
+    "step.  --state DIR (or CANBAO_STATE; default <out>.state) keeps the last good delivery of\n"
+    "optional sources.  --dry-run does everything but the database writes and the publication,\n"
+    "and says what it would publish.\n"
+    "\n"
+    "Settings: CANBAO_DB_CONNECT_ATTEMPTS (5), CANBAO_DB_CONNECT_DELAY (2 s, doubling),\n"
+    "CANBAO_KEEP_RELEASES (7).  SIGTERM / SIGINT stop the run at a safe point (exit code 7).\n";
 
 static const char *usage_check =
     "Usage: canbao check-extracts DIR [--home DIR] [--connectors DIR]\n"
@@ -127,7 +135,8 @@ usage_error(const char *usage, const char *fmt, const char *arg)
     return EXIT_USAGE;
 }
 
-enum { OPT_ASOF = 256, OPT_EXTRACTS, OPT_OUT, OPT_DB, OPT_HOME, OPT_CONNECTORS, OPT_RULES, OPT_HELP };
+enum { OPT_ASOF = 256, OPT_EXTRACTS, OPT_OUT, OPT_DB, OPT_HOME, OPT_CONNECTORS, OPT_RULES, OPT_HELP,
+       OPT_STATE, OPT_DRY_RUN };
 
 static const struct option long_opts[] = {
     {"asof", required_argument, NULL, OPT_ASOF},
@@ -138,12 +147,14 @@ static const struct option long_opts[] = {
     {"connectors", required_argument, NULL, OPT_CONNECTORS},
     {"rules", required_argument, NULL, OPT_RULES},
     {"help", no_argument, NULL, OPT_HELP},
+    {"state", required_argument, NULL, OPT_STATE},
+    {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct Args {
-    const char *asof, *extracts, *out, *db, *home, *connectors, *rules;
-    bool help;
+    const char *asof, *extracts, *out, *db, *home, *connectors, *rules, *state;
+    bool help, dry_run;
     int npos;
     const char *pos[4];
 } Args;
@@ -164,6 +175,8 @@ parse_args(int argc, char **argv, const char *usage, Args *a)
         case OPT_HOME: a->home = optarg; break;
         case OPT_CONNECTORS: a->connectors = optarg; break;
         case OPT_RULES: a->rules = optarg; break;
+        case OPT_STATE: a->state = optarg; break;
+        case OPT_DRY_RUN: a->dry_run = true; break;
         case 'h':
         case OPT_HELP: a->help = true; break;
         default:
@@ -221,6 +234,10 @@ cmd_run(int argc, char **argv)
         return usage_error(usage_run, "--asof %s is not a date of the form YYYY-MM-DD", a.asof);
     o.extracts_dir = a.extracts;
     o.out_dir = a.out;
+    o.state_dir = a.state ? a.state : getenv("CANBAO_STATE");
+    if (o.state_dir && !*o.state_dir)
+        o.state_dir = NULL;
+    o.dry_run = a.dry_run;
     CbError err = {0};
     return finish(run_nightly(&o, &err), &err);
 }

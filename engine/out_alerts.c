@@ -201,6 +201,16 @@ write_xml(const char *dir, const char *kind, const Store *st, const Alert *alert
     x_attr(&x, "city", nz(ri->city, "000000"));
     x_attr(&x, "count", count);
     x_attr(&x, "new", nnew);
+    /* a night without a death source, or with a stand-in (schema/alerts.xsd: optional) */
+    char note[4096];
+    size_t o = 0;
+    note[0] = '\0';
+    for (int i = 0; i < ri->ndata_notes && o < sizeof note - 400; i++)
+        o += (size_t) snprintf(note + o, sizeof note - o, "%s%s", i ? "；" : "", ri->data_notes[i]);
+    if (ri->deaths_incomplete)
+        x_attr(&x, "complete", "false");
+    if (note[0])
+        x_attr(&x, "data_note", note);
     for (int i = 0; i < n; i++)
         x_alert(&x, st, &alerts[i], ri, asof_s);
     x_end(&x);

@@ -53,6 +53,12 @@ typedef struct OutRunInfo {
     const char *rule_version;    /* SHA-256 of the rule set (ListSet.rule_version) */
     const char *engine_version;  /* CANBAO_VERSION */
     const char *city;            /* division code of the city (parameter division), "222401" */
+    /* Sources not delivered fresh tonight (engine/lastgood.h), one line each in words, e.g.
+     * "health_death_cert（卫健）数据截至 2026-11-27：本期未交付，沿用上次交付"; none on a normal night. */
+    const char *const *data_notes;
+    int         ndata_notes;
+    /* NULL, or the death sources the death lists were built without (they are incomplete). */
+    const char *deaths_incomplete;
 } OutRunInfo;
 
 /* The published form of an ID number: the first 6 and the last 4 characters, '*' between

@@ -717,6 +717,8 @@ section_lists(FILE *f, const OutReportInput *in)
         const ListOut *lo = &in->ls->lists[i];
         fprintf(f, "<tr><td>");
         esc(f, lo->title);
+        if (in->ri->deaths_incomplete && out_col(lo, "death_date") >= 0)
+            fprintf(f, "（不完整）");
         fprintf(f, "</td><td><code>");
         esc(f, lo->name);
         fprintf(f, "</code></td><td class=\"n\">%s</td><td class=\"n\">%s</td></tr>\n", num(b1, (int64_t) lo->rows.len),
@@ -847,6 +849,17 @@ out_report_write(const char *dir, const OutReportInput *in, CbError *err)
     fprintf(f, " · 规则版本 <code>%.12s</code> · canbao ", in->ri->rule_version ? in->ri->rule_version : "");
     esc(f, in->ri->engine_version ? in->ri->engine_version : "");
     fprintf(f, "</p>\n");
+    /* sources not delivered fresh tonight, and death lists built without a death source */
+    if (in->ri->deaths_incomplete) {
+        fprintf(f, "<p class=\"note\" style=\"color:#c00000;font-weight:bold\">死亡名单不完整：缺少 ");
+        esc(f, in->ri->deaths_incomplete);
+        fprintf(f, " 的数据（data incomplete: deaths without these sources）。</p>\n");
+    }
+    for (int i = 0; i < in->ri->ndata_notes; i++) {
+        fprintf(f, "<p class=\"note\" style=\"color:#c00000\">");
+        esc(f, in->ri->data_notes[i]);
+        fprintf(f, "</p>\n");
+    }
     section_cards(f, in);
     section_coverage(f, in, t, n);
     section_outreach(f, in, t, n);

@@ -537,6 +537,18 @@ write_summary(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *ro
     snprintf(buf, sizeof buf, "数据日期：%s    规则版本：%.12s    公民身份号码：%s", asof_s,
              ri->rule_version ? ri->rule_version : "", opt->mask_ids ? "仅显示前6位和后4位" : "完整显示（内部文件）");
     worksheet_write_string(ws, 1, 0, buf, f->meta);
+    if (ri->deaths_incomplete || ri->ndata_notes > 0) {
+        /* sources not delivered fresh tonight (the row is empty on a normal night) */
+        char note[4096];
+        size_t o = (size_t) snprintf(note, sizeof note, "数据说明：");
+        if (ri->deaths_incomplete)
+            o += (size_t) snprintf(note + o, sizeof note - o, "死亡数据不完整（缺少 %s），名单中可能有已死亡人员；",
+                                   ri->deaths_incomplete);
+        for (int i = 0; i < ri->ndata_notes && o < sizeof note - 400; i++)
+            o += (size_t) snprintf(note + o, sizeof note - o, "%s%s", ri->data_notes[i],
+                                   i + 1 < ri->ndata_notes ? "；" : "");
+        worksheet_write_string(ws, 2, 0, note, f->meta);
+    }
     static const char *const head[] = {"村（社区）代码", "村（社区）", "工作表", "人数", "户数", "本期新增",
                                        "政府代缴", "年满60周岁", "可能外出", "已反馈"};
     enum { NH = sizeof head / sizeof head[0] };

@@ -2,6 +2,8 @@
 #include <string.h>
 
 #include "db.h"
+#include "fault.h"
+#include "log.h"
 #include "output.h"
 
 /* Appends s as a JSON string literal. */
@@ -50,6 +52,7 @@ copy_files(PGconn *conn, int64_t run_id, const Store *st, CbError *err)
         db_copy_int(&c, (int64_t) sf[i].duplicates);
         db_copy_int(&c, (int64_t) sf[i].rejected);
         db_copy_end_row(&c);
+        fault_hit(FAULT_COPY);
     }
     return db_copy_end(&c, err);
 }
@@ -72,6 +75,7 @@ copy_rejects(PGconn *conn, int64_t run_id, const Store *st, CbError *err)
         db_copy_text(&c, rj[i].reason);
         db_copy_text(&c, rj[i].raw);
         db_copy_end_row(&c);
+        fault_hit(FAULT_COPY);
     }
     return db_copy_end(&c, err);
 }
@@ -111,6 +115,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
             db_copy_text(&c, lo->rule);
             db_copy_text(&c, ls->rule_version);
             db_copy_end_row(&c);
+            fault_hit(FAULT_COPY);
         }
     }
     if (!db_copy_end(&c, err))
@@ -132,9 +137,24 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
                 db_copy_int(&c, (int64_t) rows[i].ev[e].record);
                 db_copy_text(&c, factkind_name((FactKind) rows[i].ev[e].kind));
                 db_copy_end_row(&c);
+                fault_hit(FAULT_COPY);
             }
     }
     return db_copy_end(&c, err);
+}
+
+/* The earlier succeeded run of the same night, if any, becomes superseded (schema/004). */
+static bool
+supersede(PGconn *conn, const char *id, CbError *err)
+{
+    const char *params[] = {id};
+    PGresult *res = NULL;
+    if (!db_exec_params(conn, "SELECT canbao.run_supersede($1::bigint)", 1, params, &res, err))
+        return false;
+    if (PQntuples(res) > 0 && !PQgetisnull(res, 0, 0))
+        log_info("event=run_superseded run_id=%s by=%s", PQgetvalue(res, 0, 0), id);
+    PQclear(res);
+    return true;
 }
 
 bool
@@ -145,15 +165,23 @@ pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, co
     snprintf(id, sizeof id, "%lld", (long long) run_id);
     const char *params[] = {id, ls->rule_version, summary};
     bool ok = db_exec(conn, "BEGIN", err) && copy_files(conn, run_id, st, err) &&
-              copy_rejects(conn, run_id, st, err) && copy_lists(conn, run_id, ls, err) &&
+              copy_rejects(conn, run_id, st, err) && cancel_check("storing the lists", err) &&
+              copy_lists(conn, run_id, ls, err) && cancel_check("the lists' lifecycle", err) &&
               (lc == NULL || lifecycle_apply(conn, run_id, ls, lc, NULL, NULL, NULL, err)) &&
               (idr == NULL || identity_write_reviews(conn, run_id, st, idr, err)) &&
+              supersede(conn, id, err) &&
               db_exec_params(conn,
                              "UPDATE canbao.runs SET state = 'succeeded', finished_at = now(), "
                              "ruleset_sha256 = $2, message = $3 WHERE run_id = $1",
                              3, params, NULL, err) &&
-              db_exec(conn, "COMMIT", err);
-    if (!ok)
-        PQclear(PQexec(conn, "ROLLBACK"));
-    return ok;
+              cancel_check("the commit", err);
+    if (ok) {
+        fault_hit(FAULT_BEFORE_COMMIT);
+        ok = db_exec(conn, "COMMIT", err);
+        if (ok)
+            fault_hit(FAULT_AFTER_COMMIT);
+        return ok;
+    }
+    PQclear(PQexec(conn, "ROLLBACK"));
+    return false;
 }

@@ -1,8 +1,7 @@
 #include "run.h"
 
-#include <dirent.h>
 #include <errno.h>
-#include <openssl/evp.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,7 +9,9 @@
 #include <unistd.h>
 
 #include "db.h"
+#include "fault.h"
 #include "identity.h"
+#include "lastgood.h"
 #include "lists.h"
 #include "load.h"
 #include "log.h"
@@ -24,6 +25,8 @@
 #include "out_common.h"
 #include "out_report.h"
 #include "out_xlsx.h"
+#include "params.h"
+#include "release.h"
 
 int
 run_exit_code(const CbError *err)
@@ -35,90 +38,9 @@ run_exit_code(const CbError *err)
     case CBERR_DB: return EXIT_DATABASE;
     case CBERR_LOCKED: return EXIT_LOCKED;
     case CBERR_IO: return EXIT_IO;
+    case CBERR_CANCELLED: return EXIT_CANCELLED;
     default: return EXIT_FAILURE_OTHER;
     }
-}
-
-static bool
-mkdir_p(const char *dir, CbError *err)
-{
-    char tmp[4096];
-    snprintf(tmp, sizeof tmp, "%s", dir);
-    for (char *p = tmp + 1; *p; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-            goto fail;
-        *p = '/';
-    }
-    if (mkdir(tmp, 0755) != 0 && errno != EEXIST)
-        goto fail;
-    return true;
-fail:
-    CB_FAIL(err, CBERR_IO, "could not create folder: %s", strerror(errno));
-    cb_error_at(err, "%s", tmp);
-    return false;
-}
-
-static void
-remove_dir(const char *dir)
-{
-    DIR *d = opendir(dir);
-    if (d == NULL)
-        return;
-    struct dirent *de;
-    while ((de = readdir(d)) != NULL) {
-        if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
-            continue;
-        char p[4096];
-        snprintf(p, sizeof p, "%s/%s", dir, de->d_name);
-        unlink(p);
-    }
-    closedir(d);
-    rmdir(dir);
-}
-
-/* Moves every file of staging into out, then removes staging. */
-static bool
-publish(const char *staging, const char *out, CbError *err)
-{
-    DIR *d = opendir(staging);
-    if (d == NULL) {
-        CB_FAIL(err, CBERR_IO, "could not open staging folder: %s", strerror(errno));
-        cb_error_at(err, "%s", staging);
-        return false;
-    }
-    struct dirent *de;
-    bool ok = true;
-    while (ok && (de = readdir(d)) != NULL) {
-        if (de->d_name[0] == '.')
-            continue;
-        char from[4096], to[4096];
-        snprintf(from, sizeof from, "%s/%s", staging, de->d_name);
-        snprintf(to, sizeof to, "%s/%s", out, de->d_name);
-        if (rename(from, to) != 0) {
-            ok = CB_FAIL(err, CBERR_IO, "could not publish output file: %s", strerror(errno));
-            cb_error_at(err, "%s", to);
-        }
-    }
-    closedir(d);
-    rmdir(staging);
-    return ok;
-}
-
-static void
-ledger_fail(PGconn *conn, int64_t run_id, const CbError *e)
-{
-    char id[24], msg[1600];
-    snprintf(id, sizeof id, "%lld", (long long) run_id);
-    snprintf(msg, sizeof msg, "%s%s%s", e->input_at, e->input_at[0] ? ": " : "", e->message);
-    const char *params[] = {id, msg};
-    CbError ignored;
-    PQclear(PQexec(conn, "ROLLBACK"));
-    db_exec_params(conn,
-                   "UPDATE canbao.runs SET state = 'failed', finished_at = now(), message = $2 "
-                   "WHERE run_id = $1", 2, params, NULL, &ignored);
 }
 
 /* The village clerks' 已死亡 answers from returned workbooks become death evidence of kind
@@ -201,10 +123,255 @@ report_load(const Store *st, const LoadReport *rep)
              rep->seconds);
 }
 
+static int
+env_int(const char *name, int def, int lo, int hi)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return def;
+    char *endp;
+    long n = strtol(v, &endp, 10);
+    if (*endp != '\0' || n < lo || n > hi) {
+        log_warn("event=bad_setting name=%s value=\"%s\" note=\"not a number from %d to %d; %d is used\"", name,
+                 v, lo, hi, def);
+        return def;
+    }
+    return (int) n;
+}
+
+static double
+env_seconds(const char *name, double def)
+{
+    const char *v = getenv(name);
+    if (v == NULL || *v == '\0')
+        return def;
+    char *endp;
+    double d = strtod(v, &endp);
+    if (*endp != '\0' || !(d >= 0 && d <= 600)) {
+        log_warn("event=bad_setting name=%s value=\"%s\" note=\"not a number of seconds from 0 to 600; %g is "
+                 "used\"", name, v, def);
+        return def;
+    }
+    return d;
+}
+
+static PGconn *
+connect_db(const RunOptions *opt, CbError *err)
+{
+    return db_connect_retry(opt->conninfo, env_int("CANBAO_DB_CONNECT_ATTEMPTS", 5, 1, 100),
+                            env_seconds("CANBAO_DB_CONNECT_DELAY", 2.0), err);
+}
+
+/* The run's ledger row after a failure: failed (or cancelled) and why.  A connection that is
+ * gone is made again (with the retries) only to record this; when that fails too, the row
+ * stays 'running' and the next run marks it interrupted. */
+static void
+ledger_fail(PGconn **connp, const RunOptions *opt, int64_t run_id, const CbError *e)
+{
+    char id[24], msg[1600];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    snprintf(msg, sizeof msg, "%s%s%s", e->input_at, e->input_at[0] ? ": " : "", e->message);
+    const char *params[] = {id, msg, e->kind == CBERR_CANCELLED ? "cancelled" : "failed"};
+    if (!db_conn_lost(*connp)) {
+        PQclear(PQexec(*connp, "ROLLBACK"));
+    } else {
+        log_warn("event=db_connection_lost run_id=%s note=\"connecting again to record the failure\"", id);
+        db_close(*connp);
+        CbError ce = {0};
+        *connp = cancel_requested() ? NULL : connect_db(opt, &ce);
+        if (*connp == NULL) {
+            log_warn("event=ledger_not_updated run_id=%s note=\"the ledger row stays 'running'; the next "
+                     "run marks it interrupted\"", id);
+            return;
+        }
+    }
+    CbError ignored;
+    db_exec_params(*connp,
+                   "UPDATE canbao.runs SET state = $3, finished_at = now(), message = $2 "
+                   "WHERE run_id = $1 AND state = 'running'", 3, params, NULL, &ignored);
+}
+
+/* Appends s as a JSON string. */
+static size_t
+json_str(char *out, size_t cap, size_t o, const char *s)
+{
+    if (o + 2 >= cap)
+        return o;
+    out[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *) s; *p && o + 8 < cap; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char) *p;
+        } else if (*p < 0x20) {
+            o += (size_t) snprintf(out + o, cap - o, "\\u%04x", *p);
+        } else {
+            out[o++] = (char) *p;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
+}
+
+/* rules/parameters.conf as loaded, as JSON for the ledger: {"min_age": "16 years",
+ * "government_paid": ["disability", ...], "city_division": "222401", ...}. */
+static char *
+parameters_json(const char *rules_dir, CbError *err)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/parameters.conf", rules_dir);
+    Params p;
+    if (!params_load(path, &p, err))
+        return NULL;
+    size_t cap = 64, o = 0;
+    for (int i = 0; i < p.n; i++)
+        cap += strlen(p.items[i].name) * 2 + strlen(p.items[i].text ? p.items[i].text : "") * 6 + 64 +
+               (size_t) p.items[i].nnames * 8;
+    for (int i = 0; i < p.n; i++)
+        for (int k = 0; k < p.items[i].nnames; k++)
+            cap += strlen(p.items[i].names[k]) * 6;
+    char *out = xmalloc(cap);
+    out[o++] = '{';
+    for (int i = 0; i < p.n; i++) {
+        const Param *pa = &p.items[i];
+        if (i)
+            out[o++] = ',';
+        o = json_str(out, cap, o, pa->name);
+        out[o++] = ':';
+        if (pa->kind == PARAM_NAMES) {
+            out[o++] = '[';
+            for (int k = 0; k < pa->nnames; k++) {
+                if (k)
+                    out[o++] = ',';
+                o = json_str(out, cap, o, pa->names[k]);
+            }
+            out[o++] = ']';
+        } else {
+            o = json_str(out, cap, o, pa->text ? pa->text : "");
+        }
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    params_free(&p);
+    return out;
+}
+
+/* A run that committed but did not publish (its process died between the commit and the
+ * ledger's "published"): when the output folder already points at its release, the ledger and
+ * the alerts' lifecycle are brought up to date; when it is the newest succeeded run and its
+ * files are complete (SHA256SUMS verifies), it is published now; otherwise it stays
+ * unpublished (a later run of its night supersedes it). */
+static bool
+recover_unpublished(PGconn *conn, CbError *err)
+{
+    PGresult *res = NULL;
+    if (!db_exec_params(conn,
+                        "SELECT run_id, asof, out_dir, "
+                        "       run_id = (SELECT max(x.run_id) FROM canbao.runs x WHERE x.state = 'succeeded') "
+                        "  FROM canbao.runs WHERE state = 'succeeded' AND published_at IS NULL "
+                        "   AND out_dir IS NOT NULL ORDER BY run_id", 0, NULL, &res, err))
+        return false;
+    bool ok = true;
+    for (int t = 0; ok && t < PQntuples(res); t++) {
+        int64_t run = atoll(PQgetvalue(res, t, 0));
+        const char *asof_s = PQgetvalue(res, t, 1);
+        bool newest = strcmp(PQgetvalue(res, t, 3), "t") == 0;
+        Release rr;
+        if (!release_paths(&rr, PQgetvalue(res, t, 2), date_parse(asof_s, strlen(asof_s)), run, err)) {
+            ok = false;
+            break;
+        }
+        char cur[256];
+        release_current(rr.out, cur, sizeof cur);
+        int64_t cur_run = release_run_id(cur);
+        CbError verr = {0};
+        if (strcmp(cur, rr.name) == 0) {
+            ok = lifecycle_mark_published(conn, run, NULL, err);
+            log_warn("event=recovered_publication run_id=%lld release=%s note=\"its files were out, the "
+                     "ledger did not say so: now it does, and its alerts count as sent\"", (long long) run,
+                     rr.name);
+        } else if (newest && cur_run < run &&
+                   (release_verify(rr.folder, &verr) || (memset(&verr, 0, sizeof verr), release_verify(rr.staging, &verr)))) {
+            ok = release_install(&rr, err) && release_switch(&rr, err) &&
+                 lifecycle_mark_published(conn, run, NULL, err);
+            if (ok)
+                log_warn("event=completed_publication run_id=%lld release=%s out=%s note=\"committed but not "
+                         "published when its process ended; published now\"", (long long) run, rr.name, rr.out);
+        } else {
+            release_discard(&rr);
+            log_warn("event=unpublished_run run_id=%lld asof=%s note=\"committed, never published: %s\"",
+                     (long long) run, asof_s,
+                     !newest || cur_run >= run ? "a later run is out" : "its files were not complete");
+        }
+    }
+    PQclear(res);
+    return ok;
+}
+
+/* Under the run lock, before this run's ledger row: what runs that died left behind. */
+static bool
+recover(PGconn *conn, CbError *err)
+{
+    PGresult *res = NULL;
+    if (!db_exec_params(conn, "SELECT run_id, asof, started_at::timestamp(0) FROM canbao.runs_mark_interrupted()",
+                        0, NULL, &res, err))
+        return false;
+    for (int t = 0; t < PQntuples(res); t++)
+        log_warn("event=run_interrupted run_id=%s asof=%s started=\"%s\" note=\"its process ended without "
+                 "finishing; marked interrupted\"", PQgetvalue(res, t, 0), PQgetvalue(res, t, 1),
+                 PQgetvalue(res, t, 2));
+    PQclear(res);
+    return recover_unpublished(conn, err);
+}
+
+static bool
+ledger_set(PGconn *conn, int64_t run_id, const char *sql, const char *value, CbError *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    const char *params[] = {id, value};
+    return db_exec_params(conn, sql, 2, params, NULL, err);
+}
+
+/* What a dry run would have done. */
+static void
+print_dry_run(PGconn *conn, const RunOptions *opt, const Release *rel, const ListSet *ls, const Store *st,
+              int nfiles, uint64_t bytes, const SourcePlan *plan)
+{
+    char asof_s[11], cur[256];
+    date_format(opt->asof, asof_s);
+    release_current(rel->out, cur, sizeof cur);
+    printf("canbao: dry run for %s: nothing stored, nothing published\n", asof_s);
+    printf("  would publish %d files (%.1f MB) as a new release of %s%s%s\n", nfiles, (double) bytes / 1e6,
+           rel->out, cur[0] ? ", replacing " : " (none there yet)", cur);
+    for (int i = 0; i < ls->n; i++)
+        printf("  %-28s %8zu rows  %s/%s.csv\n", ls->lists[i].name, ls->lists[i].rows.len, rel->out,
+               ls->lists[i].name);
+    printf("  %-28s %8zu rows  %s/rejects.csv\n", "rejects", st->rejects.len, rel->out);
+    const char *params[] = {asof_s};
+    PGresult *res = NULL;
+    CbError ignored;
+    if (db_exec_params(conn, "SELECT run_id FROM canbao.runs WHERE asof = $1::date AND state = 'succeeded'", 1,
+                       params, &res, &ignored)) {
+        for (int t = 0; t < PQntuples(res); t++)
+            printf("  would supersede run %s (the same as-of date)\n", PQgetvalue(res, t, 0));
+        PQclear(res);
+    }
+    if (db_exec_params(conn, "SELECT count(*) FROM canbao.runs WHERE state = 'running'", 0, NULL, &res, &ignored)) {
+        if (atoi(PQgetvalue(res, 0, 0)) > 0)
+            printf("  %s ledger row(s) say running (a run going on, or one that died)\n", PQgetvalue(res, 0, 0));
+        PQclear(res);
+    }
+    for (int i = 0; i < plan->nnotes; i++)
+        printf("  note: %s\n", plan->notes[i]);
+    if (plan->deaths_incomplete[0])
+        printf("  note: the death lists would be incomplete: no data from %s\n", plan->deaths_incomplete);
+}
+
 bool
 run_nightly(const RunOptions *opt, CbError *err)
 {
-    bool ok = false;
+    bool ok = false, committed = false;
     PGconn *conn = NULL;
     int64_t run_id = -1;
     Store st;
@@ -215,11 +382,15 @@ run_nightly(const RunOptions *opt, CbError *err)
     OutPlaces pl;
     OutHistory hist;
     OutAlertCounts ac;
+    SourcePlan plan;
+    Release rel;
     double t_rules = 0;
     SourceDef *defs = NULL;
     int ndefs = 0;
     RuleSet *rules = NULL;
-    char staging[4096] = "", asof_s[11], summary[1024];
+    char *json = NULL;
+    bool staged = false;
+    char asof_s[11], summary[2048], state_dir[4096];
     store_init(&st);
     memset(&ls, 0, sizeof ls);
     memset(&rep, 0, sizeof rep);
@@ -227,126 +398,218 @@ run_nightly(const RunOptions *opt, CbError *err)
     memset(&lc, 0, sizeof lc);
     memset(&pl, 0, sizeof pl);
     memset(&ac, 0, sizeof ac);
+    memset(&plan, 0, sizeof plan);
+    memset(&rel, 0, sizeof rel);
     out_history_init(&hist);
     date_format(opt->asof, asof_s);
 
-    conn = db_connect(opt->conninfo, err);
-    if (conn == NULL)
+    if (!fault_init(err))
         goto done;
-    if (!db_schema_current(conn, opt->schema_dir, err) || !db_lock_run(conn, err))
+    cancel_install();
+    /* a file grown past RLIMIT_FSIZE fails its write (EFBIG) like a full disk, not the process */
+    signal(SIGXFSZ, SIG_IGN);
+    if (!release_paths(&rel, opt->out_dir, opt->asof, -1, err))
         goto done;
+    snprintf(state_dir, sizeof state_dir, "%s", opt->state_dir ? opt->state_dir : "");
+    if (!state_dir[0])
+        snprintf(state_dir, sizeof state_dir, "%s.state", rel.out);
 
-    char host[256] = "";
-    gethostname(host, sizeof host - 1);
-    {
-        const char *params[] = {asof_s, CANBAO_VERSION, host, opt->extracts_dir};
+    conn = connect_db(opt, err);
+    if (conn == NULL || !db_schema_current(conn, opt->schema_dir, err))
+        goto done;
+    if (!opt->dry_run) {
+        if (!db_lock_run(conn, err) || !recover(conn, err))
+            goto done;
+        char host[256] = "";
+        gethostname(host, sizeof host - 1);
+        const char *params[] = {asof_s, CANBAO_VERSION, host, opt->extracts_dir, rel.out};
         PGresult *res = NULL;
         if (!db_exec_params(conn,
-                            "INSERT INTO canbao.runs (asof, engine_version, host, extracts_dir) "
-                            "VALUES ($1, $2, $3, $4) RETURNING run_id", 4, params, &res, err))
+                            "INSERT INTO canbao.runs (asof, engine_version, host, extracts_dir, out_dir) "
+                            "VALUES ($1, $2, $3, $4, $5) RETURNING run_id", 5, params, &res, err))
             goto done;
         run_id = atoll(PQgetvalue(res, 0, 0));
         PQclear(res);
+        if (!release_paths(&rel, opt->out_dir, opt->asof, run_id, err) ||
+            !ledger_set(conn, run_id, "UPDATE canbao.runs SET release = $2 WHERE run_id = $1", rel.name, err))
+            goto done;
     }
-    log_info("event=run_start run_id=%lld asof=%s", (long long) run_id, asof_s);
+    log_info("event=run_start run_id=%lld asof=%s%s", (long long) run_id, asof_s,
+             opt->dry_run ? " dry_run=yes" : "");
 
     if (!load_config(opt, &rules, &defs, &ndefs, err))
         goto done;
+    if ((json = parameters_json(opt->rules_dir, err)) == NULL)
+        goto done;
+    if (!opt->dry_run &&
+        !ledger_set(conn, run_id, "UPDATE canbao.runs SET parameters = $2::jsonb WHERE run_id = $1", json, err))
+        goto done;
+    free(json);
+    json = NULL;
+    if (!lastgood_plan(defs, ndefs, opt->extracts_dir, state_dir, opt->asof, &plan, err) ||
+        !cancel_check("reading the delivery", err))
+        goto done;
     double t_read0 = clock_now();
-    if (!load_delivery(&st, defs, ndefs, opt->extracts_dir, true, &rep, err))
+    if (!load_delivery(&st, defs, ndefs, plan.input_dir, true, &rep, err))
+        goto done;
+    lastgood_after_load(&plan, &rep);
+    json = lastgood_json(&plan);
+    if (!opt->dry_run &&
+        (!ledger_set(conn, run_id, "UPDATE canbao.runs SET sources = $2::jsonb WHERE run_id = $1", json, err) ||
+         (plan.deaths_incomplete[0] &&
+          !ledger_set(conn, run_id, "UPDATE canbao.runs SET incomplete = $2 WHERE run_id = $1",
+                      plan.deaths_incomplete, err))))
+        goto done;
+    if (plan.deaths_incomplete[0])
+        log_warn("event=deaths_incomplete sources=\"%s\" note=\"the death lists are built without these sources\"",
+                 plan.deaths_incomplete);
+    if (!cancel_check("identity resolution", err))
         goto done;
     double t_link0 = clock_now();
+    fault_hit(FAULT_LINK);
     {
         /* identity resolution: repair, link or reject the records without a usable ID */
         IdentityOptions io = {.rules_dir = opt->rules_dir, .asof = opt->asof, .conn = conn};
         if (!identity_link(&st, &rep, &io, &idr, err))
             goto done;
     }
+    fault_hit(FAULT_LINK);
     if (!add_township_feedback(conn, opt->asof, &st, err))
         goto done;
     report_load(&st, &rep);
+    if (!cancel_check("applying the rules", err))
+        goto done;
     double t_group0 = clock_now();
     store_group(&st);
     if (st.unlinked > 0)
         log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
                  (unsigned long long) st.unlinked);
     double t_rules0 = clock_now();
-    if (!rules_evaluate(rules, &st, opt->asof, opt->extracts_dir, &ls, &t_rules, err))
+    if (!rules_evaluate(rules, &st, opt->asof, plan.input_dir, &ls, &t_rules, err) ||
+        !cancel_check("writing the outputs", err))
         goto done;
     double t_write0 = clock_now();
 
-    if (!mkdir_p(opt->out_dir, err))
+    if (!release_begin(&rel, err))
         goto done;
-    snprintf(staging, sizeof staging, "%s/.staging-%lld", opt->out_dir, (long long) run_id);
-    remove_dir(staging);
-    if (!mkdir_p(staging, err) || !csvout_write_all(staging, &st, &ls, err) ||
-        !identity_write_links_csv(staging, &st, &idr, err))
+    staged = true;
+    if (!csvout_write_all(rel.staging, &st, &ls, err) || !identity_write_links_csv(rel.staging, &st, &idr, err))
         goto done;
     {
         /* what people use: township workbooks, suspension alerts, the nightly report */
         double t_out0 = clock_now();
         char ref[4096];
-        snprintf(ref, sizeof ref, "%s/ref_divisions.csv", opt->extracts_dir);
-        if (!out_places_load(ref, &pl, err) || !lifecycle_prepare(conn, &ls, opt->asof, &lc, err))
+        snprintf(ref, sizeof ref, "%s/ref_divisions.csv", plan.input_dir);
+        if (!out_places_load(ref, &pl, err) ||
+            !(opt->dry_run ? lifecycle_prepare_dry(conn, &ls, opt->asof, &lc, err)
+                           : lifecycle_prepare(conn, &ls, opt->asof, &lc, err)))
             goto done;
         OutRunInfo ri = {.asof = opt->asof, .rule_version = ls.rule_version,
                          .engine_version = CANBAO_VERSION,
-                         .city = rules_param_text(rules, "city_division")};
+                         .city = rules_param_text(rules, "city_division"),
+                         .data_notes = plan.notes, .ndata_notes = plan.nnotes,
+                         .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
         OutXlsxOptions xo;
         char xbuf[512];
         out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
-        if (!out_xlsx_write_townships(staging, &st, &ls, &lc, &pl, &ri, &xo, err) ||
-            !out_alerts_write(staging, &st, &ls, &lc, &pl, &ri, NULL, &ac, err) ||
+        if (!out_xlsx_write_townships(rel.staging, &st, &ls, &lc, &pl, &ri, &xo, err) ||
+            !out_alerts_write(rel.staging, &st, &ls, &lc, &pl, &ri, NULL, &ac, err) ||
             !out_history_load(conn, opt->asof, 30, &hist, err))
             goto done;
         OutTiming tm[] = {{"读取与匹配", rep.seconds}, {"规则", t_rules}, {"输出", clock_now() - t_out0}};
         OutReportInput in = {.st = &st, .ls = &ls, .lc = &lc, .pl = &pl, .ri = &ri, .hist = &hist,
                              .alerts = &ac, .timings = tm, .ntimings = 3, .staff_per = 6000};
-        if (!out_report_write(staging, &in, err))
+        if (!out_report_write(rel.staging, &in, err))
             goto done;
     }
-
+    int nfiles = 0;
+    uint64_t bytes = 0;
+    if (!release_seal(rel.staging, &nfiles, &bytes, err))
+        goto done;
+    if (opt->dry_run) {
+        print_dry_run(conn, opt, &rel, &ls, &st, nfiles, bytes, &plan);
+        ok = true;
+        goto done;
+    }
     {
         size_t o = (size_t) snprintf(summary, sizeof summary, "persons=%zu facts=%zu rejects=%zu",
                                      st.persons.len, st.facts.len, st.rejects.len);
         for (int i = 0; i < ls.n && o < sizeof summary - 80; i++)
             o += (size_t) snprintf(summary + o, sizeof summary - o, " %s=%zu", ls.lists[i].name,
                                    ls.lists[i].rows.len);
+        for (int k = 0; k < plan.n && o < sizeof summary - 120; k++) {
+            char d[11];
+            date_format(plan.src[k].data_asof, d);
+            if (plan.src[k].status == SRC_LAST_GOOD)
+                o += (size_t) snprintf(summary + o, sizeof summary - o, " last_good=%s@%s", plan.src[k].def->name, d);
+            else if (plan.src[k].status == SRC_MISSING || plan.src[k].status == SRC_STOPPED)
+                o += (size_t) snprintf(summary + o, sizeof summary - o, " missing=%s", plan.src[k].def->name);
+        }
+        if (plan.deaths_incomplete[0] && o < sizeof summary - 40)
+            snprintf(summary + o, sizeof summary - o, " deaths_incomplete=yes");
     }
+    if (!cancel_check("storing the run in PostgreSQL", err))
+        goto done;
     double t_db0 = clock_now();
     if (!pgout_write(conn, run_id, &st, &ls, &lc, &idr, summary, err))
         goto done;
+    committed = true;
+    /* from here on the run is stored: a signal no longer stops it before it is published */
     double t_publish0 = clock_now();
-    if (!publish(staging, opt->out_dir, err)) {
-        /* the database has the run; say clearly that the files are not all in place */
-        cb_error_hint(err, "the run is stored in PostgreSQL (run %lld); rerun to publish the files",
-                      (long long) run_id);
+    if (!release_install(&rel, err))
         goto done;
-    }
-    staging[0] = '\0';
-    if (!lifecycle_mark_sent(conn, run_id, err)) {
-        /* the alerts are published; if this mark is lost they are sent as new again next night */
-        log_warn("event=mark_sent_failed run_id=%lld note=\"%s\"", (long long) run_id, err->message);
+    staged = false;
+    fault_hit(FAULT_PUBLISH);
+    if (!release_switch(&rel, err))
+        goto done;
+    fault_hit(FAULT_PUBLISH);
+    if (!lifecycle_mark_published(conn, run_id, NULL, err)) {
+        /* the files are out; the next run sees the output folder on this release and marks it */
+        log_warn("event=mark_published_failed run_id=%lld note=\"%s\"", (long long) run_id, err->message);
         memset(err, 0, sizeof *err);
     }
+    fault_hit(FAULT_PUBLISH);
+    lastgood_save(&plan, opt->extracts_dir, state_dir, opt->asof);
+    release_prune(rel.out, env_int("CANBAO_KEEP_RELEASES", 7, 1, 1000));
     double t_end = clock_now();
     /* each stage's wall time, for the operator and the benchmark */
     log_info("event=timings read=%.3f link=%.3f group=%.3f rules=%.3f write=%.3f database=%.3f "
              "publish=%.3f", t_link0 - t_read0, t_group0 - t_link0, t_rules0 - t_group0,
              t_write0 - t_rules0, t_db0 - t_write0, t_publish0 - t_db0, t_end - t_publish0);
-    log_info("event=run_done run_id=%lld %s", (long long) run_id, summary);
-    printf("canbao: run %lld for %s succeeded; lists in %s\n", (long long) run_id, asof_s, opt->out_dir);
+    log_info("event=run_done run_id=%lld release=%s %s", (long long) run_id, rel.name, summary);
+    if (cancel_requested())
+        log_warn("event=signal_after_commit run_id=%lld note=\"the run was stored when the signal came; it "
+                 "finished publishing\"", (long long) run_id);
+    printf("canbao: run %lld for %s succeeded; lists in %s (release %s)\n", (long long) run_id, asof_s,
+           rel.out, rel.name);
     for (int i = 0; i < ls.n; i++)
-        printf("  %-28s %8zu rows  %s/%s.csv\n", ls.lists[i].name, ls.lists[i].rows.len, opt->out_dir,
+        printf("  %-28s %8zu rows  %s/%s.csv\n", ls.lists[i].name, ls.lists[i].rows.len, rel.out,
                ls.lists[i].name);
-    printf("  %-28s %8zu rows  %s/rejects.csv\n", "rejects", st.rejects.len, opt->out_dir);
+    printf("  %-28s %8zu rows  %s/rejects.csv\n", "rejects", st.rejects.len, rel.out);
+    for (int i = 0; i < plan.nnotes; i++)
+        printf("  note: %s\n", plan.notes[i]);
+    if (plan.deaths_incomplete[0])
+        printf("  note: the death lists are incomplete: no data from %s\n", plan.deaths_incomplete);
     ok = true;
 
 done:
-    if (!ok && conn != NULL && run_id >= 0)
-        ledger_fail(conn, run_id, err);
-    if (staging[0])
-        remove_dir(staging);
+    if (!ok && err->kind == CBERR_DB && conn != NULL && db_conn_lost(conn) && err->hint[0] == '\0')
+        cb_error_hint(err, "the connection to PostgreSQL was lost during the run (server stopped or "
+                           "unreachable); nothing was published and the previous lists stay; run again "
+                           "when the server is back");
+    if (!ok && committed) {
+        /* stored, not (fully) published: the next run completes it */
+        cb_error_hint(err, "the run is stored in PostgreSQL (run %lld) but its files are not published; "
+                           "the next run publishes them", (long long) run_id);
+    } else if (!ok && run_id >= 0) {
+        ledger_fail(&conn, opt, run_id, err);
+    }
+    if (staged && !committed)
+        release_discard(&rel);
+    if (!ok && err->kind == CBERR_CANCELLED)
+        log_warn("event=run_cancelled run_id=%lld note=\"%s; nothing published\"", (long long) run_id, err->message);
+    free(json);
+    lastgood_free(&plan);
     lists_free(&ls);
     lifecycle_free(&lc);
     out_places_free(&pl);

@@ -1,12 +1,19 @@
 /*
  * run — one nightly run, from the delivery to the published lists.
  *
- * Order: connect and check the schema; write the ledger row (state running, committed on its
- * own so that a failure stays on record); load parameters and connector definitions; read the
- * delivery; group facts by person; compute the lists; write the CSV files into a staging
- * folder inside the output folder; store everything in PostgreSQL in one transaction that also
- * marks the run succeeded; only then move the files from staging into the output folder.  On
- * failure the ledger row says failed and why, and nothing else of the run is visible.
+ * Order: connect (with retries) and check the schema; take the run lock; recover what a run
+ * that died left behind (its ledger row 'running' → 'interrupted'; a run committed but not
+ * published is published now when its files are complete, see release.h); write the ledger row
+ * (state running, committed on its own so that a failure stays on record) with the parameters
+ * and the night's sources (lastgood.h: delivered, stood in for by the last good delivery,
+ * missing); read the delivery; link; group facts by person; compute the lists; write every
+ * output into a staging folder and seal it (SHA256SUMS); store everything in PostgreSQL in one
+ * transaction that also supersedes the earlier run of the same night and marks this one
+ * succeeded; only then switch the output folder to the new release and mark the run published
+ * and its alerts sent.  On failure the ledger row says failed (or cancelled) and why, and
+ * nothing else of the run is visible.  SIGTERM / SIGINT stop the run at the next safe point
+ * before the commit (after it, publication takes a moment and finishes).  A dry run does all
+ * but the database writes and the publication, and says what it would publish.
  */
 #ifndef CANBAO_RUN_H
 #define CANBAO_RUN_H
@@ -22,6 +29,8 @@ typedef struct RunOptions {
     const char *connectors_dir;  /* definitions (*.conf) */
     const char *rules_dir;       /* parameters.conf and rule files */
     const char *schema_dir;
+    const char *state_dir;       /* NULL: <out_dir>.state (last good deliveries) */
+    bool        dry_run;
 } RunOptions;
 
 /* Exit codes of the canbao command (documented in the README and in --help). */
@@ -32,7 +41,8 @@ enum {
     EXIT_INPUT = 3,     /* bad extract, definition, parameter or rule file; required source missing */
     EXIT_DATABASE = 4,
     EXIT_LOCKED = 5,    /* another run holds the lock */
-    EXIT_IO = 6         /* output could not be written */
+    EXIT_IO = 6,        /* output could not be written */
+    EXIT_CANCELLED = 7  /* stopped by SIGTERM or SIGINT; nothing published */
 };
 
 int run_exit_code(const CbError *err);
