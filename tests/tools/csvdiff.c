@@ -39,6 +39,14 @@ slurp(const char *path, size_t *len)
     return buf;
 }
 
+static void
+free_strings(char **v, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        free(v[i]);
+    free(v);
+}
+
 /* Reads path; when want != NULL, keeps only those columns in that order. */
 static int
 load(const char *path, char **want, int nwant, char ***header_out, int *nheader_out, Rows *rows)
@@ -102,10 +110,13 @@ load(const char *path, char **want, int nwant, char ***header_out, int *nheader_
     }
     reader_close(r);
     free(data);
-    qsort(rows->v, rows->n, sizeof(char *), cmp);
+    if (rows->n > 1)
+        qsort(rows->v, rows->n, sizeof(char *), cmp);
     if (header_out) {
         *header_out = header;
         *nheader_out = nh;
+    } else {
+        free_strings(header, (size_t) nh);
     }
     return 0;
 }
@@ -139,6 +150,9 @@ main(int argc, char **argv)
     }
     const char *base = strrchr(argv[1], '/');
     base = base ? base + 1 : argv[1];
+    free_strings(header, (size_t) nh);
+    free_strings(truth.v, truth.n);
+    free_strings(actual.v, actual.n);
     if (only_t || only_a) {
         printf("DIFFERENT %s: truth %zu rows, output %zu rows, %zu missing, %zu extra\n", base, truth.n,
                actual.n, only_t, only_a);

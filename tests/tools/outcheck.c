@@ -298,6 +298,14 @@ strs_add(Strs *s, const char *v)
     s->v[s->n++] = strdup(v);
 }
 
+static void
+strs_free(Strs *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        free(s->v[i]);
+    free(s->v);
+}
+
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -521,7 +529,8 @@ cmd_workbooks(int argc, char **argv)
         if (towns[i].want > 0 && towns[i].got < towns[i].want)
             bad("township %s: %ld rows in its workbook, at least %ld on the lists", towns[i].code, towns[i].got,
                 towns[i].want);
-    qsort(want.v, want.n, sizeof *want.v, cmp_str);
+    if (want.n > 1)
+        qsort(want.v, want.n, sizeof *want.v, cmp_str);
     if (got.n)
         qsort(got.v, got.n, sizeof *got.v, cmp_str);
     if (want.n != got.n)
@@ -542,6 +551,11 @@ cmd_workbooks(int argc, char **argv)
     }
     printf("workbooks: %d townships, %zu rows in %ld households, lists %zu rows%s\n", nbooks, got.n, households,
            want.n, errors ? "" : "; all checks pass");
+    strs_free(&want);
+    strs_free(&got);
+    strs_free(&keys);
+    strs_free(&books);
+    free(towns);
     return errors ? 1 : 0;
 }
 
