@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "fault.h"
 #include "log.h"
 
@@ -31,7 +32,19 @@ fail_result(PGresult *res, CbError *err, const char *sql)
     const char *state = PQresultErrorField(res, PG_DIAG_SQLSTATE);
     const char *detail = PQresultErrorField(res, PG_DIAG_MESSAGE_DETAIL);
     const char *hint = PQresultErrorField(res, PG_DIAG_MESSAGE_HINT);
-    CB_FAIL(err, CBERR_DB, "%s", msg ? msg : PQresStatus(PQresultStatus(res)));
+    /* an error of libpq itself (a connection that is gone) has no fields, only its text */
+    const char *whole = res ? PQresultErrorMessage(res) : NULL;
+    if (msg == NULL && whole != NULL && whole[0] != '\0') {
+        CB_FAIL(err, CBERR_DB, "%s", whole);
+        for (char *p = err->message; *p; p++)
+            if (*p == '\n' || *p == '\t')
+                *p = ' ';
+        size_t l = strlen(err->message);
+        while (l > 0 && err->message[l - 1] == ' ')
+            err->message[--l] = '\0';
+    } else {
+        CB_FAIL(err, CBERR_DB, "%s", msg ? msg : PQresStatus(PQresultStatus(res)));
+    }
     if (state)
         snprintf(err->sqlstate, sizeof err->sqlstate, "%s", state);
     if (detail)
@@ -55,9 +68,18 @@ db_connect(const char *conninfo, CbError *err)
     const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
     const char *vals[] = {conninfo ? conninfo : "", "canbao", "10", NULL};
     /* expand_dbname = 1: dbname may be a full conninfo string or URI */
+    static bool warned;
+    if (!warned && audit_conninfo_has_password(conninfo)) {
+        warned = true;
+        log_warn("event=password_in_conninfo note=\"a password given with --db is visible to other users "
+                 "of this machine (ps); put it in a password file (PGPASSFILE)\"");
+    }
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         fail_conn(conn, err, "could not connect to PostgreSQL");
+        /* libpq may quote a malformed conninfo: no password in what is printed */
+        audit_redact_password(err->message, sizeof err->message, conninfo);
+        audit_redact_password(err->detail, sizeof err->detail, conninfo);
         cb_error_hint(err, "give a conninfo with --db, or set PGHOST, PGPORT, PGDATABASE and PGUSER "
                            "(passwords in a password file: PGPASSFILE)");
         PQfinish(conn);
@@ -66,6 +88,7 @@ db_connect(const char *conninfo, CbError *err)
     PGresult *res = PQexec(conn, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; "
                                   "SET client_min_messages = warning");
     PQclear(res);
+    audit_session_init(conn);   /* who, for the audit log */
     return conn;
 }
 

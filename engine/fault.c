@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +14,7 @@
 
 int fault_armed_point_ = -1;
 static uint64_t g_at = 1;         /* fire on this pass */
-static uint64_t g_count;
+static atomic_uint_fast64_t g_count;   /* the readers count records in several threads */
 static bool g_pause;
 
 static const char *const point_names[FAULT_NPOINTS] = {
@@ -25,7 +26,7 @@ bool
 fault_init(CbError *err)
 {
     fault_armed_point_ = -1;
-    g_count = 0;
+    atomic_store(&g_count, 0);
     g_at = 1;
     g_pause = false;
     const char *v = getenv("CANBAO_FAULT");
@@ -84,7 +85,7 @@ fault_armed(void)
 void
 fault_fire_(FaultPoint p)
 {
-    if (++g_count != g_at)
+    if (atomic_fetch_add(&g_count, 1) + 1 != g_at)
         return;
     if (!g_pause) {
         /* stderr is unbuffered: the line is out before the process is gone */

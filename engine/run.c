@@ -1,4 +1,5 @@
 #include "run.h"
+#include "secout.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -173,7 +174,8 @@ ledger_fail(PGconn **connp, const RunOptions *opt, int64_t run_id, const CbError
     snprintf(msg, sizeof msg, "%s%s%s", e->input_at, e->input_at[0] ? ": " : "", e->message);
     const char *params[] = {id, msg, e->kind == CBERR_CANCELLED ? "cancelled" : "failed"};
     if (!db_conn_lost(*connp)) {
-        PQclear(PQexec(*connp, "ROLLBACK"));
+        if (PQtransactionStatus(*connp) != PQTRANS_IDLE)
+            PQclear(PQexec(*connp, "ROLLBACK"));
     } else {
         log_warn("event=db_connection_lost run_id=%s note=\"connecting again to record the failure\"", id);
         db_close(*connp);
@@ -522,6 +524,11 @@ run_nightly(const RunOptions *opt, CbError *err)
         if (!out_report_write(rel.staging, &in, err))
             goto done;
     }
+    /* township packages, encrypted and signed, beside the workbooks (secout.h) */
+    int npkg = 0;
+    if (opt->secout && !secout_write_packages(opt->secout, opt->dry_run ? NULL : conn, run_id, opt->asof,
+                                              rel.staging, NULL, &npkg, err))
+        goto done;
     int nfiles = 0;
     uint64_t bytes = 0;
     if (!release_seal(rel.staging, &nfiles, &bytes, err))
@@ -593,10 +600,14 @@ run_nightly(const RunOptions *opt, CbError *err)
     ok = true;
 
 done:
-    if (!ok && err->kind == CBERR_DB && conn != NULL && db_conn_lost(conn) && err->hint[0] == '\0')
+    if (!ok && err->kind == CBERR_DB && conn != NULL && db_conn_lost(conn) && err->hint[0] == '\0') {
+        char was[sizeof err->message];
+        snprintf(was, sizeof was, "%s", err->message);
+        snprintf(err->message, sizeof err->message, "lost the connection to PostgreSQL: %s", was);
         cb_error_hint(err, "the connection to PostgreSQL was lost during the run (server stopped or "
                            "unreachable); nothing was published and the previous lists stay; run again "
                            "when the server is back");
+    }
     if (!ok && committed) {
         /* stored, not (fully) published: the next run completes it */
         cb_error_hint(err, "the run is stored in PostgreSQL (run %lld) but its files are not published; "
