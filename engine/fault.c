@@ -34,16 +34,16 @@ fault_init(CbError *err)
         return true;
     char buf[128];
     snprintf(buf, sizeof buf, "%s", v);
-    char *parts[3] = {NULL, NULL, NULL};
+    char *parts[4] = {NULL, NULL, NULL, NULL};
     int np = 0;
-    for (char *s = buf, *tok; np < 3 && (tok = strsep(&s, ":")) != NULL;)
+    for (char *s = buf, *tok; np < 4 && (tok = strsep(&s, ":")) != NULL;)
         parts[np++] = tok;
     int point = -1;
     for (int i = 0; i < FAULT_NPOINTS; i++)
         if (strcmp(parts[0], point_names[i]) == 0)
             point = i;
-    bool ok = point >= 0 && strlen(v) < sizeof buf;
-    for (int i = 1; ok && i < np; i++) {
+    bool ok = point >= 0 && np <= 3 && strlen(v) < sizeof buf;
+    for (int i = 1; ok && i < np && i < 3; i++) {
         char *endp;
         if (strcmp(parts[i], "kill") == 0) {
             g_pause = false;
