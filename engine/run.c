@@ -1,5 +1,4 @@
 #include "run.h"
-#include "secout.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -452,7 +451,7 @@ run_nightly(const RunOptions *opt, CbError *err)
         !cancel_check("reading the delivery", err))
         goto done;
     double t_read0 = clock_now();
-    if (!load_delivery_threads(&st, defs, ndefs, plan.input_dir, true, opt->threads, &rep, err))
+    if (!load_delivery(&st, defs, ndefs, plan.input_dir, true, &rep, err))
         goto done;
     lastgood_after_load(&plan, &rep);
     json = lastgood_json(&plan);
@@ -524,11 +523,6 @@ run_nightly(const RunOptions *opt, CbError *err)
         if (!out_report_write(rel.staging, &in, err))
             goto done;
     }
-    /* township packages, encrypted and signed, beside the workbooks (secout.h) */
-    int npkg = 0;
-    if (opt->secout && !secout_write_packages(opt->secout, opt->dry_run ? NULL : conn, run_id, opt->asof,
-                                              rel.staging, NULL, &npkg, err))
-        goto done;
     int nfiles = 0;
     uint64_t bytes = 0;
     if (!release_seal(rel.staging, &nfiles, &bytes, err))
@@ -650,7 +644,7 @@ run_check_extracts(const RunOptions *opt, CbError *err)
     memset(&rep, 0, sizeof rep);
     memset(&idr, 0, sizeof idr);
     bool ok = sourcedefs_load_dir(opt->connectors_dir, &defs, &ndefs, err) &&
-              load_delivery_threads(&st, defs, ndefs, opt->extracts_dir, false, opt->threads, &rep, err) &&
+              load_delivery(&st, defs, ndefs, opt->extracts_dir, false, &rep, err) &&
               identity_link(&st, &rep, &io, &idr, err);
     if (ok) {
         report_load(&st, &rep);
