@@ -292,7 +292,7 @@ recover_unpublished(PGconn *conn, CbError *err)
                      "ledger did not say so: now it does, and its alerts count as sent\"", (long long) run,
                      rr.name);
         } else if (newest && cur_run < run &&
-                   (release_verify(rr.folder, &verr) || (memset(&verr, 0, sizeof verr), release_verify(rr.staging, &verr)))) {
+                   (release_verify(rr.folder, &verr) || release_verify(rr.staging, &verr))) {
             ok = release_install(&rr, err) && release_switch(&rr, err) &&
                  lifecycle_mark_published(conn, run, NULL, err);
             if (ok)
