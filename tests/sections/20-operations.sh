@@ -79,7 +79,7 @@ check "full disk: nothing published, the ledger says failed, no staging left" \
 # -- SIGTERM: stops at the next safe point, says so in the ledger, publishes nothing
 "$CANBAO" run --asof $ASOF --extracts "$OPS_D" --out "$O" >"$OPS/term.log" 2>&1 &
 ops_pid=$!
-sleep 0.3
+ops_wait_for "$OPS/term.log" 'event=run_start' 30
 kill -TERM $ops_pid 2>/dev/null
 t0=$(date +%s%N)
 wait $ops_pid
