@@ -145,6 +145,16 @@ check "the ledger: one succeeded run for the night, the earlier ones superseded,
                    (SELECT count(*) FROM canbao.runs WHERE state = 'superseded' AND superseded_by IS NOT NULL)
               FROM canbao.runs")" = "cancelled,failed,interrupted,succeeded,superseded:1:1"
 
+# -- the night run again after the pension system acknowledged an alert: the state carries over
+ops_ack=$(awk -F, 'NR == 2 { print $1 "," $5 }' "$O/alerts_confirmed_20261128.csv")
+{ echo "alert_id,id_number,decision,decided_on,operator,note"; echo "$ops_ack,received,2026-11-29,ops_test,"; } >"$OPS/ack.csv"
+check "an alert acknowledged, then the same night run again" \
+    bash -c '"$1" ack "$2" >/dev/null && "$1" --quiet run --asof "$3" --extracts "$4" --out "$5"' _ \
+    "$CANBAO" "$OPS/ack.csv" $ASOF "$OPS_D" "$O"
+check "... the alert stays acknowledged and is not sent again; no alert went out as new twice" test \
+    "$(sql "SELECT state FROM canbao.list_items WHERE item_id = ${ops_ack%%,*}")|$(grep -c "<alert id=\"${ops_ack%%,*}\"" "$O/alerts_confirmed_20261128.xml")|$(sql "SELECT count(*) FROM (SELECT item_id FROM canbao.item_events
+        WHERE from_state = 'new' AND to_state = 'sent' GROUP BY item_id HAVING count(*) > 1) d")" = "acknowledged|0|0"
+
 # -- a really full disk (a small tmpfs, when root may mount one): ENOSPC while writing
 if [ "$(id -u)" = 0 ] && mkdir -p "$OPS/tfs" && mount -t tmpfs -o size=1600k tmpfs "$OPS/tfs" 2>/dev/null; then
     check "small disk (1.6 MB tmpfs): a first night fits" ops_run "$OPS/tfs/out"
