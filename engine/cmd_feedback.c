@@ -248,9 +248,10 @@ lock_and_check_done(PGconn *conn, const char *table, const char *sha, const char
         cb_error_print(&err);
         return run_exit_code(&err);
     }
-    char sql[200];
-    snprintf(sql, sizeof sql, "SELECT imported_at::timestamp(0), rows_recorded FROM canbao.%s WHERE sha256 = $1",
-             table);
+    /* one literal statement per table: no SQL text is formatted */
+    const char *sql = strcmp(table, "ack_files") == 0
+                          ? "SELECT imported_at::timestamp(0), rows_recorded FROM canbao.ack_files WHERE sha256 = $1"
+                          : "SELECT imported_at::timestamp(0), rows_recorded FROM canbao.feedback_files WHERE sha256 = $1";
     const char *params[] = {sha};
     PGresult *res = NULL;
     if (!db_exec_params(conn, sql, 1, params, &res, &err)) {

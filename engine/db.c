@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "arena.h"
+#include "audit.h"
 #include "fault.h"
 #include "log.h"
 
@@ -67,9 +68,18 @@ db_connect(const char *conninfo, CbError *err)
     const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
     const char *vals[] = {conninfo ? conninfo : "", "canbao", "10", NULL};
     /* expand_dbname = 1: dbname may be a full conninfo string or URI */
+    static bool warned;
+    if (!warned && audit_conninfo_has_password(conninfo)) {
+        warned = true;
+        log_warn("event=password_in_conninfo note=\"a password given with --db is visible to other users "
+                 "of this machine (ps); put it in a password file (PGPASSFILE)\"");
+    }
     PGconn *conn = PQconnectdbParams(keys, vals, 1);
     if (conn == NULL || PQstatus(conn) != CONNECTION_OK) {
         fail_conn(conn, err, "could not connect to PostgreSQL");
+        /* libpq may quote a malformed conninfo: no password in what is printed */
+        audit_redact_password(err->message, sizeof err->message, conninfo);
+        audit_redact_password(err->detail, sizeof err->detail, conninfo);
         cb_error_hint(err, "give a conninfo with --db, or set PGHOST, PGPORT, PGDATABASE and PGUSER "
                            "(passwords in a password file: PGPASSFILE)");
         PQfinish(conn);
@@ -78,6 +88,7 @@ db_connect(const char *conninfo, CbError *err)
     PGresult *res = PQexec(conn, "SET client_encoding = 'UTF8'; SET DateStyle = 'ISO'; "
                                   "SET client_min_messages = warning");
     PQclear(res);
+    audit_session_init(conn);   /* who, for the audit log */
     return conn;
 }
 
