@@ -14,6 +14,7 @@
 #include "identity.h"
 #include "log.h"
 #include "run.h"
+#include "secout.h"
 #include "version.h"
 
 static const char *usage_main =
@@ -33,6 +34,9 @@ static const char *usage_main =
     "  explain-match    how one record was linked: candidates, comparison levels, weights\n"
     "  rules check|test check the rule files, or run the example cases they carry\n"
     "  explain ID       why a person is or is not on each list (reads the delivery itself)\n"
+    "  verify, decrypt  a township package: check its signature, decrypt its files\n"
+    "  package          township packages (encrypted, signed) of a night that ran without them\n"
+    "  pseudonymise     statistics of a run with HMAC tokens instead of ID numbers\n"
     "\n"
     "Options for every command: --help, and before the command: --version, --quiet\n"
     "Database: --db CONNINFO (a libpq conninfo string or URI), else the PG* environment\n"
@@ -48,6 +52,8 @@ static const char *usage_main =
 static const char *usage_run =
     "Usage: canbao run --asof YYYY-MM-DD --extracts DIR --out DIR [--db CONNINFO]\n"
     "                  [--home DIR] [--connectors DIR] [--rules DIR] [--state DIR] [--dry-run]\n"
+    "                  [--package-key FILE [--sign-key FILE] [--package-cipher NAME]]\n"
+    "                  [--pseudonym-key FILE [--pseudonym-alg sha256|sm3]]\n"
     "\n"
     "Reads every file of the delivery in DIR that a connector definition claims, links the\n"
     "records to the household register, computes the lists for the as-of date, stores them in\n"
@@ -58,7 +64,15 @@ static const char *usage_run =
     "and says what it would publish.\n"
     "\n"
     "Settings: CANBAO_DB_CONNECT_ATTEMPTS (5), CANBAO_DB_CONNECT_DELAY (2 s, doubling),\n"
-    "CANBAO_KEEP_RELEASES (7).  SIGTERM / SIGINT stop the run at a safe point (exit code 7).\n";
+    "CANBAO_KEEP_RELEASES (7).  SIGTERM / SIGINT stop the run at a safe point (exit code 7).\n"
+    "\n"
+    "With --package-key, every township's workbook and CSV also go into an encrypted package in\n"
+    "the release, township_<code>_<YYYYMMDD>.cbpkg (AES-256-GCM; --package-cipher sm4 for the\n"
+    "national algorithm), signed with --sign-key (an EC P-256 or SM2 private key: .cbpkg.sig).\n"
+    "With --pseudonym-key, the run's statistics are written with HMAC tokens instead of ID\n"
+    "numbers (canbao.analytics_rows).  Key files: 64 hex digits (openssl rand -hex 32).  Or in\n"
+    "the environment: CANBAO_PACKAGE_KEY, CANBAO_SIGN_KEY, CANBAO_PACKAGE_CIPHER,\n"
+    "CANBAO_PSEUDONYM_KEY, CANBAO_PSEUDONYM_ALG.\n";
 
 static const char *usage_check =
     "Usage: canbao check-extracts DIR [--home DIR] [--connectors DIR]\n"
@@ -136,7 +150,8 @@ usage_error(const char *usage, const char *fmt, const char *arg)
 }
 
 enum { OPT_ASOF = 256, OPT_EXTRACTS, OPT_OUT, OPT_DB, OPT_HOME, OPT_CONNECTORS, OPT_RULES, OPT_HELP,
-       OPT_STATE, OPT_DRY_RUN };
+       OPT_STATE, OPT_DRY_RUN,
+       OPT_PKEY, OPT_SKEY, OPT_CIPHER, OPT_YKEY, OPT_YALG };
 
 static const struct option long_opts[] = {
     {"asof", required_argument, NULL, OPT_ASOF},
@@ -149,12 +164,18 @@ static const struct option long_opts[] = {
     {"help", no_argument, NULL, OPT_HELP},
     {"state", required_argument, NULL, OPT_STATE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
+    {"package-key", required_argument, NULL, OPT_PKEY},
+    {"sign-key", required_argument, NULL, OPT_SKEY},
+    {"package-cipher", required_argument, NULL, OPT_CIPHER},
+    {"pseudonym-key", required_argument, NULL, OPT_YKEY},
+    {"pseudonym-alg", required_argument, NULL, OPT_YALG},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct Args {
     const char *asof, *extracts, *out, *db, *home, *connectors, *rules, *state;
     bool help, dry_run;
+    SecOutArgs sec;
     int npos;
     const char *pos[4];
 } Args;
@@ -177,6 +198,11 @@ parse_args(int argc, char **argv, const char *usage, Args *a)
         case OPT_RULES: a->rules = optarg; break;
         case OPT_STATE: a->state = optarg; break;
         case OPT_DRY_RUN: a->dry_run = true; break;
+        case OPT_PKEY: a->sec.package_key = optarg; break;
+        case OPT_SKEY: a->sec.sign_key = optarg; break;
+        case OPT_CIPHER: a->sec.cipher = optarg; break;
+        case OPT_YKEY: a->sec.pseudonym_key = optarg; break;
+        case OPT_YALG: a->sec.pseudonym_alg = optarg; break;
         case 'h':
         case OPT_HELP: a->help = true; break;
         default:
@@ -239,7 +265,15 @@ cmd_run(int argc, char **argv)
         o.state_dir = NULL;
     o.dry_run = a.dry_run;
     CbError err = {0};
-    return finish(run_nightly(&o, &err), &err);
+    /* packages and pseudonyms: keys checked before the run; packages go into the release,
+     * statistics are written after the run */
+    SecOut sec;
+    if (!secout_load(&sec, &a.sec, &err))
+        return finish(false, &err);
+    o.secout = sec.packages ? &sec : NULL;
+    bool ok = run_nightly(&o, &err) && (o.dry_run || secout_after_run(&sec, o.conninfo, o.asof, &err));
+    secout_free(&sec);
+    return finish(ok, &err);
 }
 
 static int
@@ -338,6 +372,14 @@ main(int argc, char **argv)
         return cmd_rules(sub_argc, sub_argv);
     if (strcmp(cmd, "explain") == 0)
         return cmd_explain(sub_argc, sub_argv);
+    if (strcmp(cmd, "verify") == 0)
+        return cmd_verify(sub_argc, sub_argv);
+    if (strcmp(cmd, "decrypt") == 0)
+        return cmd_decrypt(sub_argc, sub_argv);
+    if (strcmp(cmd, "package") == 0)
+        return cmd_package(sub_argc, sub_argv);
+    if (strcmp(cmd, "pseudonymise") == 0)
+        return cmd_pseudonymise(sub_argc, sub_argv);
     if (strcmp(cmd, "help") == 0) {
         fputs(usage_main, stdout);
         return EXIT_OK;

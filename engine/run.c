@@ -1,4 +1,5 @@
 #include "run.h"
+#include "secout.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -523,6 +524,11 @@ run_nightly(const RunOptions *opt, CbError *err)
         if (!out_report_write(rel.staging, &in, err))
             goto done;
     }
+    /* township packages, encrypted and signed, beside the workbooks (secout.h) */
+    int npkg = 0;
+    if (opt->secout && !secout_write_packages(opt->secout, opt->dry_run ? NULL : conn, run_id, opt->asof,
+                                              rel.staging, NULL, &npkg, err))
+        goto done;
     int nfiles = 0;
     uint64_t bytes = 0;
     if (!release_seal(rel.staging, &nfiles, &bytes, err))

@@ -31,6 +31,7 @@ typedef struct RunOptions {
     const char *schema_dir;
     const char *state_dir;       /* NULL: <out_dir>.state (last good deliveries) */
     bool        dry_run;
+    const struct SecOut *secout; /* NULL: no township packages (secout.h) */
 } RunOptions;
 
 /* Exit codes of the canbao command (documented in the README and in --help). */
