@@ -294,9 +294,12 @@ recover_unpublished(PGconn *conn, CbError *err)
                      rr.name);
         } else if (newest && cur_run < run &&
                    (release_verify(rr.folder, &verr) || release_verify(rr.staging, &verr))) {
-            ok = release_install(&rr, err) && release_switch(&rr, err) &&
-                 lifecycle_mark_published(conn, run, NULL, err);
-            if (ok)
+            /* a folder that cannot be written now (moved, no room) must not stop tonight's run */
+            CbError ferr = {0};
+            if (!release_install(&rr, &ferr) || !release_switch(&rr, &ferr))
+                log_warn("event=unpublished_run run_id=%lld note=\"could not publish it now: %s: %s\"",
+                         (long long) run, ferr.input_at, ferr.message);
+            else if ((ok = lifecycle_mark_published(conn, run, NULL, err)))
                 log_warn("event=completed_publication run_id=%lld release=%s out=%s note=\"committed but not "
                          "published when its process ended; published now\"", (long long) run, rr.name, rr.out);
         } else {
