@@ -127,6 +127,47 @@ cmd_status(int argc, char **argv)
         printf("%s: %s\n", good ? "summary" : "reason", PQgetvalue(res, 0, 5));
     PQclear(res);
     const char *params[] = {run_id};
+    /* what the clerks and the pension system see now, and what the night lacked */
+    if (db_exec_params(conn,
+                       "SELECT coalesce(published_at::timestamp(0)::text, ''), coalesce(release, ''), "
+                       "coalesce(incomplete, ''), coalesce(superseded_by::text, '') "
+                       "FROM canbao.runs WHERE run_id = $1::bigint", 1, params, &res, &err)) {
+        if (PQntuples(res) == 1) {
+            if (*PQgetvalue(res, 0, 0))
+                printf("published: %s (release %s)\n", PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1));
+            else if (good)
+                printf("published: not yet (committed; the next run publishes it or supersedes it)\n");
+            if (*PQgetvalue(res, 0, 2))
+                printf("INCOMPLETE: the death lists were built without %s\n", PQgetvalue(res, 0, 2));
+        }
+        PQclear(res);
+    }
+    if (!good &&
+        db_exec_params(conn,
+                       "SELECT run_id, asof, published_at::timestamp(0) FROM canbao.runs "
+                       "WHERE published_at IS NOT NULL ORDER BY published_at DESC LIMIT 1",
+                       0, NULL, &res, &err)) {
+        if (PQntuples(res) == 1)
+            printf("published lists are still those of run %s for %s (published %s)\n",
+                   PQgetvalue(res, 0, 0), PQgetvalue(res, 0, 1), PQgetvalue(res, 0, 2));
+        else
+            printf("no run has published lists yet\n");
+        PQclear(res);
+    }
+    if (db_exec_params(conn,
+                       "SELECT s->>'source' AS source, s->>'agency' AS agency, s->>'status' AS status, "
+                       "coalesce(s->>'data_asof', '') AS data_as_of, "
+                       "CASE WHEN (s->>'required')::boolean THEN 'required' "
+                       "     ELSE 'optional, max ' || (s->>'max_age_days') || ' days' END AS policy "
+                       "FROM canbao.runs r, jsonb_array_elements(r.sources) s "
+                       "WHERE r.run_id = $1::bigint AND s->>'status' <> 'delivered' "
+                       "ORDER BY 1", 1, params, &res, &err)) {
+        if (PQntuples(res) > 0) {
+            printf("\nsources not delivered tonight:\n");
+            print_result(res);
+        }
+        PQclear(res);
+    }
     if (db_exec_params(conn,
                        "SELECT source, agency, file_name AS file, records_read AS read, accepted, "
                        "duplicates, rejected FROM canbao.source_files WHERE run_id = $1::bigint "

@@ -102,6 +102,8 @@ check "SIGTERM: the ledger says cancelled, nothing published, no staging left" \
          "cancelled,cancelled" -a "$(readlink "$O")" = "$ops_first" -a "$(ls -A "$O.releases" | grep -c '^\.')" = 0
 check_exit "canbao status after a cancelled run: exit 1 and why" 1 'cancelled.*reason: .*cancelled by SIGTERM' \
     bash -c 'out=$("$@" 2>&1); rc=$?; tr "\n" " " <<<"$out"; exit $rc' _ "$CANBAO" status
+check_exit "... and which run's lists are still published" 1 "published lists are still those of run [0-9]+ for $ASOF" \
+    "$CANBAO" status
 
 # -- PostgreSQL stopped while the run is linking: a clean database error, nothing published
 CANBAO_FAULT=link:1:pause CANBAO_DB_CONNECT_ATTEMPTS=2 CANBAO_DB_CONNECT_DELAY=0.2 \
@@ -208,6 +210,9 @@ check "... the death lists are marked incomplete in the report, the workbook, th
 check "... ledger: incomplete names the source, the summary says so" test \
     "$(sql "SELECT (incomplete LIKE '%health_death_cert%') || ':' || (message LIKE '%missing=health_death_cert%deaths_incomplete=yes%')
               FROM canbao.runs ORDER BY run_id DESC LIMIT 1")" = "true:true"
+check_exit "canbao status names the missing source, its policy, and the incomplete death lists" 0 \
+    'INCOMPLETE: the death lists were built without .*health_death_cert.*not delivered tonight: .*health_death_cert +[^ ]+ +missing .*optional, max [0-9]+ days' \
+    bash -c 'out=$("$@" 2>&1); rc=$?; tr "\n" " " <<<"$out"; exit $rc' _ "$CANBAO" status
 check "old releases are pruned (CANBAO_KEEP_RELEASES=2)" test "$(ls "$O2.releases" | grep -c _run)" = 2
 check_exit "max_age on a required source: an error naming the definition's line" 3 'health_death_cert.conf:[0-9]+:1: max_age is for an optional source' \
     bash -c 'sed -i "s/^required .*/required  = yes/" "$1/health_death_cert.conf" && "$2" check-extracts --connectors "$1" "$3"' _ \
