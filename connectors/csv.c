@@ -94,6 +94,125 @@ refill(CsvReader *r, bool *failed, CbError *err)
     return true;
 }
 
+/* SWAR: the high bit of every byte of w that is zero (exact for the lowest one; borrows
+ * only disturb the bits above it). */
+static inline uint64_t
+zero_bytes(uint64_t w)
+{
+    return (w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull;
+}
+
+/* The first byte in [p, e) that is a or b or NUL, or e. */
+static inline const unsigned char *
+find3(const unsigned char *p, const unsigned char *e, unsigned char a, unsigned char b)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, wa = ones * a, wb = ones * b;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t m = zero_bytes(w ^ wa) | zero_bytes(w ^ wb) | zero_bytes(w);
+        if (m != 0)
+            return p + (__builtin_ctzll(m) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && *p != a && *p != b && *p != 0)
+        p++;
+    return p;
+}
+
+/* The record at r->pos when it lies whole in the buffer and is plain: fields unquoted, or
+ * quoted without "" escapes and closed right before a delimiter or the line end; no NUL; within
+ * the limits.  Its fields then point into the buffer, no byte is copied.  Returns false, having
+ * consumed nothing, for any other record: the byte-by-byte reader below takes it (the two agree
+ * on every record this one accepts). */
+static bool fast_path = true;
+
+void
+csv_reader_fast_path(bool on)
+{
+    fast_path = on;
+}
+
+static bool
+csv_fast(CsvReader *r, Record *rec)
+{
+    if (!fast_path)
+        return false;
+    const unsigned char *start = r->buf + r->pos, *e = r->buf + r->len, *p = start;
+    const unsigned char delim = (unsigned char) r->delimiter, quote = (unsigned char) r->quote;
+    int nf = 0;
+    size_t bytes = 0, cr = 0;
+    uint64_t lines = 0;
+    for (;;) {
+        if (nf == READER_MAX_FIELDS)
+            return false;
+        if (p < e && *p == quote) {
+            const unsigned char *q = p + 1;
+            for (;;) {
+                q = find3(q, e, quote, '\n');
+                if (q >= e || *q == 0)
+                    return false;
+                if (*q == quote)
+                    break;
+                lines++;   /* a line break inside the quotes */
+                q++;
+            }
+            r->fields[nf].p = (const char *) p + 1;
+            r->fields[nf].len = (uint32_t) (q - p - 1);
+            bytes += (size_t) (q - p - 1);
+            nf++;
+            p = q + 1;
+            if (p < e && *p == delim) {
+                p++;
+                continue;
+            }
+            if (p + 1 < e && *p == '\r' && p[1] == '\n')
+                p++;
+            if (p < e && *p == '\n')
+                break;
+            return false;   /* "" inside, text after the closing quote, or the buffer's end */
+        }
+        const unsigned char *q = find3(p, e, delim, '\n');
+        if (q >= e || *q == 0)
+            return false;
+        size_t len = (size_t) (q - p);
+        if (*q == '\n' && len > 0 && q[-1] == '\r') {
+            len--;
+            cr = 1;   /* the byte-by-byte reader holds it before it drops it */
+        }
+        r->fields[nf].p = (const char *) p;
+        r->fields[nf].len = (uint32_t) len;
+        bytes += len;
+        nf++;
+        p = q + 1;
+        if (*q == '\n') {
+            p = q;
+            break;
+        }
+    }
+    if (bytes + cr > r->max_record_bytes)
+        return false;
+    /* p is on the record's LF */
+    size_t raw = (size_t) (p - start);
+    r->record_no++;
+    rec->record_no = r->record_no - 1;
+    rec->line_no = r->line;
+    rec->byte_offset = r->base.offset;
+    rec->raw = (const char *) start;
+    rec->raw_len = raw < READER_RAW_MAX ? raw : READER_RAW_MAX;
+    while (rec->raw_len > 0 && (start[rec->raw_len - 1] == '\n' || start[rec->raw_len - 1] == '\r'))
+        rec->raw_len--;
+    rec->fields = r->fields;
+    rec->nfields = nf;
+    rec->reason[0] = '\0';
+    r->line += lines + 1;
+    r->pos += raw + 1;
+    r->base.offset += raw + 1;
+    return true;
+}
+
 static ReadStatus
 csv_next(Reader *base, Record *rec, CbError *err)
 {
@@ -119,6 +238,8 @@ csv_next(Reader *base, Record *rec, CbError *err)
             break;
         }
     }
+    if (csv_fast(r, rec))
+        return READ_OK;
 
     memset(rec, 0, sizeof *rec);
     rec->line_no = r->line;

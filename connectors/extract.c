@@ -24,71 +24,127 @@ struct Extract {
     Arena            scratch;                 /* per record, reset */
     char             name[256];
     int              id_field, name_field;    /* of the fact kind, -1 if it has none */
+    int              id_col_def;              /* definition field of id_number, -1 if none */
+    /* split fields (split() first in their chain): the values of the current row */
+    bool             split[KIND_MAX_FIELDS];  /* by definition field */
+    int              nsplit;
+    RecField         pieces[EXTRACT_MAX_MEMBERS][KIND_MAX_FIELDS];
+    CanonRecord     *members;                 /* the row's records, EXTRACT_MAX_MEMBERS */
+    int              member_next, member_count;
 };
 
 /* ---- small text helpers ---- */
 
-/* Length of a whitespace character at s (ASCII space/tab or U+3000 ideographic space). */
-static size_t
+/* Length of a whitespace character at s (ASCII space/tab/CR/LF, U+3000 ideographic space,
+ * U+00A0 no-break space), 0 when there is none. */
+static inline size_t
 space_len(const char *s, size_t n)
 {
-    if (n >= 1 && (s[0] == ' ' || s[0] == '\t' || s[0] == '\r' || s[0] == '\n'))
+    if (n == 0)
+        return 0;
+    unsigned char c = (unsigned char) s[0];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
         return 1;
-    if (n >= 3 && memcmp(s, "\xE3\x80\x80", 3) == 0)
+    if (c == 0xE3 && n >= 3 && (unsigned char) s[1] == 0x80 && (unsigned char) s[2] == 0x80)
         return 3;
-    if (n >= 2 && memcmp(s, "\xC2\xA0", 2) == 0)   /* no-break space */
+    if (c == 0xC2 && n >= 2 && (unsigned char) s[1] == 0xA0)
         return 2;
     return 0;
 }
 
-static void
+/* Length of a whitespace character ending at s + n, 0 when there is none. */
+static inline size_t
+space_len_back(const char *s, size_t n)
+{
+    if (n == 0)
+        return 0;
+    unsigned char c = (unsigned char) s[n - 1];
+    if (c == ' ' || c == '\t' || c == '\r' || c == '\n')
+        return 1;
+    if (c == 0x80 && n >= 3 && (unsigned char) s[n - 2] == 0x80 && (unsigned char) s[n - 3] == 0xE3)
+        return 3;
+    if (c == 0xA0 && n >= 2 && (unsigned char) s[n - 2] == 0xC2)
+        return 2;
+    return 0;
+}
+
+static inline void
 trim(const char **s, size_t *n)
 {
     size_t k;
-    while (*n > 0 && (k = space_len(*s, *n)) > 0) {
+    while ((k = space_len(*s, *n)) > 0) {
         *s += k;
         *n -= k;
     }
-    for (;;) {
-        if (*n >= 1 && ((*s)[*n - 1] == ' ' || (*s)[*n - 1] == '\t' || (*s)[*n - 1] == '\r' ||
-                        (*s)[*n - 1] == '\n'))
-            (*n)--;
-        else if (*n >= 3 && memcmp(*s + *n - 3, "\xE3\x80\x80", 3) == 0)
-            *n -= 3;
-        else if (*n >= 2 && memcmp(*s + *n - 2, "\xC2\xA0", 2) == 0)
-            *n -= 2;
-        else
-            break;
+    while ((k = space_len_back(*s, *n)) > 0)
+        *n -= k;
+}
+
+/* Bytes that may start a space or a middle dot in a name: ASCII space, tab, CR, LF and '.',
+ * and the lead bytes of the multi-byte ones (C2, E2, E3, EF). */
+static const unsigned char name_special[256] = {
+    [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, ['.'] = 1,
+    [0xC2] = 1, [0xE2] = 1, [0xE3] = 1, [0xEF] = 1,
+};
+
+/* Length of a middle-dot variant at s (· • ‧ ・ ･ ． ∙ and '.'), 0 when there is none. */
+static size_t
+dot_len(const unsigned char *s, size_t n)
+{
+    switch (s[0]) {
+    case '.':
+        return 1;
+    case 0xC2:   /* U+00B7 */
+        return n >= 2 && s[1] == 0xB7 ? 2 : 0;
+    case 0xE2:   /* U+2022 •, U+2027 ‧, U+2219 ∙ */
+        if (n >= 3 && ((s[1] == 0x80 && (s[2] == 0xA2 || s[2] == 0xA7)) || (s[1] == 0x88 && s[2] == 0x99)))
+            return 3;
+        return 0;
+    case 0xE3:   /* U+30FB ・ */
+        return n >= 3 && s[1] == 0x83 && s[2] == 0xBB ? 3 : 0;
+    case 0xEF:   /* U+FF65 ･, U+FF0E ． */
+        if (n >= 3 && ((s[1] == 0xBD && s[2] == 0xA5) || (s[1] == 0xBC && s[2] == 0x8E)))
+            return 3;
+        return 0;
+    default:
+        return 0;
     }
 }
 
-/* Name: no spaces inside; every middle-dot variant (· • ‧ ・ ･ . ．) becomes U+00B7. */
-static char *
+/* Name: no spaces inside; every middle-dot variant (· • ‧ ・ ･ . ． ∙) becomes U+00B7.  A name
+ * that holds none of them (the common case) comes back as it is, without a copy. */
+static const char *
 name_normalise(Arena *a, const char *s, size_t n, size_t *out_len)
 {
-    static const char *dots[] = {"\xE2\x80\xA2", "\xE2\x80\xA7", "\xE3\x83\xBB", "\xEF\xBD\xA5",
-                                 "\xEF\xBC\x8E", "\xE2\x88\x99", "\xC2\xB7", "."};
+    const unsigned char *u = (const unsigned char *) s;
+    size_t i = 0;
+    while (i < n && !name_special[u[i]])
+        i++;
+    if (i == n) {
+        *out_len = n;
+        return s;
+    }
     char *out = arena_alloc(a, n * 2 + 1);
-    size_t o = 0;
-    for (size_t i = 0; i < n;) {
-        size_t sp = space_len(s + i, n - i);
-        if (sp) {
-            i += sp;
+    memcpy(out, s, i);
+    size_t o = i;
+    while (i < n) {
+        if (!name_special[u[i]]) {
+            out[o++] = s[i++];
             continue;
         }
-        bool dot = false;
-        for (size_t d = 0; d < sizeof dots / sizeof dots[0]; d++) {
-            size_t dl = strlen(dots[d]);
-            if (n - i >= dl && memcmp(s + i, dots[d], dl) == 0) {
-                memcpy(out + o, "\xC2\xB7", 2);
-                o += 2;
-                i += dl;
-                dot = true;
-                break;
-            }
+        size_t k = space_len(s + i, n - i);
+        if (k > 0) {
+            i += k;
+            continue;
         }
-        if (!dot)
-            out[o++] = s[i++];
+        k = dot_len(u + i, n - i);
+        if (k > 0) {
+            memcpy(out + o, "\xC2\xB7", 2);
+            o += 2;
+            i += k;
+            continue;
+        }
+        out[o++] = s[i++];
     }
     out[o] = '\0';
     *out_len = o;
@@ -271,6 +327,13 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
     ex->spec = factkind_spec(def->kind);
     ex->id_field = factkind_field(def->kind, "id_number");
     ex->name_field = factkind_field(def->kind, "name");
+    ex->id_col_def = -1;
+    for (int i = 0; i < def->nfields; i++) {
+        if (def->fields[i].field == ex->id_field)
+            ex->id_col_def = i;
+        ex->split[i] = def->fields[i].nxf > 0 && def->fields[i].xf[0].op == XF_SPLIT;
+        ex->nsplit += ex->split[i];
+    }
     snprintf(ex->name, sizeof ex->name, "%s", name);
     arena_init(&ex->scratch, 64 * 1024);
     if (!resolve_header(ex, err)) {
@@ -340,6 +403,7 @@ extract_close(Extract *ex)
     for (int i = 0; i < KIND_MAX_FIELDS; i++)
         free((void *) ex->col_name[i]);
     arena_free(&ex->scratch);
+    free(ex->members);
     free(ex);
 }
 
@@ -405,6 +469,8 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
         case XF_TRIM:
             trim(&s, &n);
             break;
+        case XF_SPLIT:   /* the value is already one of the cell's (split_row) */
+            break;
         case XF_NAME:
             s = name_normalise(&ex->scratch, s, n, &n);
             break;
@@ -418,18 +484,23 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
             if (n == 0)
                 break;
             const char *to = NULL;
+            size_t to_len = 0;
             for (int k = 0; k < xf->ncodes && to == NULL; k++)
-                if (xf->codes[k].from && strlen(xf->codes[k].from) == n &&
-                    memcmp(xf->codes[k].from, s, n) == 0)
+                if (xf->codes[k].from && xf->codes[k].from_len == n &&
+                    memcmp(xf->codes[k].from, s, n) == 0) {
                     to = xf->codes[k].to;
+                    to_len = xf->codes[k].to_len;
+                }
             for (int k = 0; k < xf->ncodes && to == NULL; k++)
-                if (xf->codes[k].from == NULL)
+                if (xf->codes[k].from == NULL) {
                     to = xf->codes[k].to;
+                    to_len = xf->codes[k].to_len;
+                }
             if (to == NULL)
                 return reject(out, "unknown code \"%.*s\" in %s (field %s)", clip(s, n, 80), s,
                               col, fs->name);
             s = to;
-            n = strlen(to);
+            n = to_len;
             break;
         }
         default:
@@ -512,48 +583,47 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     return EXT_OK;
 }
 
-ExtStatus
-extract_next(Extract *ex, CanonRecord *out, CbError *err)
+/* The text of definition field i in rec, checked to be valid UTF-8 (after transcoding). */
+static ExtStatus
+field_text(Extract *ex, const Record *rec, int i, CanonRecord *out, const char **s, size_t *n)
 {
-    Record rec;
-    arena_reset(&ex->scratch);
-    ReadStatus st = reader_next(ex->reader, &rec, err);
-    if (st == READ_ERROR) {
-        return EXT_ERROR;
+    int c = ex->col[i];
+    if (c >= rec->nfields)
+        return reject(out, "record has %d fields, %s is missing", rec->nfields, ex->col_name[i]);
+    *s = rec->fields[c].p ? rec->fields[c].p : "";
+    *n = rec->fields[c].p ? rec->fields[c].len : 0;
+    size_t bad_at;
+    if (!utf8_valid(*s, *n, &bad_at)) {
+        size_t chars = 1;
+        for (size_t k = 0; k < bad_at; k++)
+            chars += ((unsigned char) (*s)[k] & 0xC0) != 0x80;
+        return reject(out, "byte sequence not valid %s at character %zu of %s",
+                      encoding_name(ex->def->encoding), chars, ex->col_name[i]);
     }
-    if (st == READ_EOF)
-        return EXT_EOF;
+    return EXT_OK;
+}
+
+/* Maps every field of the definition into out (its position already set) and hashes the
+ * canonical values.  piece: for split fields, the value to use instead of the whole cell
+ * (NULL: no split). */
+static ExtStatus
+map_record(Extract *ex, const Record *rec, CanonRecord *out, const RecField *piece)
+{
     memset(out->v, 0, sizeof out->v);
-    bool positional = ex->def->format == RF_CSV || ex->def->format == RF_XLSX;
-    out->record_no = rec.record_no + (positional && !ex->def->header ? 1 : 0);
-    out->line_no = rec.line_no;
-    out->byte_offset = rec.byte_offset;
-    out->raw = rec.raw;
-    out->raw_len = rec.raw_len;
-    out->reason[0] = '\0';
     out->hash = 0;
     out->id_status = IDNUM_OK;
     out->id_rewritten = false;
-    if (st == READ_BAD)
-        return reject(out, "%s", rec.reason);
-    if (ex->ncols > 0 && rec.nfields != ex->ncols)
-        return reject(out, "expected %d fields as in the header, found %d", ex->ncols, rec.nfields);
-
     uint64_t h = (uint64_t) ex->def->kind;
     for (int i = 0; i < ex->def->nfields; i++) {
-        int c = ex->col[i];
-        if (c >= rec.nfields)
-            return reject(out, "record has %d fields, %s is missing", rec.nfields, ex->col_name[i]);
-        const char *s = rec.fields[c].p ? rec.fields[c].p : "";
-        size_t n = rec.fields[c].p ? rec.fields[c].len : 0;
-        size_t bad_at;
-        if (!utf8_valid(s, n, &bad_at))
-        {
-            size_t chars = 1;
-            for (size_t k = 0; k < bad_at; k++)
-                chars += ((unsigned char) s[k] & 0xC0) != 0x80;
-            return reject(out, "byte sequence not valid %s at character %zu of %s",
-                          encoding_name(ex->def->encoding), chars, ex->col_name[i]);
+        const char *s;
+        size_t n;
+        if (piece != NULL && ex->split[i]) {
+            s = piece[i].p;
+            n = piece[i].len;
+        } else {
+            ExtStatus es = field_text(ex, rec, i, out, &s, &n);
+            if (es != EXT_OK)
+                return es;
         }
         ExtStatus es = map_field(ex, i, s, n, out);
         if (es != EXT_OK)
@@ -576,4 +646,138 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
     }
     out->hash = h;
     return EXT_OK;
+}
+
+/* Length of the separator of split field i at s (n bytes left), 0 when none starts there. */
+static size_t
+separator_len(const Extract *ex, int i, const char *s, size_t n)
+{
+    const char *sep = ex->def->fields[i].xf[0].arg;
+    for (size_t k = 0; sep[k];) {
+        size_t l = utf8_char_len((const unsigned char *) sep + k, strlen(sep + k));
+        if (l == 0)
+            l = 1;
+        if (l <= n && memcmp(s, sep + k, l) == 0)
+            return l;
+        k += l;
+    }
+    return 0;
+}
+
+/* A row whose split fields hold several values: one canonical record per value (the k-th
+ * value of every split field together, the other fields shared), all with the row's position
+ * and sub = 1, 2, ...  The row is one reject when any of them is. */
+static ExtStatus
+split_row(Extract *ex, const Record *rec, CanonRecord *out)
+{
+    int want = -1, first = -1;
+    for (int i = 0; i < ex->def->nfields; i++) {
+        if (!ex->split[i])
+            continue;
+        const char *s;
+        size_t n;
+        ExtStatus es = field_text(ex, rec, i, out, &s, &n);
+        if (es != EXT_OK)
+            return es;
+        int np = 0;
+        for (size_t at = 0; at <= n;) {
+            size_t end = at, sl = 0;
+            while (end < n && (sl = separator_len(ex, i, s + end, n - end)) == 0)
+                end++;
+            const char *p = s + at;
+            size_t len = end - at;
+            trim(&p, &len);
+            if (len > 0) {
+                if (np == EXTRACT_MAX_MEMBERS)
+                    return reject(out, "more than %d values in %s (field %s)", EXTRACT_MAX_MEMBERS,
+                                  ex->col_name[i], ex->spec->fields[ex->def->fields[i].field].name);
+                ex->pieces[np][i].p = p;
+                ex->pieces[np][i].len = (uint32_t) len;
+                np++;
+            }
+            at = end + (end < n ? sl : 1);
+        }
+        if (np == 0) {   /* an empty cell: one record with the field empty */
+            ex->pieces[0][i].p = "";
+            ex->pieces[0][i].len = 0;
+            np = 1;
+        }
+        if (want >= 0 && np != want)
+            return reject(out, "%s has %d value%s but %s has %d: split fields must list their values in pairs",
+                          ex->col_name[first], want, want == 1 ? "" : "s", ex->col_name[i], np);
+        if (want < 0) {
+            want = np;
+            first = i;
+        }
+    }
+    if (want <= 1) {
+        out->sub = out->nsub = 0;
+        return map_record(ex, rec, out, ex->pieces[0]);
+    }
+    if (ex->members == NULL)
+        ex->members = xmalloc(EXTRACT_MAX_MEMBERS * sizeof *ex->members);
+    for (int k = 0; k < want; k++) {
+        CanonRecord *m = &ex->members[k];
+        m->record_no = out->record_no;
+        m->line_no = out->line_no;
+        m->byte_offset = out->byte_offset;
+        m->raw = out->raw;
+        m->raw_len = out->raw_len;
+        m->reason[0] = '\0';
+        m->sub = (uint16_t) (k + 1);
+        m->nsub = (uint16_t) want;
+        ExtStatus es = map_record(ex, rec, m, ex->pieces[k]);
+        if (es == EXT_OK && m->id_status != IDNUM_OK) {
+            const CanonValue *v = &m->v[ex->id_field];
+            es = v->present ? reject(m, "ID number \"%.*s\" in %s fails its check: ID numbers that share a cell are not repaired (correct it, or send the person on a row of their own)",
+                                     clip(v->text, v->len, 40), v->text, ex->col_name[ex->id_col_def])
+                            : reject(m, "missing ID number in %s (field id_number)",
+                                     ex->id_col_def >= 0 ? ex->col_name[ex->id_col_def] : "the record");
+        }
+        if (es != EXT_OK)
+            return reject(out, "value %d of %d: %s", k + 1, want, m->reason);
+    }
+    *out = ex->members[0];
+    ex->member_next = 1;
+    ex->member_count = want;
+    return EXT_OK;
+}
+
+ExtStatus
+extract_next(Extract *ex, CanonRecord *out, CbError *err)
+{
+    if (ex->member_next < ex->member_count) {   /* the next value of a split row */
+        *out = ex->members[ex->member_next++];
+        return EXT_OK;
+    }
+    ex->member_next = ex->member_count = 0;
+    Record rec;
+    arena_reset(&ex->scratch);
+    ReadStatus st = reader_next(ex->reader, &rec, err);
+    if (st == READ_ERROR)
+        return EXT_ERROR;
+    if (st == READ_EOF)
+        return EXT_EOF;
+    bool positional = ex->def->format == RF_CSV || ex->def->format == RF_XLSX;
+    out->record_no = rec.record_no + (positional && !ex->def->header ? 1 : 0);
+    out->line_no = rec.line_no;
+    out->byte_offset = rec.byte_offset;
+    out->raw = rec.raw;
+    out->raw_len = rec.raw_len;
+    out->reason[0] = '\0';
+    out->hash = 0;
+    out->id_status = IDNUM_OK;
+    out->id_rewritten = false;
+    out->sub = out->nsub = 0;
+    if (st == READ_BAD) {
+        memset(out->v, 0, sizeof out->v);
+        return reject(out, "%s", rec.reason);
+    }
+    if (ex->ncols > 0 && rec.nfields != ex->ncols) {
+        memset(out->v, 0, sizeof out->v);
+        return reject(out, "expected %d fields as in the header, found %d", ex->ncols, rec.nfields);
+    }
+    if (ex->nsplit > 0)
+        return split_row(ex, &rec, out);
+    return map_record(ex, &rec, out, NULL);
 }

@@ -44,10 +44,16 @@ typedef struct CanonRecord {
                                          repair (never for the register) */
     bool        id_rewritten;         /* IDNUM_OK, but written otherwise (full width, 15 digits,
                                          inner spaces, lower-case x) */
+    uint16_t    sub, nsub;            /* a row whose split() fields hold several values comes
+                                         out as nsub records, sub = 1 .. nsub, all with the
+                                         row's position; 0 and 0 otherwise */
     char        reason[512];          /* EXT_REJECT */
 } CanonRecord;
 
 typedef enum { EXT_OK, EXT_REJECT, EXT_EOF, EXT_ERROR } ExtStatus;
+
+/* Most values a split() cell may hold. */
+#define EXTRACT_MAX_MEMBERS 64
 
 typedef struct Extract Extract;
 

@@ -219,15 +219,37 @@ str_stop(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
+/* The first byte from q on that ends the fast run of a string (str_stop), or end.  Eight
+ * bytes at a time: a byte that is '"' or '\\' or below 0x20 sets its high bit in the mask
+ * (the lowest such bit is exact; borrows only disturb the bits above it). */
+static inline const unsigned char *
+str_run_end(const unsigned char *q, const unsigned char *end)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (end - q >= 8) {
+        uint64_t w;
+        memcpy(&w, q, 8);
+        uint64_t quote = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+        uint64_t m = ((quote - ones) & ~quote) | ((bs - ones) & ~bs) | ((w - ones * 0x20) & ~w);
+        m &= highs;
+        if (m != 0)
+            return q + (__builtin_ctzll(m) >> 3);
+        q += 8;
+    }
+#endif
+    while (q < end && !str_stop(*q))
+        q++;
+    return q;
+}
+
 /* A string at sc->p (on its opening quote).  Its value: in place when it has no escapes,
  * otherwise unescaped into sc->out (never longer than the escaped text). */
 static bool
 scan_string(Scan *sc, const char **val, size_t *len)
 {
     const unsigned char *open = sc->p++;
-    const unsigned char *q = sc->p;
-    while (q < sc->end && !str_stop(*q))
-        q++;
+    const unsigned char *q = str_run_end(sc->p, sc->end);
     if (q < sc->end && *q == '"') {
         *val = (const char *) sc->p;
         *len = (size_t) (q - sc->p);
@@ -328,13 +350,21 @@ scan_number(Scan *sc)
     return true;
 }
 
+/* A key's hash from its length and its first and last 8 bytes (two loads, whatever its
+ * length): keys that collide are told apart by memcmp. */
 static uint64_t
 hash_key(uint32_t obj, const char *p, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL ^ obj;
-    for (size_t i = 0; i < n; i++)
-        h = (h ^ (unsigned char) p[i]) * 1099511628211ULL;
-    return h ^ h >> 29;
+    uint64_t a = 0, b = 0;
+    if (n >= 8) {
+        memcpy(&a, p, 8);
+        memcpy(&b, p + n - 8, 8);
+    } else {
+        memcpy(&a, p, n);
+    }
+    uint64_t h = (a ^ (uint64_t) obj << 32 ^ n) * 0x9E3779B97F4A7C15ull;
+    h = (h ^ b ^ h >> 29) * 0xBF58476D1CE4E5B9ull;
+    return h ^ h >> 32;
 }
 
 /* Adds a key of object obj to the record's set; false if the object already has it. */

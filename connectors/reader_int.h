@@ -45,4 +45,8 @@ Reader *fixed_reader_new(const ReaderSpec *spec, const char *path, const void *m
 Reader *xlsx_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size_t len,
                         CbError *err);
 
+/* Tests: turns the CSV reader's zero-copy path for plain records on or off (on by default;
+ * the byte-by-byte path alone must give the same records).  Not thread-safe. */
+void csv_reader_fast_path(bool on);
+
 #endif

@@ -92,7 +92,7 @@ static const struct {
 } xform_table[] = {
     {"trim", XF_TRIM}, {"name", XF_NAME}, {"idnum", XF_IDNUM}, {"date", XF_DATE},
     {"month", XF_MONTH}, {"money", XF_MONEY}, {"int", XF_INT}, {"code", XF_CODE},
-    {"default", XF_DEFAULT},
+    {"default", XF_DEFAULT}, {"split", XF_SPLIT},
 };
 
 const char *
@@ -169,6 +169,8 @@ parse_code_args(Cur *c, SourceDef *def, const FieldSpec *fs, Xform *xf, CbError 
                 return cur_fail(c, at, err, "code listed twice in code table", "each source code once");
         tmp[n].from = is_default ? NULL : from;
         tmp[n].to = to;
+        tmp[n].from_len = is_default ? 0 : strlen(from);
+        tmp[n].to_len = strlen(to);
         n++;
         skip_ws(c);
         if (c->p < c->end && *c->p == ',') {
@@ -269,9 +271,29 @@ parse_field_line(Cur *c, SourceDef *def, CbError *err)
             }
         if (xf == NULL)
             return cur_fail(c, xf_at, err, "unknown transform",
-                            "one of trim, name, idnum, date, month, money, int, code(...), default(...)");
+                            "one of trim, name, idnum, date, month, money, int, code(...), default(...), split(...)");
         skip_ws(c);
-        if (xf->op == XF_CODE || xf->op == XF_DEFAULT) {
+        if (xf->op == XF_SPLIT) {
+            /* split(;、,): one record per value of the cell; first in the chain, not for the
+             * register (a person is one row) */
+            if (fm->nxf > 0)
+                return cur_fail(c, xf_at, err, "split() after another transform", "split(...) first, right after the column");
+            if (def->kind == FK_REGISTER)
+                return cur_fail(c, xf_at, err, "split() in a register definition", "one person per register row: no split()");
+            if (c->p >= c->end || *c->p != '(')
+                return cur_fail(c, c->p, err, "missing '(' after transform", "split(separators), e.g. split(;、,)");
+            c->p++;
+            const char *arg_at = c->p;
+            char *v;
+            if (!read_token(c, &def->arena, ")", &v, err))
+                return false;
+            if (c->p >= c->end || *c->p != ')')
+                return cur_fail(c, c->p, err, "missing ')'", "split(separators)");
+            if (v[0] == '\0')
+                return cur_fail(c, arg_at, err, "split() without separators", "the characters that separate the values, e.g. split(;、,)");
+            c->p++;
+            xf->arg = v;
+        } else if (xf->op == XF_CODE || xf->op == XF_DEFAULT) {
             if (c->p >= c->end || *c->p != '(')
                 return cur_fail(c, c->p, err, "missing '(' after transform", xf->op == XF_CODE ? "code(a:x, b:y)" : "default(value)");
             c->p++;

@@ -24,19 +24,21 @@ typedef ReaderFormat SourceFormat;    /* RF_CSV, RF_XML, RF_XLSX, RF_FIXED, RF_J
 typedef enum { ENC_UTF8, ENC_GBK, ENC_GB18030 } SourceEncoding;
 
 typedef enum {
-    XF_TRIM, XF_NAME, XF_IDNUM, XF_DATE, XF_MONTH, XF_MONEY, XF_INT, XF_CODE, XF_DEFAULT
+    XF_TRIM, XF_NAME, XF_IDNUM, XF_DATE, XF_MONTH, XF_MONEY, XF_INT, XF_CODE, XF_DEFAULT,
+    XF_SPLIT   /* split(seps): the cell holds several values, one record each (extract.h) */
 } XformOp;
 
 typedef struct CodeEntry {
     const char *from;       /* source value, NULL for the `*` default */
     const char *to;         /* canonical value */
+    size_t      from_len, to_len;
 } CodeEntry;
 
 typedef struct Xform {
     XformOp    op;
     CodeEntry *codes;       /* XF_CODE */
     int        ncodes;
-    const char *arg;        /* XF_DEFAULT: the value */
+    const char *arg;        /* XF_DEFAULT: the value; XF_SPLIT: the separator characters */
 } Xform;
 
 #define FIELDMAP_MAX_XFORMS 8

@@ -1,11 +1,15 @@
 #include "load.h"
 
 #include <dirent.h>
+#include <fcntl.h>
 #include <fnmatch.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "extract.h"
 #include "fault.h"
@@ -13,82 +17,238 @@
 #include "log.h"
 #include "text.h"
 
-/* ---- a growable set of 64-bit hashes / a key → value map (open addressing) ---- */
+/*
+ * How the reading is shared out.  Every file gets its number (its index in st->files) before
+ * anything is read: definition order, and within a source its files in name order, which is
+ * the order the files were read in one after another.  The work is cut into tasks: a source's
+ * files (read in name order by one thread, so that its duplicates are recognised in record
+ * order), and one task for all register sources together (an ID on two register rows is a
+ * conflict across them).  Threads take tasks, the largest first; a task writes its persons,
+ * rejects and pending records into its sources' own lists and strings into their own arenas,
+ * and its facts into the store under a lock, a few thousand at a time.  When all tasks are
+ * done the lists are appended to the store in definition order and the arenas handed to it:
+ * persons, rejects and pending records come out in file and record order, exactly as one
+ * thread reads them.  Facts come in the order the tasks delivered them; store_group() sorts
+ * them by (person, kind, date, file, record), which no two facts share.  A failure stops the
+ * files after it; the error reported is that of the first failing file in file order, which
+ * one thread would have met first.
+ */
 
-typedef struct HashMap {
-    uint64_t *keys;     /* 0 = empty (keys are made non-zero) */
-    uint64_t *vals;
-    size_t    mask, len;
-} HashMap;
+/* ---- a set of 64-bit keys, and a key → value map (open addressing, 0 = empty) ---- */
+
+typedef struct KeySet {
+    uint64_t *keys;
+    uint64_t *vals;     /* NULL for a set */
+    size_t    mask, len, limit;
+    int       shift;    /* 64 - log2(capacity) */
+} KeySet;
+
+/* Zeroed memory for a table: a large one in transparent huge pages where the system allows
+ * them (madvise), which saves most of the page faults and TLB misses of its random probes. */
+static void *
+table_alloc(size_t bytes)
+{
+    if (bytes < (4u << 20))
+        return xcalloc(1, bytes);
+    size_t huge = 2u << 20;
+    void *p = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED)
+        return xcalloc(1, bytes);
+    uintptr_t a = ((uintptr_t) p + huge - 1) & ~(uintptr_t) (huge - 1);
+    if (a > (uintptr_t) p)
+        munmap(p, a - (uintptr_t) p);
+    uintptr_t end = (uintptr_t) p + bytes + huge, want = a + bytes;
+    if (end > want)
+        munmap((void *) want, end - want);
+    madvise((void *) a, bytes, MADV_HUGEPAGE);
+    return (void *) a;
+}
 
 static void
-map_init(HashMap *m, size_t cap)
+table_free(void *p, size_t bytes)
+{
+    if (p == NULL)
+        return;
+    if (bytes < (4u << 20))
+        free(p);
+    else
+        munmap(p, bytes);
+}
+
+static void
+set_init(KeySet *m, size_t expect, bool with_values)
 {
     size_t c = 1024;
-    while (c < cap * 2)
+    int bits = 10;
+    while (c * 7 / 10 < expect && bits < 40) {
         c <<= 1;
-    m->keys = xcalloc(c, sizeof(uint64_t));
-    m->vals = xcalloc(c, sizeof(uint64_t));
+        bits++;
+    }
+    m->keys = table_alloc(c * sizeof(uint64_t));
+    m->vals = with_values ? table_alloc(c * sizeof(uint64_t)) : NULL;
     m->mask = c - 1;
+    m->limit = c * 7 / 10;
+    m->shift = 64 - bits;
     m->len = 0;
 }
 
 static void
-map_free(HashMap *m)
+set_free(KeySet *m)
 {
-    free(m->keys);
-    free(m->vals);
+    table_free(m->keys, (m->mask + 1) * sizeof(uint64_t));
+    if (m->vals)
+        table_free(m->vals, (m->mask + 1) * sizeof(uint64_t));
     memset(m, 0, sizeof *m);
 }
 
-static inline uint64_t
-mix(uint64_t k)
+/* Keys are record hashes, already mixed: the multiply spreads them over the high bits. */
+static inline size_t
+slot_of(const KeySet *m, uint64_t key)
 {
-    k ^= k >> 33;
-    k *= 0xFF51AFD7ED558CCDull;
-    k ^= k >> 33;
-    k *= 0xC4CEB9FE1A85EC53ull;
-    k ^= k >> 33;
-    return k;
+    return (size_t) ((key * 0x9E3779B97F4A7C15ull) >> m->shift);
 }
 
-/* Inserts key if absent.  Returns true if it was already there (*val_out = its value). */
+/* Brings the slot of key into the cache, for a set_put a little later. */
+static inline void
+set_prefetch(const KeySet *m, uint64_t key)
+{
+    __builtin_prefetch(&m->keys[slot_of(m, key ? key : 0x9E3779B97F4A7C15ull)], 1);
+}
+
+static void
+set_grow(KeySet *m)
+{
+    KeySet big;
+    set_init(&big, (m->mask + 1) * 7 / 5, m->vals != NULL);
+    for (size_t i = 0; i <= m->mask; i++)
+        if (m->keys[i] != 0) {
+            size_t h = slot_of(&big, m->keys[i]);
+            while (big.keys[h] != 0)
+                h = (h + 1) & big.mask;
+            big.keys[h] = m->keys[i];
+            if (m->vals)
+                big.vals[h] = m->vals[i];
+            big.len++;
+        }
+    set_free(m);
+    *m = big;
+}
+
+/* Inserts key (with val in a map) if absent.  True if it was already there (*val_out = its
+ * value in a map). */
 static bool
-map_put(HashMap *m, uint64_t key, uint64_t val, uint64_t *val_out)
+set_put(KeySet *m, uint64_t key, uint64_t val, uint64_t *val_out)
 {
     if (key == 0)
         key = 0x9E3779B97F4A7C15ull;
-    if ((m->len + 1) * 2 > m->mask + 1) {
-        HashMap big;
-        map_init(&big, m->mask + 1);
-        for (size_t i = 0; i <= m->mask; i++)
-            if (m->keys[i] != 0) {
-                size_t h = mix(m->keys[i]) & big.mask;
-                while (big.keys[h] != 0)
-                    h = (h + 1) & big.mask;
-                big.keys[h] = m->keys[i];
-                big.vals[h] = m->vals[i];
-                big.len++;
-            }
-        map_free(m);
-        *m = big;
-    }
-    size_t h = mix(key) & m->mask;
+    if (m->len + 1 > m->limit)
+        set_grow(m);
+    size_t h = slot_of(m, key);
     while (m->keys[h] != 0) {
         if (m->keys[h] == key) {
-            if (val_out)
+            if (val_out && m->vals)
                 *val_out = m->vals[h];
             return true;
         }
         h = (h + 1) & m->mask;
     }
     m->keys[h] = key;
-    m->vals[h] = val;
+    if (m->vals)
+        m->vals[h] = val;
     m->len++;
     return false;
 }
 
-/* ---- rejects ---- */
+/* ---- what the reading of one source produces, in file and record order ---- */
+
+typedef struct SourceOut {
+    Vec      persons;       /* Person */
+    Vec      rejects;       /* Reject */
+    Vec      pending;       /* PendingRecord */
+    Arena    strings;       /* everything they point to */
+    uint64_t bytes;         /* decompressed bytes read */
+} SourceOut;
+
+/* One claimed file of the delivery, in file order. */
+typedef struct FileJob {
+    int         def;
+    const char *name;
+    uint64_t    cost;       /* decompressed bytes, estimated */
+} FileJob;
+
+typedef struct LoadTask {
+    int      defs[64];      /* the definitions read, in definition order */
+    int      ndefs;
+    uint64_t cost;
+} LoadTask;
+
+#define FACT_BUF 4096
+
+typedef struct LoadCtx {
+    Store           *st;
+    const SourceDef *defs;
+    const char      *dir;
+    FileJob         *files;
+    size_t           nfiles;
+    uint32_t         base;        /* the store's number of files[0] */
+    size_t          *first_file;  /* per definition: index of its first file in files[] */
+    int             *nfiles_def;
+    SourceOut       *out;         /* per definition */
+    LoadTask        *tasks;
+    size_t           ntasks;
+    size_t           next_task;   /* under mu */
+    uint32_t         fail_at;     /* under mu: the first failing file, UINT32_MAX none */
+    CbError         *errs;        /* per file */
+    bool             progress;    /* one thread: the live progress line */
+    pthread_mutex_t  mu;          /* the task queue, fail_at, the store's facts */
+} LoadCtx;
+
+/* The state of one thread working through one task. */
+typedef struct TaskState {
+    LoadCtx *cx;
+    Fact    *facts;               /* FACT_BUF, appended to the store when full */
+    size_t   nfacts;
+    KeySet   reg_seen;            /* register: ID → (file << 48 | record) of its accepted row */
+    bool     register_task;
+} TaskState;
+
+/* A definition's fields and properties, looked up once rather than per record. */
+typedef struct DefInfo {
+    const SourceDef *def;
+    const KindSpec  *ks;
+    bool             linkable;    /* its id_number is optional: records can be linked by name */
+    int              f_id, f_name, f_sex, f_birth, f_age, f_address, f_division, f_total, f_account;
+    bool             d1_is_date;  /* the kind's slot d1 holds a date field */
+} DefInfo;
+
+static DefInfo
+def_info(const SourceDef *def)
+{
+    DefInfo d = {.def = def, .ks = factkind_spec(def->kind)};
+    FactKind k = def->kind;
+    d.f_id = factkind_field(k, "id_number");
+    d.linkable = d.f_id >= 0 && !d.ks->fields[d.f_id].required;
+    d.f_name = factkind_field(k, "name");
+    d.f_sex = factkind_field(k, "sex");
+    d.f_birth = factkind_field(k, "birth_date");
+    d.f_age = factkind_field(k, "age");
+    d.f_address = factkind_field(k, "address");
+    d.f_division = factkind_field(k, "division");
+    d.f_total = k == FK_PENSION_PAYMENT ? factkind_field(k, "total") : -1;
+    d.f_account = k == FK_PENSION_PAYMENT ? factkind_field(k, "account") : -1;
+    for (int i = 0; d.ks->fields[i].name; i++)
+        if (d.ks->fields[i].slot == SLOT_D1 && d.ks->fields[i].type == FT_DATE)
+            d.d1_is_date = true;
+    return d;
+}
+
+static inline const CanonValue *
+value(const CanonRecord *r, int field)
+{
+    return field >= 0 && r->v[field].present ? &r->v[field] : NULL;
+}
+
+/* ---- records to persons, facts, rejects ---- */
 
 /* Raw text for the database and CSV: valid UTF-8, other bytes written as \xNN. */
 static const char *
@@ -112,18 +272,38 @@ safe_raw(Arena *a, const char *raw, size_t n)
 }
 
 static void
-add_reject(Store *st, uint32_t file, const CanonRecord *r)
+add_reject(SourceOut *so, uint32_t file, const CanonRecord *r)
 {
-    Reject *rj = vec_push(&st->rejects);
+    Reject *rj = vec_push(&so->rejects);
     rj->file = file;
     rj->record_no = r->record_no;
     rj->line_no = r->line_no;
     rj->byte_offset = r->byte_offset;
-    rj->reason = arena_strdup(&st->strings, r->reason);
-    rj->raw = safe_raw(&st->strings, r->raw, r->raw_len);
+    rj->reason = arena_strdup(&so->strings, r->reason);
+    rj->raw = safe_raw(&so->strings, r->raw, r->raw_len);
 }
 
-/* ---- records to persons and facts ---- */
+/* Facts go to the store a few thousand at a time. */
+static void
+flush_facts(TaskState *ts)
+{
+    if (ts->nfacts == 0)
+        return;
+    pthread_mutex_lock(&ts->cx->mu);
+    store_append_facts(ts->cx->st, ts->facts, ts->nfacts);
+    pthread_mutex_unlock(&ts->cx->mu);
+    ts->nfacts = 0;
+}
+
+static inline Fact *
+new_fact(TaskState *ts)
+{
+    if (ts->nfacts == FACT_BUF)
+        flush_facts(ts);
+    Fact *f = &ts->facts[ts->nfacts++];
+    memset(f, 0, sizeof *f);
+    return f;
+}
 
 typedef struct RegFields {
     int id, name, sex, birth, household, division, address, phone, status, reason, cancel;
@@ -155,21 +335,20 @@ text_or_null(Arena *a, const CanonValue *v)
 }
 
 /* A register record: a person (and, for a cancellation for death, a police death fact).
- * Returns false with a reason in r when the record conflicts with an earlier one. */
+ * Returns false with a reason in r when an earlier register row has the same ID. */
 static bool
-add_person(Store *st, HashMap *seen, uint32_t file, CanonRecord *r, const RegFields *f)
+add_person(TaskState *ts, SourceOut *so, uint32_t file, CanonRecord *r, const RegFields *f)
 {
     PersonKey key = (PersonKey) r->v[f->id].num;
     uint64_t prev;
-    if (map_put(seen, key, st->persons.len, &prev)) {
-        const Person *p = &VEC_AT(&st->persons, Person, prev);
-        const SourceFile *sf = &VEC_AT(&st->files, SourceFile, p->file);
+    if (set_put(&ts->reg_seen, key, (uint64_t) file << 48 | r->record_no, &prev)) {
+        const SourceFile *sf = &VEC_AT(&ts->cx->st->files, SourceFile, prev >> 48);
         snprintf(r->reason, sizeof r->reason,
                  "second register entry for ID number %s with different content (first: %s record %llu)",
-                 r->v[f->id].text, sf->name, (unsigned long long) p->record);
+                 r->v[f->id].text, sf->name, (unsigned long long) (prev & 0xFFFFFFFFFFFFull));
         return false;
     }
-    Person *p = vec_push(&st->persons);
+    Person *p = vec_push(&so->persons);
     p->key = key;
     if (r->v[f->birth].present) {
         p->birth = (Day) r->v[f->birth].num;
@@ -179,18 +358,18 @@ add_person(Store *st, HashMap *seen, uint32_t file, CanonRecord *r, const RegFie
         p->birth = idnum_birth_day(id);   /* the register left it empty: the ID number's */
     }
     p->cancel_date = r->v[f->cancel].present ? (Day) r->v[f->cancel].num : DAY_NONE;
-    p->name = text_or_null(&st->strings, &r->v[f->name]);
-    p->household = text_or_null(&st->strings, &r->v[f->household]);
-    p->division = text_or_null(&st->strings, &r->v[f->division]);
-    p->address = text_or_null(&st->strings, &r->v[f->address]);
-    p->phone = text_or_null(&st->strings, &r->v[f->phone]);
+    p->name = text_or_null(&so->strings, &r->v[f->name]);
+    p->household = text_or_null(&so->strings, &r->v[f->household]);
+    p->division = text_or_null(&so->strings, &r->v[f->division]);
+    p->address = text_or_null(&so->strings, &r->v[f->address]);
+    p->phone = text_or_null(&so->strings, &r->v[f->phone]);
     p->sex = r->v[f->sex].present ? (uint8_t) r->v[f->sex].num : 0xFF;
     p->status = (uint8_t) r->v[f->status].num;
     p->cancel_reason = r->v[f->reason].present ? (uint8_t) r->v[f->reason].num : 0xFF;
     p->file = file;
     p->record = r->record_no;
     if (p->status == REG_CANCELLED && p->cancel_reason == CANCEL_DEATH && p->cancel_date != DAY_NONE) {
-        Fact *d = vec_push(&st->facts);
+        Fact *d = new_fact(ts);
         d->person = key;
         d->d1 = p->cancel_date;
         d->d2 = DAY_NONE;
@@ -203,13 +382,15 @@ add_person(Store *st, HashMap *seen, uint32_t file, CanonRecord *r, const RegFie
 }
 
 static void
-fill_fact(Fact *f, const SourceDef *def, uint32_t file, const CanonRecord *r)
+fill_fact(Fact *f, const DefInfo *di, uint32_t file, const CanonRecord *r)
 {
-    const KindSpec *ks = factkind_spec(def->kind);
+    const KindSpec *ks = di->ks;
+    const SourceDef *def = di->def;
     f->d1 = f->d2 = DAY_NONE;
     f->code = 0xFFFF;
     f->kind = (uint16_t) def->kind;
     f->file = (uint16_t) file;
+    f->sub = (uint8_t) r->sub;
     f->record = r->record_no;
     for (int i = 0; ks->fields[i].name; i++) {
         const CanonValue *v = &r->v[i];
@@ -227,45 +408,21 @@ fill_fact(Fact *f, const SourceDef *def, uint32_t file, const CanonRecord *r)
     }
     if (def->kind == FK_DEATH)
         f->code = (uint16_t) def->evidence;
-    if (def->kind == FK_PENSION_PAYMENT && !r->v[factkind_field(FK_PENSION_PAYMENT, "total")].present) {
+    if (di->f_total >= 0 && !r->v[di->f_total].present) {
         /* a payment's total is basic + personal-account part when the ledger leaves it empty */
-        const CanonValue *acc = &r->v[factkind_field(FK_PENSION_PAYMENT, "account")];
+        const CanonValue *acc = &r->v[di->f_account];
         f->amount2 = f->amount + (acc->present ? acc->num : 0);
     }
-}
-
-static void
-add_fact(Store *st, const SourceDef *def, uint32_t file, const CanonRecord *r)
-{
-    fill_fact(vec_push(&st->facts), def, file, r);
-}
-
-/* ---- records for identity resolution (identity.h) ---- */
-
-static const CanonValue *
-field_of(FactKind k, const CanonRecord *r, const char *name)
-{
-    int i = factkind_field(k, name);
-    return i >= 0 && r->v[i].present ? &r->v[i] : NULL;
-}
-
-/* A kind whose records can be linked without an ID number: its id_number is optional. */
-static bool
-kind_linkable(FactKind k)
-{
-    int i = factkind_field(k, "id_number");
-    return i >= 0 && !factkind_spec(k)->fields[i].required;
 }
 
 /* Keeps a record for identity_link: unresolved (its ID is missing or fails its check; counted
  * as accepted or rejected once linkage has decided) or resolved (a fact already, kept as
  * training data or to list a rewritten ID in links.csv). */
 static void
-add_pending(Store *st, LoadReport *rep, const SourceDef *def, uint32_t file, const CanonRecord *r,
-            bool resolved)
+add_pending(SourceOut *so, const DefInfo *di, uint32_t file, const CanonRecord *r, bool resolved)
 {
-    PendingRecord *pr = vec_push(&rep->pending);
-    fill_fact(&pr->fact, def, file, r);
+    PendingRecord *pr = vec_push(&so->pending);
+    fill_fact(&pr->fact, di, file, r);
     pr->file = file;
     pr->line_no = r->line_no;
     pr->byte_offset = r->byte_offset;
@@ -273,117 +430,289 @@ add_pending(Store *st, LoadReport *rep, const SourceDef *def, uint32_t file, con
     pr->id_status = r->id_status;
     pr->resolved = resolved;
     pr->rewritten = resolved && r->id_rewritten;
-    pr->linkable = kind_linkable(def->kind);
+    pr->linkable = di->linkable;
     pr->sex = 0xFF;
     pr->age = -1;
     pr->birth = pr->date = DAY_NONE;
     if (!resolved)
-        pr->raw = safe_raw(&st->strings, r->raw, r->raw_len);
-    const CanonValue *v = field_of(def->kind, r, "id_number");
+        pr->raw = safe_raw(&so->strings, r->raw, r->raw_len);
+    const CanonValue *v = value(r, di->f_id);
     if (v != NULL && r->id_status != IDNUM_OK)
-        pr->id_chars = arena_strndup(&st->strings, v->text, v->len);
+        pr->id_chars = arena_strndup(&so->strings, v->text, v->len);
     if (resolved && !pr->linkable)
         return;   /* only listed: no evidence needed */
-    if ((v = field_of(def->kind, r, "name")) != NULL)
-        pr->name = arena_strndup(&st->strings, v->text, v->len);
-    if ((v = field_of(def->kind, r, "sex")) != NULL)
+    if ((v = value(r, di->f_name)) != NULL)
+        pr->name = arena_strndup(&so->strings, v->text, v->len);
+    if ((v = value(r, di->f_sex)) != NULL)
         pr->sex = (uint8_t) v->num;
-    if ((v = field_of(def->kind, r, "birth_date")) != NULL)
+    if ((v = value(r, di->f_birth)) != NULL)
         pr->birth = (Day) v->num;
-    if ((v = field_of(def->kind, r, "age")) != NULL && v->num >= 0 && v->num < 200)
+    if ((v = value(r, di->f_age)) != NULL && v->num >= 0 && v->num < 200)
         pr->age = (int16_t) v->num;
-    if ((v = field_of(def->kind, r, "address")) != NULL)
-        pr->address = arena_strndup(&st->strings, v->text, v->len);
-    if ((v = field_of(def->kind, r, "division")) != NULL)
-        pr->division = arena_strndup(&st->strings, v->text, v->len);
-    const KindSpec *ks = factkind_spec(def->kind);
-    for (int i = 0; ks->fields[i].name; i++)
-        if (ks->fields[i].slot == SLOT_D1 && ks->fields[i].type == FT_DATE)
-            pr->date = pr->fact.d1;
+    if ((v = value(r, di->f_address)) != NULL)
+        pr->address = arena_strndup(&so->strings, v->text, v->len);
+    if ((v = value(r, di->f_division)) != NULL)
+        pr->division = arena_strndup(&so->strings, v->text, v->len);
+    if (di->d1_is_date)
+        pr->date = pr->fact.d1;
 }
 
-static bool
-load_file(Store *st, const SourceDef *def, const char *dir, const char *name, HashMap *dups,
-          HashMap *reg_seen, LoadReport *rep, CbError *err)
+/* ---- one file ---- */
+
+/* A plain fact waiting for its duplicate check. */
+typedef struct RingFact {
+    Fact     fact;
+    uint64_t hash;
+} RingFact;
+
+#define RING 8u
+
+static inline void
+ring_drain(TaskState *ts, const RingFact *rf, KeySet *dups, SourceFile *sf)
 {
+    if (set_put(dups, rf->hash, 1, NULL)) {
+        sf->duplicates++;
+    } else {
+        *new_fact(ts) = rf->fact;
+        sf->accepted++;
+    }
+}
+
+/* True when an earlier file (in file order) has failed: this one is not needed. */
+static bool
+stopped_before(LoadCtx *cx, uint32_t file_no)
+{
+    pthread_mutex_lock(&cx->mu);
+    bool stop = cx->fail_at < file_no;
+    pthread_mutex_unlock(&cx->mu);
+    return stop;
+}
+
+static void
+note_failure(LoadCtx *cx, uint32_t file_no)
+{
+    pthread_mutex_lock(&cx->mu);
+    if (file_no < cx->fail_at)
+        cx->fail_at = file_no;
+    pthread_mutex_unlock(&cx->mu);
+}
+
+/* Reads file file_no into its source's output.  False when the file cannot be read to its end
+ * (err filled), or when an earlier file failed meanwhile (err left empty). */
+static bool
+read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
+{
+    LoadCtx *cx = ts->cx;
+    const FileJob *fj = &cx->files[file_no];
+    const SourceDef *def = &cx->defs[fj->def];
+    SourceOut *so = &cx->out[fj->def];
+    uint32_t fno = cx->base + file_no;   /* in the store */
     if (!cancel_check("reading the delivery", err))
         return false;
     char path[4096];
-    snprintf(path, sizeof path, "%s/%s", dir, name);
+    snprintf(path, sizeof path, "%s/%s", cx->dir, fj->name);
     struct stat sb;
     if (stat(path, &sb) != 0) {
         CB_FAIL(err, CBERR_IO, "could not stat extract: %m");
         cb_error_at(err, "%s", path);
         return false;
     }
+    double t0 = clock_now();
     Extract *ex = extract_open(def, path, err);
     if (ex == NULL)
         return false;
-    if (st->files.len >= 0xFFFF) {
-        extract_close(ex);
-        return CB_FAIL(err, CBERR_INPUT, "more than 65534 extract files in one delivery");
-    }
-    uint32_t file_no = (uint32_t) st->files.len;
-    SourceFile *sf = vec_push(&st->files);
-    sf->source = def->name;
-    sf->agency = def->agency;
-    sf->kind = def->kind;
-    sf->name = arena_strdup(&st->strings, name);
+    /* the entry was made before the threads started; only this thread writes it */
+    SourceFile *sf = &VEC_AT(&cx->st->files, SourceFile, fno);
     sf->size = (uint64_t) sb.st_size;
 
+    DefInfo di = def_info(def);
     RegFields rf = reg_fields();
     CanonRecord rec;
-    char what[300];
-    snprintf(what, sizeof what, "%s", name);
-    progress_begin("read", what);
+    if (cx->progress)
+        progress_begin("read", fj->name);
+    bool row_accepted = false;   /* a split row: one of its records became a fact */
+    RingFact ring[RING];
+    unsigned ring_head = 0, nring = 0;
     ExtStatus es;
     while ((es = extract_next(ex, &rec, err)) != EXT_EOF) {
         if (es == EXT_ERROR) {
             extract_close(ex);
-            st->files.len--;
             return false;
         }
-        sf = &VEC_AT(&st->files, SourceFile, file_no);
-        sf->read++;
-        fault_hit(FAULT_PARSE);
-        if (es == EXT_REJECT) {
+        bool first = rec.sub <= 1, last = rec.sub == rec.nsub;   /* of a row's records */
+        if (first) {
+            sf->read++;
+            fault_hit(FAULT_PARSE);
+            row_accepted = false;
+            if ((sf->read & 0x3FFF) == 0) {
+                if (cx->progress)
+                    progress_update(sf->read);
+                if (!cancel_check("the end of reading the delivery", err) || stopped_before(cx, file_no)) {
+                    extract_close(ex);
+                    return false;
+                }
+            }
+        }
+        if (es == EXT_OK && rec.nsub == 0 && def->kind != FK_REGISTER && rec.id_status == IDNUM_OK &&
+            !rec.id_rewritten && !(di.linkable && value(&rec, di.f_name))) {
+            /* a plain fact, the bulk of a delivery: its duplicate check waits for a few more
+             * records, so that its slot of the set is in the cache by then */
+            if (nring == RING)
+                ring_drain(ts, &ring[(ring_head - nring) % RING], dups, sf);
+            else
+                nring++;
+            RingFact *rfct = &ring[ring_head++ % RING];
+            memset(&rfct->fact, 0, sizeof rfct->fact);
+            fill_fact(&rfct->fact, &di, fno, &rec);
+            rfct->hash = rec.hash;
+            set_prefetch(dups, rec.hash);
+            continue;
+        }
+        for (; nring > 0; nring--)   /* in record order before anything else */
+            ring_drain(ts, &ring[(ring_head - nring) % RING], dups, sf);
+        if (es == EXT_REJECT) {   /* always a whole row */
             sf->rejected++;
-            add_reject(st, file_no, &rec);
-        } else if (map_put(dups, rec.hash, 1, NULL)) {
-            sf->duplicates++;
-        } else if (def->kind == FK_REGISTER) {
-            if (add_person(st, reg_seen, file_no, &rec, &rf)) {
+            add_reject(so, fno, &rec);
+            continue;
+        }
+        if (set_put(dups, rec.hash, 1, NULL)) {
+            if (last && !row_accepted)
+                sf->duplicates++;
+            else if (last)
+                sf->accepted++;
+        } else if (def->kind == FK_REGISTER) {   /* never split */
+            if (add_person(ts, so, fno, &rec, &rf)) {
                 sf->accepted++;
             } else {
                 sf->rejected++;
-                add_reject(st, file_no, &rec);
+                add_reject(so, fno, &rec);
             }
-        } else if (rec.id_status != IDNUM_OK) {
-            add_pending(st, rep, def, file_no, &rec, false);   /* counted by identity_link */
+        } else if (rec.id_status != IDNUM_OK) {   /* never split (extract.h) */
+            add_pending(so, &di, fno, &rec, false);   /* counted by identity_link */
         } else {
-            add_fact(st, def, file_no, &rec);
-            sf->accepted++;
-            if (rec.id_rewritten || (kind_linkable(def->kind) && field_of(def->kind, &rec, "name")))
-                add_pending(st, rep, def, file_no, &rec, true);
-        }
-        if ((sf->read & 0x3FFF) == 0) {
-            progress_update(sf->read);
-            if (!cancel_check("the end of reading the delivery", err)) {
-                extract_close(ex);
-                st->files.len--;
-                return false;
-            }
+            fill_fact(new_fact(ts), &di, fno, &rec);
+            row_accepted = true;
+            if (last)
+                sf->accepted++;
+            if (rec.id_rewritten || (di.linkable && value(&rec, di.f_name)))
+                add_pending(so, &di, fno, &rec, true);
         }
     }
-    sf = &VEC_AT(&st->files, SourceFile, file_no);
-    progress_end(sf->read);
-    rep->bytes += extract_bytes(ex);
+    for (; nring > 0; nring--)
+        ring_drain(ts, &ring[(ring_head - nring) % RING], dups, sf);
+    if (cx->progress) {
+        progress_end(sf->read);
+    } else {
+        flockfile(stderr);   /* one line, whatever the other threads log */
+        log_info("event=stage_done stage=read what=\"%s\" records=%llu seconds=%.3f", fj->name,
+                 (unsigned long long) sf->read, clock_now() - t0);
+        funlockfile(stderr);
+    }
+    so->bytes += extract_bytes(ex);
     if (!extract_sha256(ex, sf->sha256)) {
         extract_close(ex);
-        return CB_FAIL(err, CBERR_INTERNAL, "could not compute SHA-256 of %s", name);
+        return CB_FAIL(err, CBERR_INTERNAL, "could not compute SHA-256 of %s", fj->name);
     }
     extract_close(ex);
     return true;
+}
+
+/* Records of a file to expect, for sizing its duplicate set: about one per 256 bytes. */
+static size_t
+expected_records(const LoadCtx *cx, int def)
+{
+    uint64_t bytes = 0;
+    for (int j = 0; j < cx->nfiles_def[def]; j++)
+        bytes += cx->files[cx->first_file[def] + (size_t) j].cost;
+    uint64_t n = bytes / 256;
+    return (size_t) (n > (1u << 26) ? (1u << 26) : n);
+}
+
+static void
+run_task(LoadCtx *cx, const LoadTask *t)
+{
+    TaskState ts = {.cx = cx, .facts = xmalloc(FACT_BUF * sizeof(Fact))};
+    if (cx->defs[t->defs[0]].kind == FK_REGISTER) {
+        ts.register_task = true;
+        set_init(&ts.reg_seen, 1024, true);
+    }
+    bool ok = true;
+    for (int d = 0; d < t->ndefs && ok; d++) {
+        int k = t->defs[d];
+        KeySet dups;
+        set_init(&dups, expected_records(cx, k), false);
+        for (int j = 0; j < cx->nfiles_def[k] && ok; j++) {
+            uint32_t file_no = (uint32_t) (cx->first_file[k] + (size_t) j);
+            if (stopped_before(cx, file_no)) {
+                ok = false;
+                break;
+            }
+            if (!read_file(&ts, file_no, &dups, &cx->errs[file_no])) {
+                ok = false;
+                if (cx->errs[file_no].message[0] != '\0')
+                    note_failure(cx, file_no);
+            }
+        }
+        set_free(&dups);
+    }
+    flush_facts(&ts);
+    if (ts.register_task)
+        set_free(&ts.reg_seen);
+    free(ts.facts);
+}
+
+static void *
+worker(void *arg)
+{
+    LoadCtx *cx = arg;
+    for (;;) {
+        pthread_mutex_lock(&cx->mu);
+        size_t i = cx->next_task < cx->ntasks ? cx->next_task++ : cx->ntasks;
+        pthread_mutex_unlock(&cx->mu);
+        if (i == cx->ntasks)
+            return NULL;
+        run_task(cx, &cx->tasks[i]);
+    }
+}
+
+/* Decompressed size of a file, estimated: its size, or for gzip the size its trailer gives
+ * (modulo 4 GiB; at least the compressed size). */
+static uint64_t
+estimate_bytes(const char *dir, const char *name)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return 0;
+    struct stat sb;
+    uint64_t size = fstat(fd, &sb) == 0 ? (uint64_t) sb.st_size : 0;
+    unsigned char head[2], tail[4];
+    if (size >= 18 && pread(fd, head, 2, 0) == 2 && head[0] == 0x1f && head[1] == 0x8b &&
+        pread(fd, tail, 4, (off_t) size - 4) == 4) {
+        uint64_t isize = (uint64_t) tail[0] | (uint64_t) tail[1] << 8 | (uint64_t) tail[2] << 16 |
+                         (uint64_t) tail[3] << 24;
+        if (isize > size)
+            size = isize;
+    }
+    close(fd);
+    return size;
+}
+
+static int
+cmp_task_cost(const void *a, const void *b)
+{
+    const LoadTask *x = a, *y = b;
+    if (x->cost != y->cost)
+        return x->cost > y->cost ? -1 : 1;
+    return (x->defs[0] > y->defs[0]) - (x->defs[0] < y->defs[0]);
+}
+
+int
+load_default_threads(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    return n < 1 ? 1 : n > LOAD_MAX_THREADS ? LOAD_MAX_THREADS : (int) n;
 }
 
 static int
@@ -392,9 +721,144 @@ cmp_name(const void *a, const void *b)
     return strcmp(*(char *const *) a, *(char *const *) b);
 }
 
+/* Appends the items of src to dst (same element size) and empties src. */
+static void
+vec_append(Vec *dst, Vec *src)
+{
+    if (src->len == 0)
+        return;
+    if (dst->len == 0 && dst->cap == 0) {   /* take it over */
+        free(dst->data);
+        *dst = *src;
+        vec_init(src, src->elem);
+        return;
+    }
+    vec_reserve(dst, dst->len + src->len);
+    memcpy((char *) dst->data + dst->len * dst->elem, src->data, src->len * src->elem);
+    dst->len += src->len;
+    vec_free(src);
+    vec_init(src, dst->elem);
+}
+
+/* Reads the claimed files (the manifests checked): tasks shared out over the threads, the
+ * outputs then put together in definition order. */
+static bool
+read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **names, size_t nn,
+         const int *owner, const int *nfiles, int threads, LoadReport *rep, CbError *err)
+{
+    LoadCtx cx = {.st = st, .defs = defs, .dir = dir, .fail_at = UINT32_MAX};
+    size_t total = 0;
+    for (int k = 0; k < ndefs; k++)
+        total += (size_t) nfiles[k];
+    if (st->files.len + total >= 0xFFFF)
+        return CB_FAIL(err, CBERR_INPUT, "more than 65534 extract files in one delivery");
+    /* file numbers: definition order, then name order */
+    cx.base = (uint32_t) st->files.len;
+    cx.files = xcalloc(total ? total : 1, sizeof *cx.files);
+    cx.first_file = xcalloc((size_t) ndefs, sizeof *cx.first_file);
+    cx.nfiles_def = xcalloc((size_t) ndefs, sizeof *cx.nfiles_def);
+    cx.out = xcalloc((size_t) ndefs, sizeof *cx.out);
+    cx.errs = xcalloc(total ? total : 1, sizeof *cx.errs);
+    for (int k = 0; k < ndefs; k++) {
+        cx.first_file[k] = cx.nfiles;
+        cx.nfiles_def[k] = nfiles[k];
+        vec_init(&cx.out[k].persons, sizeof(Person));
+        vec_init(&cx.out[k].rejects, sizeof(Reject));
+        vec_init(&cx.out[k].pending, sizeof(PendingRecord));
+        arena_init(&cx.out[k].strings, 1 << 20);
+        if (nfiles[k] == 0)
+            continue;
+        for (size_t i = 0; i < nn; i++) {
+            if (owner[i] != k)
+                continue;
+            FileJob *fj = &cx.files[cx.nfiles++];
+            fj->def = k;
+            fj->name = names[i];
+            fj->cost = estimate_bytes(dir, names[i]);
+            SourceFile *sf = vec_push(&st->files);
+            sf->source = defs[k].name;
+            sf->agency = defs[k].agency;
+            sf->kind = defs[k].kind;
+            sf->name = arena_strdup(&st->strings, names[i]);
+        }
+    }
+    /* tasks: a source each; every register source in one */
+    cx.tasks = xcalloc((size_t) ndefs + 1, sizeof *cx.tasks);
+    LoadTask *reg = NULL;
+    for (int k = 0; k < ndefs; k++) {
+        if (nfiles[k] == 0)
+            continue;
+        LoadTask *t;
+        if (defs[k].kind == FK_REGISTER && reg != NULL && reg->ndefs < 64) {
+            t = reg;
+        } else {
+            t = &cx.tasks[cx.ntasks++];
+            if (defs[k].kind == FK_REGISTER && reg == NULL)
+                reg = t;
+        }
+        t->defs[t->ndefs++] = k;
+        for (int j = 0; j < nfiles[k]; j++)
+            t->cost += cx.files[cx.first_file[k] + (size_t) j].cost;
+    }
+    if (threads < 1)
+        threads = load_default_threads();
+    if ((size_t) threads > cx.ntasks)
+        threads = cx.ntasks > 0 ? (int) cx.ntasks : 1;
+    if (threads > 1)   /* the largest first, so that none is left running alone at the end */
+        qsort(cx.tasks, cx.ntasks, sizeof *cx.tasks, cmp_task_cost);
+    cx.progress = threads == 1;
+    pthread_mutex_init(&cx.mu, NULL);
+    pthread_t tid[LOAD_MAX_THREADS];
+    int started = 0;
+    for (int i = 1; i < threads; i++) {
+        if (pthread_create(&tid[started], NULL, worker, &cx) != 0) {
+            log_warn("event=thread_not_started note=\"reading with %d threads\"", started + 1);
+            break;
+        }
+        started++;
+    }
+    worker(&cx);
+    for (int i = 0; i < started; i++)
+        pthread_join(tid[i], NULL);
+    pthread_mutex_destroy(&cx.mu);
+
+    bool ok = cx.fail_at == UINT32_MAX;
+    if (!ok)
+        *err = cx.errs[cx.fail_at];
+    /* in definition order: exactly as one thread appends them */
+    for (int k = 0; k < ndefs; k++) {
+        SourceOut *so = &cx.out[k];
+        if (ok) {
+            vec_append(&st->persons, &so->persons);
+            vec_append(&st->rejects, &so->rejects);
+            vec_append(&rep->pending, &so->pending);
+            rep->bytes += so->bytes;
+        }
+        vec_free(&so->persons);
+        vec_free(&so->rejects);
+        vec_free(&so->pending);
+        store_adopt_arena(st, &so->strings);   /* freed with the store */
+        arena_free(&so->strings);
+    }
+    free(cx.files);
+    free(cx.first_file);
+    free(cx.nfiles_def);
+    free(cx.out);
+    free(cx.errs);
+    free(cx.tasks);
+    return ok;
+}
+
 bool
 load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, bool require_sources,
               LoadReport *rep, CbError *err)
+{
+    return load_delivery_threads(st, defs, ndefs, dir, require_sources, 0, rep, err);
+}
+
+bool
+load_delivery_threads(Store *st, const SourceDef *defs, int ndefs, const char *dir,
+                      bool require_sources, int threads, LoadReport *rep, CbError *err)
 {
     memset(rep, 0, sizeof *rep);
     vec_init(&rep->pending, sizeof(PendingRecord));
@@ -499,21 +963,8 @@ load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir, bool
         free(mine);
     }
 
-    /* read source by source (definition order), each source's files in name order, so that
-     * duplicates are recognised across the files of one source */
-    HashMap reg_seen;
-    map_init(&reg_seen, 1024);
-    for (int k = 0; k < ndefs && ok; k++) {
-        if (nfiles[k] == 0)
-            continue;
-        HashMap dups;
-        map_init(&dups, 1024);
-        for (size_t i = 0; i < nn && ok; i++)
-            if (owner[i] == k)
-                ok = load_file(st, &defs[k], dir, names[i], &dups, &reg_seen, rep, err);
-        map_free(&dups);
-    }
-    map_free(&reg_seen);
+    if (ok)
+        ok = read_all(st, defs, ndefs, dir, names, nn, owner, nfiles, threads, rep, err);
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
     free(names);

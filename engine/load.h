@@ -5,7 +5,10 @@
  * reads every file through its definition and turns each record into a person (register), a
  * fact, a duplicate (the same canonical record seen before in this source) or a reject (with
  * file, record number, line, byte offset, reason and raw text).  For every file:
- * records read = accepted + duplicates + rejected.
+ * records read = accepted + duplicates + rejected.  A row whose split() fields hold several
+ * values (extract.h) is one record read: it becomes one fact per value (Fact.sub = 1, 2, ...,
+ * all with the row's record number), counted accepted when any of them is new, duplicate when
+ * none is, rejected as a whole.
  *
  * Fails (err filled) when a file claimed by a definition cannot be read to its end (I/O error,
  * truncated gzip, a mapped column missing from its header), when two definitions claim the
@@ -57,9 +60,24 @@ typedef struct LoadReport {
 } LoadReport;
 
 /* require_sources: a required source without a file fails the load (a run); false for
- * checking a partial delivery, where it is only reported. */
+ * checking a partial delivery, where it is only reported.  Reads with one thread per online
+ * CPU (load_delivery_threads with threads = 0). */
 bool load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir,
                    bool require_sources, LoadReport *rep, CbError *err);
+
+#define LOAD_MAX_THREADS 256
+
+/* The same with `threads` reader threads (0: load_default_threads()).  The files are read in
+ * parallel, a source's files by one thread in name order; the store ends up the same whatever
+ * the number of threads: the same files (numbered in definition order, then name order),
+ * persons, rejects and pending records in file and record order, the same counts, and the same
+ * facts -- these in an order that depends on the threads until store_group() sorts them (no
+ * two facts compare equal).  A failure reports the first failing file in that order. */
+bool load_delivery_threads(Store *st, const SourceDef *defs, int ndefs, const char *dir,
+                           bool require_sources, int threads, LoadReport *rep, CbError *err);
+
+/* Online CPUs (at least 1, at most LOAD_MAX_THREADS). */
+int  load_default_threads(void);
 void load_report_free(LoadReport *rep);
 
 #endif

@@ -52,6 +52,7 @@ static const char *usage_main =
 static const char *usage_run =
     "Usage: canbao run --asof YYYY-MM-DD --extracts DIR --out DIR [--db CONNINFO]\n"
     "                  [--home DIR] [--connectors DIR] [--rules DIR] [--state DIR] [--dry-run]\n"
+    "                  [--threads N]\n"
     "                  [--package-key FILE [--sign-key FILE] [--package-cipher NAME]]\n"
     "                  [--pseudonym-key FILE [--pseudonym-alg sha256|sm3]]\n"
     "\n"
@@ -75,7 +76,7 @@ static const char *usage_run =
     "CANBAO_PSEUDONYM_KEY, CANBAO_PSEUDONYM_ALG.\n";
 
 static const char *usage_check =
-    "Usage: canbao check-extracts DIR [--home DIR] [--connectors DIR]\n"
+    "Usage: canbao check-extracts DIR [--home DIR] [--connectors DIR] [--threads N]\n"
     "\n"
     "Reads every file of the delivery in DIR through its connector definition and prints, per\n"
     "file, records read / accepted / duplicates / rejected and the first rejects.  Needs no\n"
@@ -151,7 +152,7 @@ usage_error(const char *usage, const char *fmt, const char *arg)
 
 enum { OPT_ASOF = 256, OPT_EXTRACTS, OPT_OUT, OPT_DB, OPT_HOME, OPT_CONNECTORS, OPT_RULES, OPT_HELP,
        OPT_STATE, OPT_DRY_RUN,
-       OPT_PKEY, OPT_SKEY, OPT_CIPHER, OPT_YKEY, OPT_YALG };
+       OPT_PKEY, OPT_SKEY, OPT_CIPHER, OPT_YKEY, OPT_YALG, OPT_THREADS };
 
 static const struct option long_opts[] = {
     {"asof", required_argument, NULL, OPT_ASOF},
@@ -162,6 +163,7 @@ static const struct option long_opts[] = {
     {"connectors", required_argument, NULL, OPT_CONNECTORS},
     {"rules", required_argument, NULL, OPT_RULES},
     {"help", no_argument, NULL, OPT_HELP},
+    {"threads", required_argument, NULL, OPT_THREADS},
     {"state", required_argument, NULL, OPT_STATE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"package-key", required_argument, NULL, OPT_PKEY},
@@ -176,6 +178,7 @@ typedef struct Args {
     const char *asof, *extracts, *out, *db, *home, *connectors, *rules, *state;
     bool help, dry_run;
     SecOutArgs sec;
+    int threads;              /* --threads: reader threads, 0 = one per online CPU */
     int npos;
     const char *pos[4];
 } Args;
@@ -205,6 +208,14 @@ parse_args(int argc, char **argv, const char *usage, Args *a)
         case OPT_YALG: a->sec.pseudonym_alg = optarg; break;
         case 'h':
         case OPT_HELP: a->help = true; break;
+        case OPT_THREADS: {
+            char *end;
+            long n = strtol(optarg, &end, 10);
+            if (*end != '\0' || n < 1 || n > 256)
+                return usage_error(usage, "--threads %s is not a number from 1 to 256", optarg);
+            a->threads = (int) n;
+            break;
+        }
         default:
             return usage_error(usage, "unknown or incomplete option %s", argv[optind - 1]);
         }
@@ -234,6 +245,7 @@ fill_options(const Args *a, const Paths *p, RunOptions *o)
     o->connectors_dir = a->connectors ? a->connectors : p->connectors;
     o->rules_dir = a->rules ? a->rules : p->rules;
     o->schema_dir = p->schema;
+    o->threads = a->threads;
 }
 
 static int

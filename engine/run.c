@@ -455,7 +455,7 @@ run_nightly(const RunOptions *opt, CbError *err)
         !cancel_check("reading the delivery", err))
         goto done;
     double t_read0 = clock_now();
-    if (!load_delivery(&st, defs, ndefs, plan.input_dir, true, &rep, err))
+    if (!load_delivery_threads(&st, defs, ndefs, plan.input_dir, true, opt->threads, &rep, err))
         goto done;
     lastgood_after_load(&plan, &rep);
     json = lastgood_json(&plan);
@@ -653,7 +653,7 @@ run_check_extracts(const RunOptions *opt, CbError *err)
     memset(&rep, 0, sizeof rep);
     memset(&idr, 0, sizeof idr);
     bool ok = sourcedefs_load_dir(opt->connectors_dir, &defs, &ndefs, err) &&
-              load_delivery(&st, defs, ndefs, opt->extracts_dir, false, &rep, err) &&
+              load_delivery_threads(&st, defs, ndefs, opt->extracts_dir, false, opt->threads, &rep, err) &&
               identity_link(&st, &rep, &io, &idr, err);
     if (ok) {
         report_load(&st, &rep);

@@ -29,6 +29,7 @@ typedef struct RunOptions {
     const char *connectors_dir;  /* definitions (*.conf) */
     const char *rules_dir;       /* parameters.conf and rule files */
     const char *schema_dir;
+    int         threads;         /* reader threads, 0: one per online CPU (load.h) */
     const char *state_dir;       /* NULL: <out_dir>.state (last good deliveries) */
     bool        dry_run;
     const struct SecOut *secout; /* NULL: no township packages (secout.h) */

@@ -12,6 +12,28 @@ store_init(Store *s)
     vec_init(&s->persons, sizeof(Person));
     vec_init(&s->facts, sizeof(Fact));
     arena_init(&s->strings, 4 << 20);
+    vec_init(&s->arenas, sizeof(Arena));
+}
+
+void
+store_adopt_arena(Store *s, Arena *a)
+{
+    *(Arena *) vec_push(&s->arenas) = *a;
+    arena_init(a, a->chunk_size);
+}
+
+void
+store_append_facts(Store *s, const Fact *f, size_t n)
+{
+    Vec *v = &s->facts;
+    if (v->len + n > v->cap) {
+        size_t cap = v->cap ? v->cap : 1024;
+        while (cap < v->len + n)
+            cap *= 2;
+        vec_reserve(v, cap);
+    }
+    memcpy((Fact *) v->data + v->len, f, n * sizeof *f);
+    v->len += n;
 }
 
 void
@@ -23,6 +45,9 @@ store_free(Store *s)
     vec_free(&s->facts);
     free(s->index);
     arena_free(&s->strings);
+    for (size_t i = 0; i < s->arenas.len; i++)
+        arena_free(&VEC_AT(&s->arenas, Arena, i));
+    vec_free(&s->arenas);
     memset(s, 0, sizeof *s);
 }
 

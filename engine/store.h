@@ -68,7 +68,8 @@ typedef struct Fact {
     int64_t   amount, amount2;/* fen */
     uint16_t  file;
     uint8_t   link;           /* LinkQuality */
-    uint8_t   spare;
+    uint8_t   sub;            /* member of a record split by its definition (1-based), 0 when
+                                 the record was not split */
     uint16_t  kind;           /* FactKind */
     uint16_t  code;           /* enum index, grade, or Evidence for deaths; 0xFFFF none */
     uint64_t  record;
@@ -83,10 +84,16 @@ typedef struct Store {
     uint64_t  index_mask;
     uint64_t  unlinked;       /* facts whose person is not on the register */
     Arena     strings;
+    Vec       arenas;         /* Arena: more string arenas (a loader thread's), owned */
 } Store;
 
 void          store_init(Store *s);
 void          store_free(Store *s);
+/* Takes over the memory of arena a (strings that persons, facts' rejects and pending records
+ * point to); a is left empty.  Not thread-safe: call from one thread. */
+void          store_adopt_arena(Store *s, Arena *a);
+/* Appends n facts at once (one copy; the vector grows by doubling). */
+void          store_append_facts(Store *s, const Fact *f, size_t n);
 /* Sorts persons and facts, builds the index, attaches bundles, counts unlinked facts. */
 void          store_group(Store *s);
 const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on the register */

@@ -26,6 +26,7 @@
 #include <zlib.h>
 
 #include "reader.h"
+#include "reader_int.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -857,6 +858,108 @@ test_sha256(void **state)
 	free(plain);
 }
 
+/* One reading of data: every record's status, position, raw text and fields, as text. */
+static char *
+read_all_records(const char *data, size_t len, const CsvOptions *opt, size_t *out_len)
+{
+	size_t		cap = 4096 + len * 8, n = 0;
+	char	   *out = malloc(cap);
+	Reader	   *r = open_mem(data, len, opt);
+	Record		rec;
+	CbError		err;
+	ReadStatus	st;
+
+	assert_non_null(out);
+	for (;;) {
+		memset(&err, 0, sizeof err);
+		st = reader_next(r, &rec, &err);
+		if (n + 4096 + rec.raw_len > cap) {
+			cap = cap * 2 + rec.raw_len;
+			out = realloc(out, cap);
+			assert_non_null(out);
+		}
+		n += (size_t) snprintf(out + n, cap - n, "st=%d", (int) st);
+		if (st == READ_EOF || st == READ_ERROR)
+			break;
+		n += (size_t) snprintf(out + n, cap - n, " rec=%llu line=%llu off=%llu nf=%d reason=%s raw=",
+							   (unsigned long long) rec.record_no, (unsigned long long) rec.line_no,
+							   (unsigned long long) rec.byte_offset, rec.nfields,
+							   st == READ_BAD ? rec.reason : "");
+		memcpy(out + n, rec.raw, rec.raw_len);
+		n += rec.raw_len;
+		for (int i = 0; st == READ_OK && i < rec.nfields; i++) {
+			if (n + 16 + rec.fields[i].len > cap) {
+				cap = cap * 2 + rec.fields[i].len;
+				out = realloc(out, cap);
+				assert_non_null(out);
+			}
+			out[n++] = '|';
+			memcpy(out + n, rec.fields[i].p, rec.fields[i].len);
+			n += rec.fields[i].len;
+		}
+		out[n++] = '\n';
+	}
+	reader_close(r);
+	*out_len = n;
+	return out;
+}
+
+/* The zero-copy path for plain records and the byte-by-byte path agree on every input: random
+ * records over the bytes that matter (delimiter, quote, CR, LF, NUL, text), with small record
+ * limits so that over-long records occur. */
+static void
+test_fast_path_agrees(void **state)
+{
+	static const char alphabet[] = {'a', 'b', ',', ',', '"', '"', '\r', '\n', '\n', '\0', 'x', ';'};
+	uint64_t	seed = 0x9E3779B97F4A7C15ull;
+	char		buf[512];
+
+	(void) state;
+	for (int round = 0; round < 20000; round++) {
+		size_t		len = 0, want;
+		CsvOptions	opt = {round % 3 == 0 ? ';' : ',', '"', (size_t) (round % 5 == 0 ? 6 + round % 17 : 0)};
+
+		seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+		want = (size_t) (seed >> 33) % sizeof buf;
+		while (len < want) {
+			seed = seed * 6364136223846793005ull + 1442695040888963407ull;
+			/* mostly plain records, so that both paths are taken */
+			if ((seed >> 60) < 10) {
+				int			k = (int) (seed >> 40) % 4;
+				const char *plain[] = {"ab,cd\n", "\"a,b\",c\r\n", "x,\"y\nz\"\n", ",,\n"};
+
+				size_t		pl = strlen(plain[k]);
+
+				if (len + pl > sizeof buf)
+					break;
+				memcpy(buf + len, plain[k], pl);
+				len += pl;
+			} else {
+				buf[len++] = alphabet[(seed >> 35) % sizeof alphabet];
+			}
+		}
+		if (round % 7 == 0 && len >= 3) {
+			buf[0] = (char) 0xEF;
+			buf[1] = (char) 0xBB;
+			buf[2] = (char) 0xBF;
+		}
+		size_t		n_fast, n_slow;
+
+		csv_reader_fast_path(true);
+		char	   *fast = read_all_records(buf, len, &opt, &n_fast);
+
+		csv_reader_fast_path(false);
+		char	   *slow = read_all_records(buf, len, &opt, &n_slow);
+
+		csv_reader_fast_path(true);
+		if (n_fast != n_slow || memcmp(fast, slow, n_fast) != 0)
+			fail_msg("round %d: the two paths differ\nfast:\n%.*s\nslow:\n%.*s", round,
+					 (int) n_fast, fast, (int) n_slow, slow);
+		free(fast);
+		free(slow);
+	}
+}
+
 int
 main(void)
 {
@@ -886,6 +989,7 @@ main(void)
 		cmocka_unit_test(test_not_gzip),
 		cmocka_unit_test(test_large_input),
 		cmocka_unit_test(test_sha256),
+		cmocka_unit_test(test_fast_path_agrees),
 	};
 
 	return cmocka_run_group_tests_name("csv reader", tests, NULL, NULL);
