@@ -5,6 +5,11 @@
 #   tests/bench/run.sh [BUILD_DIR] [SCALES]      SCALES: any of S M L (default: S)
 #
 # Results are appended to tests/bench/RESULTS.md (the README links it).
+#
+# Columns (3) and (4), the same lists computed the way a user would otherwise do it, in
+# PostgreSQL with COPY and SQL (tests/bench/sql) and in DuckDB on two threads
+# (tests/bench/duckdb, @duckdb/node-api from npm into BUILD/bench, for make bench only), and
+# the check that their lists equal canbao's: BENCH_COMPARE=0 skips them for a quick run.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -20,6 +25,47 @@ trap pg_stop EXIT
 persons_of() { case $1 in S) echo 700000 ;; M) echo 7000000 ;; L) echo 24000000 ;; *) echo "$1" ;; esac; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+# ---- (3) PostgreSQL COPY + SQL and (4) DuckDB: tools, and the untimed preparation
+COMPARE=${BENCH_COMPARE:-1}
+LISTS="unenrolled_eligible unenrolled_in_prison deceased_beneficiaries deceased_contributors prison_suspension
+       double_enrolment approaching_benefit_age proof_of_life_due contribution_reconciliation township_staffing"
+if [ "$COMPARE" = 1 ]; then
+    command -v node >/dev/null && command -v npm >/dev/null && command -v python3 >/dev/null ||
+        { echo "bench: the SQL comparison needs node, npm and python3 (BENCH_COMPARE=0 skips it)" >&2; exit 1; }
+    export CANBAO_BENCH_NODE_MODULES=$ROOT/$BUILD/bench
+    if [ ! -d "$CANBAO_BENCH_NODE_MODULES/node_modules/@duckdb/node-api" ]; then
+        echo "bench: installing @duckdb/node-api into $BUILD/bench (make bench only)" >&2
+        npm install --prefix "$CANBAO_BENCH_NODE_MODULES" --no-audit --no-fund --loglevel=error \
+            "@duckdb/node-api@${CANBAO_BENCH_DUCKDB:-1.5.6-r.1}" >&2
+    fi
+fi
+sec() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# XLSX (both) and XML (DuckDB) to TSV, once per data set: neither reads XLSX, DuckDB no XML
+prepare_sql() {
+    local data=$1 t0
+    [ -f "$data/converted/.complete" ] && return 0
+    t0=$(date +%s.%N)
+    rm -rf "$data/converted"
+    python3 tests/bench/prepare_convert.py "$data/extracts" connectors/agencies "$data/converted" >&2
+    sec "$t0" "$(date +%s.%N)" >"$data/converted/.seconds"
+    touch "$data/converted/.complete"
+}
+# (3) and (4) against canbao's lists of the last run: "yes" when all ten are equal
+compare_lists() {
+    local l d rows=0 ok=yes
+    : >"$VAR/compare.log"
+    for d in sql-out duckdb-out; do
+        for l in $LISTS; do
+            if "$BUILD/csvdiff" "$VAR/$d/$l.csv" "$VAR/out/$l.csv" >>"$VAR/compare.log" 2>&1; then
+                [ $d = sql-out ] && rows=$((rows + $(wc -l <"$VAR/$d/$l.csv") - 1))
+            else
+                ok=no
+            fi
+        done
+    done
+    if [ $ok = yes ]; then echo "yes ($rows rows)"; else echo "NO (var/bench/compare.log)"; fi
+}
+
 pg_start "$VAR/pg-$$" >/dev/null
 "$BUILD/canbao" --quiet db migrate >/dev/null
 
@@ -27,8 +73,8 @@ report=$VAR/report.md
 {
     echo "## $(date -u +%F) on $(nproc) cores, canbao $("$BUILD/canbao" --version | cut -d' ' -f2), medians of $RUNS runs"
     echo
-    echo "| scale | persons | input MB | floor: inflate (s) | canbao run (s) | run / floor | peak RSS (MB) |"
-    echo "| --- | --- | --- | --- | --- | --- | --- |"
+    echo "| scale | persons | input MB | floor: inflate (s) | canbao run (s) | run / floor | peak RSS (MB) | PostgreSQL COPY+SQL (s) | DuckDB (s) | (3)/(2) | (4)/(2) | (2)=(3)=(4) |"
+    echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 } >"$report"
 
 for scale in $SCALES; do
@@ -41,7 +87,8 @@ for scale in $SCALES; do
         touch "$data/.complete"
     fi
     files=("$data"/extracts/*)
-    floor=() run=() rss=()
+    floor=() run=() rss=() pgsql=() duck=()
+    [ "$COMPARE" = 1 ] && prepare_sql "$data"
     rm -f "$VAR/stages-$scale"
     for i in $(seq "$RUNS"); do
         f=$("$BUILD/bench-inflate" "${files[@]}")
@@ -56,12 +103,36 @@ for scale in $SCALES; do
         run+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
         rss+=("$(cat "$VAR/rss")")
         echo "bench: $scale run $i: floor ${floor[-1]} s, canbao ${run[-1]} s" >&2
+        if [ "$COMPARE" = 1 ]; then
+            rm -rf "$VAR/sql-out" "$VAR/duckdb-out" "$VAR/duckdb-work"
+            t0=$(date +%s.%N)
+            tests/bench/sql/run_pg.sh "$data/extracts" "$data/converted" "$VAR/sql-out" $ASOF \
+                >"$VAR/sql-$i.log" 2>&1 || { tail -n 20 "$VAR/sql-$i.log" >&2; exit 1; }
+            t1=$(date +%s.%N)
+            tests/bench/sql/run_pg.sh --drop
+            t1b=$(date +%s.%N)
+            node tests/bench/duckdb/run.mjs "$data/extracts" "$data/converted" "$VAR/duckdb-work" \
+                "$VAR/duckdb-out" $ASOF 2 >"$VAR/duckdb-$i.log" 2>&1 || { tail -n 20 "$VAR/duckdb-$i.log" >&2; exit 1; }
+            t2=$(date +%s.%N)
+            pgsql+=("$(sec "$t0" "$t1")") duck+=("$(sec "$t1b" "$t2")")
+            echo "bench: $scale run $i: PostgreSQL ${pgsql[-1]} s ($(grep -o 'load=[0-9.]* sql=[0-9.]*' "$VAR/sql-$i.log")), DuckDB ${duck[-1]} s ($(grep -o 'load=[0-9.]* sql=[0-9.]*' "$VAR/duckdb-$i.log"))" >&2
+        fi
     done
     F=$(printf '%s\n' "${floor[@]}" | median)
     R=$(printf '%s\n' "${run[@]}" | median)
     M=$(printf '%s\n' "${rss[@]}" | median)
-    awk -v s="$scale" -v p="$persons" -v mb="$mb" -v f="$F" -v r="$R" -v m="$M" \
-        'BEGIN { printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f |\n", s, p, mb / 1e6, f, r, r / f, m / 1024 }' >>"$report"
+    if [ "$COMPARE" = 1 ]; then
+        P=$(printf '%s\n' "${pgsql[@]}" | median) K=$(printf '%s\n' "${duck[@]}" | median)
+        # with identity noise the SQL (exact IDs, no linkage) cannot find what canbao links
+        if [ "${NOISE:-0}" = 0 ]; then EQ=$(compare_lists); else EQ="- (noise: no linkage in SQL)"; fi
+        echo "SQL comparison at $scale: preparation before the timed runs (XLSX and XML to TSV) $(cat "$data/converted/.seconds") s" >>"$VAR/stages.txt"
+    else
+        P=0 K=0 EQ=-
+    fi
+    awk -v s="$scale" -v p="$persons" -v mb="$mb" -v f="$F" -v r="$R" -v m="$M" -v pg="$P" -v dk="$K" -v eq="$EQ" \
+        'BEGIN { printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f |", s, p, mb / 1e6, f, r, r / f, m / 1024
+                 if (pg > 0) printf " %.2f | %.2f | %.1f | %.1f | %s |\n", pg, dk, pg / r, dk / r, eq
+                 else printf " - | - | - | - | - |\n" }' >>"$report"
     # each stage's median seconds and its share of the run
     awk -v scale="$scale" '
         { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2]; names[kv[1]] = 1 } n = NR }

@@ -2,6 +2,7 @@
 # make bench, column (3): the lists computed in PostgreSQL with COPY and SQL.
 #
 #   tests/bench/sql/run_pg.sh EXTRACTS CONVERTED OUT ASOF
+#   tests/bench/sql/run_pg.sh --drop      drops its database (the tables take GBs at S)
 #
 # Needs a running server (PGHOST, PGPORT, PGUSER as tests/lib/pg.sh exports them) on this
 # machine whose user may COPY from files and programs; EXTRACTS and CONVERTED
@@ -12,14 +13,15 @@
 # Session settings a user would make for a one-off analysis: work_mem 256MB (hashes and
 # sorts in memory), unlogged tables (facts.sql's CREATE TABLE becomes CREATE UNLOGGED TABLE).
 set -euo pipefail
-[ $# -eq 4 ] || { echo "usage: $0 EXTRACTS CONVERTED OUT ASOF" >&2; exit 2; }
+db=canbao_sqlbench
+if [ "${1:-}" = --drop ]; then exec dropdb --if-exists --force "$db"; fi
+[ $# -eq 4 ] || { echo "usage: $0 EXTRACTS CONVERTED OUT ASOF | --drop" >&2; exit 2; }
 here=$(cd "$(dirname "$0")" && pwd)
 extracts=$(cd "$1" && pwd)
 converted=$(cd "$2" && pwd)
 out=$3
 asof=$4
 stamp=${asof//-/}
-db=canbao_sqlbench
 # the server runs the transcoder: a python3 its system user can run
 py=${CANBAO_BENCH_PYTHON:-$(PATH=/usr/bin:/bin command -v python3)}
 mkdir -p "$out"
