@@ -362,6 +362,22 @@ out_csv_field(FILE *f, const char *s, bool first)
     fputc('"', f);
 }
 
+void
+out_csv_text_field(FILE *f, const char *s, bool first)
+{
+    if (s != NULL && (s[0] == '=' || s[0] == '+' || s[0] == '-' || s[0] == '@' || s[0] == '\t' ||
+                      s[0] == '\r')) {
+        size_t n = strlen(s);
+        char *q = xmalloc(n + 2);
+        q[0] = '\'';
+        memcpy(q + 1, s, n + 1);
+        out_csv_field(f, q, first);
+        free(q);
+        return;
+    }
+    out_csv_field(f, s, first);
+}
+
 FILE *
 out_open(const char *dir, const char *name, CbError *err)
 {

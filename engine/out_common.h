@@ -93,6 +93,10 @@ int         out_text_chars(const char *s);
 
 /* CSV (RFC 4180): quotes only when the value holds a comma, quote, CR or LF. */
 void        out_csv_field(FILE *f, const char *s, bool first);
+/* The same for a CSV meant to be opened in a spreadsheet (the township twins): a value that
+ * starts with = + - @ TAB or CR is written with a leading apostrophe, so Excel and WPS show it
+ * as text and never run it as a formula (the OWASP "CSV injection" rule). */
+void        out_csv_text_field(FILE *f, const char *s, bool first);
 
 /* Opens dir/name for writing ("wb"); NULL and err (CBERR_IO, the path) on failure. */
 FILE       *out_open(const char *dir, const char *name, CbError *err);

@@ -679,7 +679,7 @@ write_csv(const char *dir, const char *stem, const ListSet *ls, const WRow *rows
             Cells c;
             make_cells(ls, w, (int) i + 1, hh_seq, v[k].name, ri, opt, &c);
             for (int col = 0; col < OXC_COUNT; col++)
-                out_csv_field(f, c.v[col], col == 0);
+                out_csv_text_field(f, c.v[col], col == 0);
             fputs("\r\n", f);
         }
     }

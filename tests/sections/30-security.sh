@@ -442,6 +442,14 @@ injected_xlsx() {   # each name is a text cell of a village sheet of its townshi
     done
 }
 check "hostile names: text cells in the township workbooks (the formula too)" injected_xlsx
+injected_twin() {   # the township CSV twin (opened in Excel/WPS): the formula is text, with an apostrophe
+    local id town
+    id=$(sed -n 4p "$INJ/ids")
+    town=$(sql "SELECT township FROM canbao.list_rows WHERE list_name = 'unenrolled_eligible' AND id_number = '$id'")
+    grep -qF "\"'=HYPERLINK(\"\"x\"\",\"\"y\"\")\"" "$INJ"/out/township_"$town"_*.csv &&
+        ! grep -qE '(^|,)"?=HYPERLINK' "$INJ"/out/township_"$town"_*.csv
+}
+check "hostile names: a formula in a township CSV twin starts with an apostrophe (no CSV injection)" injected_twin
 check "hostile names: the alerts still valid against schema/alerts.xsd" \
     "$ROOT/$BUILD/outcheck" xsd schema/alerts.xsd "$INJ"/out/alerts_confirmed_20261128.xml "$INJ"/out/alerts_to_verify_20261128.xml
 export PGDATABASE=$SEC_MAIN_DB
