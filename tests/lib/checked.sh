@@ -15,6 +15,8 @@
 # tests/valgrind.supp, each entry with the reason; never suppress canbao's own code there.
 #
 # Environment: CANBAO_TEST_PERSONS (persons the suite generates; tests/run-tests.sh),
+# CANBAO_TEST_TIME_SCALE (the unit tests' time limits are multiplied by it: default 5 under the
+# sanitizers, 50 under valgrind, which runs a program some 20 to 50 times slower),
 # CHECKED_REPORTS (folder for the reports; default a new temporary one, removed when clean).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -37,6 +39,7 @@ asan)
     export ASAN_OPTIONS="detect_leaks=1:halt_on_error=1:abort_on_error=0:log_path=$REPORTS/report"
     export LSAN_OPTIONS="suppressions=$ROOT/tests/lsan.supp:print_suppressions=0"
     export UBSAN_OPTIONS="print_stacktrace=1:halt_on_error=1:log_path=$REPORTS/report"
+    export CANBAO_TEST_TIME_SCALE=${CANBAO_TEST_TIME_SCALE:-5}
     bash tests/run-tests.sh "$BUILD"
     rc=$?
     ;;
@@ -64,6 +67,7 @@ valgrind)
         stub "$f" >"$VG/tests/$(basename "$f")"
         chmod +x "$VG/tests/$(basename "$f")"
     done
+    export CANBAO_TEST_TIME_SCALE=${CANBAO_TEST_TIME_SCALE:-50}
     bash tests/run-tests.sh "$VG"
     rc=$?
     # a log without errors is no finding: keep only those with errors
@@ -87,7 +91,10 @@ if [ -n "$found" ]; then
         echo "---- $f"
         if [ "$MODE" = valgrind ]; then
             grep -m1 -E '^==[0-9]+== Command:' "$f"
-            grep -vE '^==[0-9]+== *$' "$f" | sed -n '/ERROR SUMMARY\|lost in loss record\|Invalid\|uninitialised\|Mismatched\|overlap/,+25p' | head -n 60
+            grep -m1 -E '^==[0-9]+== ERROR SUMMARY:' "$f"
+            # each error up to the blank line that ends it: memory errors, then the leaks
+            sed -n '/definitely lost in loss record\|Invalid \|uninitialised\|Mismatched\|overlap\|Syscall param\|Argument .* of function/,/^==[0-9]*== *$/p' "$f" |
+                head -n 80
         else
             head -n 60 "$f"
         fi
