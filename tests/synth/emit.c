@@ -840,7 +840,29 @@ static void emit_disability(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 	}
 }
 
-/* 乡村振兴 脱贫户 / 监测户: one row per member. */
+/* 乡村振兴 脱贫户 / 监测户: one row per household and date of inclusion, as the rosters are
+ * kept: the members' names, relations and ID numbers each in one cell, in the same order
+ * (成员姓名 "张三、李四", 成员证件号码 "ID1;ID2"; connectors/agencies/poverty_household.conf
+ * splits them).  Members born after the household's inclusion have their own date, so their
+ * own row.  A member whose ID the noise garbled gets a row of his own: readers repair a
+ * mistyped ID only on a row of one person, and a record's hidden link names one person.  The
+ * rows of a group are written at the turn of its first member; every member adds his own fact
+ * at his own turn. */
+static void poverty_row(Gen *g, const Household *h, const char *const cell[6], int32_t start,
+			const IdField *id, const Person *p)
+{
+	Sink *s = &g->sinks[SRC_POVERTY];
+	sink_begin(s);
+	for (int c = 0; c < 6; c++)
+		sink_str(s, cell[c]);   /* 户编号 户主姓名 户主证件号码 成员姓名 成员证件号码 与户主关系 */
+	sink_str(s, h->poor_kind ? "监测户" : "脱贫户");
+	sink_str(s, town_of(h)->name);
+	sink_str(s, unit_of(h)->name);
+	sink_date(s, start, DS_ISO);
+	sink_date(s, h->poor_end, DS_ISO);
+	finish(g, SRC_POVERTY, id, p);
+}
+
 static void emit_poverty(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 {
 	(void)r;
@@ -849,28 +871,44 @@ static void emit_poverty(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 	int32_t start = dmax(h->poor_start, p->birth);
 	if (start > g->asof)
 		return;
-	Sink *s = &g->sinks[SRC_POVERTY];
-	char no[48], head[96], name[96];
-	IdField id, hid;
-	const Person *hp = &h->m[0];
-	snprintf(no, sizeof no, "%s%06u", unit_of(h)->code, h->number % 1000000);
-	agency_name(g, hp, SRC_POVERTY, head, sizeof head);
-	agency_name(g, p, SRC_POVERTY, name, sizeof name);
-	agency_id(g, hp, nr, &hid, false);
-	agency_id(g, p, nr, &id, false);
-	sink_begin(s);
-	sink_str(s, no);
-	sink_str(s, head);
-	sink_str(s, hid.s);
-	sink_str(s, name);
-	sink_str(s, id.s);
-	sink_str(s, RELATIONS[p->relation]);
-	sink_str(s, h->poor_kind ? "监测户" : "脱贫户");
-	sink_str(s, town_of(h)->name);
-	sink_str(s, unit_of(h)->name);
-	sink_date(s, start, DS_ISO);
-	sink_date(s, h->poor_end, DS_ISO);
-	finish(g, SRC_POVERTY, &id, p);
+	int first = 0;
+	while (dmax(h->poor_start, h->m[first].birth) != start)
+		first++;
+	if (&h->m[first] == p) {
+		char no[48], head[96], name[96], names[HH_MAX * 100], ids[HH_MAX * 70], rels[HH_MAX * 20];
+		IdField hid, id[HH_MAX];
+		size_t nn = 0, ni = 0, nrl = 0;
+		int packed = 0;
+		snprintf(no, sizeof no, "%s%06u", unit_of(h)->code, h->number % 1000000);
+		agency_name(g, &h->m[0], SRC_POVERTY, head, sizeof head);
+		agency_id(g, &h->m[0], nr, &hid, false);
+		for (int i = first; i < h->size; i++) {
+			const Person *m = &h->m[i];
+			if (dmax(h->poor_start, m->birth) != start)
+				continue;
+			agency_id(g, m, nr, &id[i], false);
+			if (id[i].noisy)
+				continue;
+			agency_name(g, m, SRC_POVERTY, name, sizeof name);
+			const char *sep = packed ? "、" : "";
+			nn += (size_t)snprintf(names + nn, sizeof names - nn, "%s%s", sep, name);
+			ni += (size_t)snprintf(ids + ni, sizeof ids - ni, "%s%s", packed ? ";" : "", id[i].s);
+			nrl += (size_t)snprintf(rels + nrl, sizeof rels - nrl, "%s%s", sep, RELATIONS[m->relation]);
+			packed++;
+		}
+		if (packed > 0) {
+			const char *cell[6] = { no, head, hid.s, names, ids, rels };
+			poverty_row(g, h, cell, start, NULL, p);
+		}
+		for (int i = first; i < h->size; i++) {
+			const Person *m = &h->m[i];
+			if (dmax(h->poor_start, m->birth) != start || !id[i].noisy)
+				continue;
+			agency_name(g, m, SRC_POVERTY, name, sizeof name);
+			const char *cell[6] = { no, head, hid.s, name, id[i].s, RELATIONS[m->relation] };
+			poverty_row(g, h, cell, start, &id[i], m);
+		}
+	}
 	bundle_add(&g->bundle, FK_POOR, 0, start, h->poor_end, 0, 0, 0);
 }
 

@@ -1,0 +1,95 @@
+# Parallel reading (issues 3 and 8), sourced by tests/run-tests.sh: the delivery read with 1, 2
+# and 3 threads gives the same counts, rejects, lists and database rows, and a broken delivery
+# the same error (the first broken file in file order, whichever thread met it first).  Runs
+# on databases of its own; leaves PGDATABASE as it found it.
+echo "== parallel reading"
+THR="$TMP/threads"
+THR_DB0=$PGDATABASE
+mkdir -p "$THR"
+
+check_exit "--threads 0 is a usage error" 2 'not a number from 1 to 256' \
+    "$CANBAO" check-extracts --threads 0 "$DATA/extracts"
+check_exit "--threads x is a usage error" 2 'not a number from 1 to 256' \
+    "$CANBAO" run --threads x --asof $ASOF --extracts "$DATA/extracts" --out "$THR/o"
+
+# check-extracts: every file's counts and the first rejects, the same whatever the threads
+thr_check() {
+    local t
+    for t in 1 2 3; do
+        "$CANBAO" --quiet check-extracts --threads $t "$DATA/extracts" >"$THR/check-$t.txt" || return 1
+    done
+    cmp "$THR/check-1.txt" "$THR/check-2.txt" && cmp "$THR/check-1.txt" "$THR/check-3.txt" &&
+        [ "$(grep -c '_20' "$THR/check-1.txt")" -ge 20 ]
+}
+check "check-extracts: the same counts and rejects with 1, 2 and 3 threads" thr_check
+
+# the whole night, each on a fresh database: the same files and database rows
+thr_run() {   # thr_run T: the night with T threads on database canbao_thr_T
+    "$PG_BIN/createdb" "canbao_thr_$1" || return 1
+    PGDATABASE="canbao_thr_$1" "$CANBAO" --quiet db migrate >/dev/null || return 1
+    PGDATABASE="canbao_thr_$1" "$CANBAO" run --threads "$1" --asof $ASOF \
+        --extracts "$DATA/extracts" --out "$THR/out-$1" >"$THR/run-$1.log" 2>&1 || {
+        tail -n 5 "$THR/run-$1.log"; return 1; }
+}
+thr_dump() {   # thr_dump T: what the run stored, without times, hosts and folders
+    PGDATABASE="canbao_thr_$1" psql -XAtq -v ON_ERROR_STOP=1 \
+        -c "SELECT file_no, file_name, source, size_bytes, sha256, records_read, accepted, duplicates,
+                   rejected FROM canbao.source_files ORDER BY file_no" \
+        -c "SELECT file_no, record_no, line_no, byte_offset, reason, raw FROM canbao.rejects
+             ORDER BY file_no, record_no" \
+        -c "SELECT list_name, row_no, id_number, columns, rule FROM canbao.list_rows ORDER BY 1, 2" \
+        -c "SELECT list_name, row_no, file_no, record_no, fact_kind FROM canbao.list_evidence
+             ORDER BY 1, 2, 3, 4, 5"
+}
+thr_same() {
+    local t f
+    for t in 1 2 3; do thr_run $t || return 1; done
+    for t in 2 3; do
+        # every published file but the report (it carries the run's timings) and the checksums
+        # of the release (they cover the report)
+        for f in "$THR/out-1"/*; do
+            case $(basename "$f") in report_*|SHA256SUMS) continue ;; esac
+            cmp "$f" "$THR/out-$t/$(basename "$f")" || return 1
+        done
+        [ "$(ls "$THR/out-1" | wc -l)" = "$(ls "$THR/out-$t" | wc -l)" ] || { echo "file lists differ"; return 1; }
+        diff <(thr_dump 1) <(thr_dump $t) >"$THR/dump-$t.diff" || { head -n 20 "$THR/dump-$t.diff"; return 1; }
+    done
+    [ "$(wc -l <"$THR/out-1/rejects.csv")" -gt 10 ] && grep -q 'event=timings read=' "$THR/run-2.log"
+}
+check "run: the same lists, rejects, files and database rows with 1, 2 and 3 threads" thr_same
+
+# a delivery with two broken files: the error is the first in file order, whatever the threads
+thr_broken() {
+    local d="$THR/broken" t f out
+    mkdir -p "$d"
+    for f in "$DATA"/extracts/*; do ln -s "$f" "$d/$(basename "$f")"; done
+    for f in "$d"/medical_claims_*.jsonl.gz "$d"/tax_collection_*.csv.gz; do
+        rm "$f"
+        head -c $(( $(stat -c %s "$DATA/extracts/$(basename "$f")") / 2 )) "$DATA/extracts/$(basename "$f")" >"$f"
+    done
+    for t in 1 2 3; do
+        out=$("$CANBAO" --quiet check-extracts --threads $t "$d" 2>&1)
+        [ $? = 3 ] || { echo "threads $t: exit code not 3"; return 1; }
+        grep -q 'truncated gzip' <<<"$out" && grep -q 'medical_claims_' <<<"$out" &&
+            ! grep -q 'tax_collection_' <<<"$out" || { echo "threads $t: $out"; return 1; }
+        echo "$out" >"$THR/broken-$t.txt"
+    done
+    cmp "$THR/broken-1.txt" "$THR/broken-2.txt" && cmp "$THR/broken-1.txt" "$THR/broken-3.txt"
+}
+check "a broken delivery: the first broken file's error, the same with 1, 2 and 3 threads" thr_broken
+
+# split(): the poverty roster packs a household's member IDs into one cell; a row is one record
+thr_split() {
+    local f rows multi
+    f=$(basename "$(ls "$DATA"/extracts/poverty_household_*.csv)")
+    multi=$(awk -F, 'NR > 1 && $5 ~ /;/ { n++ } END { print n + 0 }' "$DATA/extracts/$f")
+    [ "$multi" -gt 10 ] || { echo "only $multi rows with several member IDs"; return 1; }
+    rows=$(awk -F, -v f="$f" '$1 == f { print $2 }' "$DATA/truth/counts.csv")
+    [ "$(awk -v f="$f" '$1 == f { print $3 }' "$THR/check-1.txt")" = "$rows" ] ||
+        { echo "read: $(grep poverty "$THR/check-1.txt"), generator: $rows rows"; return 1; }
+    # a list row cites the member's row: the same record number serves every member
+    [ "$(PGDATABASE=canbao_thr_1 psql -XAtq -c "SELECT count(*) FROM canbao.list_evidence e
+          JOIN canbao.source_files f USING (run_id, file_no) WHERE f.file_name = '$f'")" -gt 0 ]
+}
+check "split(): poverty rows with several member IDs read as one record each, members listed" thr_split
+export PGDATABASE=$THR_DB0
