@@ -221,6 +221,26 @@ mix64(uint64_t h, uint64_t v)
     return h;
 }
 
+/* Text into a hash for duplicates, eight bytes at a time. */
+static inline uint64_t
+hash_text(uint64_t h, const char *s, size_t n)
+{
+    h ^= (uint64_t) n * 0xD6E8FEB86659FD93ull;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0x9E3779B97F4A7C15ull;
+        h ^= h >> 29;
+        s += 8;
+        n -= 8;
+    }
+    uint64_t w = 0;
+    memcpy(&w, s, n);
+    h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
+    return h ^ h >> 31;
+}
+
+/* The record key's byte hash (FNV-1a): part of extract_record_key, which must not change. */
 static uint64_t
 hash_bytes(uint64_t h, const char *s, size_t n)
 {
@@ -583,6 +603,25 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     return EXT_OK;
 }
 
+/* True when all n bytes are ASCII other than NUL (valid UTF-8 at once), eight at a time. */
+static inline bool
+ascii_text(const char *s, size_t n)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    while (n >= 8) {
+        uint64_t w;
+        memcpy(&w, s, 8);
+        if (((w | ((w - ones) & ~w)) & highs) != 0)
+            return false;
+        s += 8;
+        n -= 8;
+    }
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char) s[i] == 0 || (unsigned char) s[i] >= 0x80)
+            return false;
+    return true;
+}
+
 /* The text of definition field i in rec, checked to be valid UTF-8 (after transcoding). */
 static ExtStatus
 field_text(Extract *ex, const Record *rec, int i, CanonRecord *out, const char **s, size_t *n)
@@ -592,6 +631,8 @@ field_text(Extract *ex, const Record *rec, int i, CanonRecord *out, const char *
         return reject(out, "record has %d fields, %s is missing", rec->nfields, ex->col_name[i]);
     *s = rec->fields[c].p ? rec->fields[c].p : "";
     *n = rec->fields[c].p ? rec->fields[c].len : 0;
+    if (ascii_text(*s, *n))
+        return EXT_OK;
     size_t bad_at;
     if (!utf8_valid(*s, *n, &bad_at)) {
         size_t chars = 1;
@@ -630,13 +671,14 @@ map_record(Extract *ex, const Record *rec, CanonRecord *out, const RecField *pie
             return es;
         const CanonValue *v = &out->v[ex->def->fields[i].field];
         FieldType t = ex->spec->fields[ex->def->fields[i].field].type;
-        h = mix64(h, (uint64_t) ex->def->fields[i].field);
+        h = (h ^ (uint64_t) ex->def->fields[i].field) * 0xFF51AFD7ED558CCDull;
         /* typed values are canonical in num; their text is still the source spelling
          * ("2023-01-05" or "20230105"), so only text, code and ID values hash their text */
-        if (v->present)
-            h = (t == FT_TEXT || t == FT_ENUM || t == FT_IDNUM)
-                    ? hash_bytes(mix64(h, (uint64_t) v->num), v->text, v->len)
-                    : mix64(h, (uint64_t) v->num);
+        if (v->present) {
+            h = mix64(h, (uint64_t) v->num);
+            if (t == FT_TEXT || t == FT_ENUM || t == FT_IDNUM)
+                h = hash_text(h, v->text, v->len);
+        }
     }
     /* an optional ID that is missing: linkage needs at least a name */
     if (ex->id_field >= 0 && !out->v[ex->id_field].present) {
@@ -646,6 +688,23 @@ map_record(Extract *ex, const Record *rec, CanonRecord *out, const RecField *pie
     }
     out->hash = h;
     return EXT_OK;
+}
+
+uint64_t
+extract_record_key(const Extract *ex, const CanonRecord *r)
+{
+    uint64_t h = (uint64_t) ex->def->kind;
+    for (int i = 0; i < ex->def->nfields; i++) {
+        int f = ex->def->fields[i].field;
+        const CanonValue *v = &r->v[f];
+        FieldType t = ex->spec->fields[f].type;
+        h = mix64(h, (uint64_t) f);
+        if (v->present)
+            h = (t == FT_TEXT || t == FT_ENUM || t == FT_IDNUM)
+                    ? hash_bytes(mix64(h, (uint64_t) v->num), v->text, v->len)
+                    : mix64(h, (uint64_t) v->num);
+    }
+    return h;
 }
 
 /* Length of the separator of split field i at s (n bytes left), 0 when none starts there. */

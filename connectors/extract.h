@@ -36,7 +36,9 @@ typedef struct CanonRecord {
     uint64_t    byte_offset;
     const char *raw;                  /* raw bytes (capped), valid until the next record */
     size_t      raw_len;
-    uint64_t    hash;                 /* of all canonical values: equal records, equal hash */
+    uint64_t    hash;                 /* of all canonical values, for duplicates: equal
+                                         records, equal hash (within this version; the key
+                                         that outlives a run is extract_record_key) */
     uint8_t     id_status;            /* IdnumStatus of the id_number as written (EXT_OK):
                                          IDNUM_OK; IDNUM_EMPTY when absent (kinds whose ID is
                                          optional); otherwise the ID failed its check and its
@@ -63,6 +65,9 @@ Extract  *extract_open_mem(const SourceDef *def, const char *name, const void *d
                            CbError *err);
 ExtStatus extract_next(Extract *ex, CanonRecord *out, CbError *err);
 uint64_t  extract_bytes(const Extract *ex);   /* decompressed bytes consumed */
+/* A record's stable key: a hash of its canonical values that stays the same from run to run
+ * and version to version (reviewers' decisions in PostgreSQL name records by it). */
+uint64_t  extract_record_key(const Extract *ex, const CanonRecord *r);
 uint64_t  extract_file_bytes(const Extract *ex);   /* raw file bytes read */
 bool      extract_sha256(Extract *ex, char out[65]); /* the whole file's after EXT_EOF */
 void      extract_close(Extract *ex);

@@ -419,14 +419,15 @@ fill_fact(Fact *f, const DefInfo *di, uint32_t file, const CanonRecord *r)
  * as accepted or rejected once linkage has decided) or resolved (a fact already, kept as
  * training data or to list a rewritten ID in links.csv). */
 static void
-add_pending(SourceOut *so, const DefInfo *di, uint32_t file, const CanonRecord *r, bool resolved)
+add_pending(SourceOut *so, const DefInfo *di, const Extract *ex, uint32_t file,
+            const CanonRecord *r, bool resolved)
 {
     PendingRecord *pr = vec_push(&so->pending);
     fill_fact(&pr->fact, di, file, r);
     pr->file = file;
     pr->line_no = r->line_no;
     pr->byte_offset = r->byte_offset;
-    pr->hash = r->hash;
+    pr->hash = extract_record_key(ex, r);
     pr->id_status = r->id_status;
     pr->resolved = resolved;
     pr->rewritten = resolved && r->id_rewritten;
@@ -588,14 +589,14 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
                 add_reject(so, fno, &rec);
             }
         } else if (rec.id_status != IDNUM_OK) {   /* never split (extract.h) */
-            add_pending(so, &di, fno, &rec, false);   /* counted by identity_link */
+            add_pending(so, &di, ex, fno, &rec, false);   /* counted by identity_link */
         } else {
             fill_fact(new_fact(ts), &di, fno, &rec);
             row_accepted = true;
             if (last)
                 sf->accepted++;
             if (rec.id_rewritten || (di.linkable && value(&rec, di.f_name)))
-                add_pending(so, &di, fno, &rec, true);
+                add_pending(so, &di, ex, fno, &rec, true);
         }
     }
     for (; nring > 0; nring--)
