@@ -5,6 +5,8 @@
 #   tests/bench/run.sh [BUILD_DIR] [SCALES]      SCALES: any of S M L (default: S)
 #
 # Results are appended to tests/bench/RESULTS.md (the README links it).
+# CANBAO_BENCH_NOISE=3 generates the data with identity noise (synth --noise; cached apart), so
+# that the identity step has records to link: its candidate pairs and time are reported.
 #
 # Columns (3) and (4), the same lists computed the way a user would otherwise do it, in
 # PostgreSQL with COPY and SQL (tests/bench/sql) and in DuckDB on two threads
@@ -15,6 +17,7 @@ cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
 SCALES=${2:-${CANBAO_BENCH_SCALES:-S}}
 RUNS=${CANBAO_BENCH_RUNS:-3}
+NOISE=${CANBAO_BENCH_NOISE:-0}   # identity noise of the generated data (synth --noise): linkage work
 ASOF=2026-11-28
 ROOT=$PWD
 VAR=$ROOT/var/bench
@@ -80,10 +83,11 @@ report=$VAR/report.md
 for scale in $SCALES; do
     persons=$(persons_of "$scale")
     data=$VAR/data-$persons
+    [ "$NOISE" = 0 ] || data=$data-noise$NOISE
     if [ ! -f "$data/.complete" ]; then
         echo "bench: generating $persons persons (once; cached in $data)" >&2
         rm -rf "$data"
-        "$BUILD/synth" --persons "$persons" --seed 8 --asof $ASOF --out "$data" >/dev/null 2>&1
+        "$BUILD/synth" --persons "$persons" --seed 8 --asof $ASOF --noise "$NOISE" --out "$data" >/dev/null 2>&1
         touch "$data/.complete"
     fi
     files=("$data"/extracts/*)
@@ -94,7 +98,7 @@ for scale in $SCALES; do
         f=$("$BUILD/bench-inflate" "${files[@]}")
         floor+=("$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$f")")
         mb=$(sed -n 's/.*bytes_out=\([0-9]*\).*/\1/p' <<<"$f")
-        rm -rf "$VAR/out"
+        rm -rf "$VAR/out" "$VAR/out.releases"   # a fresh cluster numbers its runs from 1 again
         t0=$(date +%s.%N)
         /usr/bin/time -f '%M' -o "$VAR/rss" "$BUILD/canbao" run --asof $ASOF \
             --extracts "$data/extracts" --out "$VAR/out" >/dev/null 2>"$VAR/run-$i.log"
@@ -152,6 +156,18 @@ for scale in $SCALES; do
             for (k = 1; k <= 7; k++) { s = order[k]; line = line sprintf(" %s %.2f (%.0f%%);", s, med[s], tot ? 100 * med[s] / tot : 0) }
             print line
         }' "$VAR/stages-$scale" >>"$VAR/stages.txt"
+    # the identity step of the runs (their event=linkage lines): candidate pairs, median time
+    for i in $(seq "$RUNS"); do grep -o 'event=linkage .*' "$VAR/run-$i.log" || true; done | awk -v scale="$scale" -v noise="$NOISE" '
+        { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
+          s[NR] = v["seconds"] + 0; c[NR] = v["cpu_seconds"] + 0; n = NR }
+        END { if (n == 0) exit
+              for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) {
+                  if (s[j] < s[i]) { t = s[i]; s[i] = s[j]; s[j] = t }
+                  if (c[j] < c[i]) { t = c[i]; c[i] = c[j]; c[j] = t } }
+              m = int((n + 1) / 2)
+              printf "linkage at %s (noise %s): records to link %s, candidate pairs %s, link %.2f s (CPU %.2f s); blocks refined %s, skipped %s (%s pairs), records on a fallback block %s\n",
+                     scale, noise, v["pending"], v["candidate_pairs"], s[m], c[m], v["refined_keys"], v["skipped_blocks"],
+                     v["skipped_pairs"], v["fallback_records"] }' >>"$VAR/stages.txt"
 done
 echo >>"$report"
 [ -f "$VAR/stages.txt" ] && { cat "$VAR/stages.txt" >>"$report"; rm -f "$VAR/stages.txt"; echo >>"$report"; }
