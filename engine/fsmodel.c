@@ -1,7 +1,10 @@
 #include "fsmodel.h"
 
 #include <math.h>
+#include <stdlib.h>
 #include <string.h>
+
+#include "arena.h"
 
 double
 fs_level_weight(const FsModel *fm, int c, int level, double tf)
@@ -35,14 +38,14 @@ fs_u_from_counts(FsModel *fm, int c, const uint64_t *counts)
         fc->u[l] = ((double) counts[l] + 0.5) / total;
 }
 
-/* log likelihood ratio of pair p over the comparisons in use */
+/* log likelihood ratio of a pair over the comparisons in use, from the table lw[c][level] */
 static double
-log_bf(const FsModel *fm, double m[FS_MAX_COMP][FS_MAX_LEVELS], const uint8_t *g, unsigned use)
+log_bf(const FsModel *fm, double lw[FS_MAX_COMP][FS_MAX_LEVELS], const uint8_t *g, unsigned use)
 {
     double l = 0.0;
     for (int c = 0; c < fm->ncomp; c++)
         if ((use & (1u << c)) && g[c] != FS_NULL)
-            l += log(m[c][g[c]]) - log(fm->comp[c].u[g[c]]);
+            l += lw[c][g[c]];
     return l;
 }
 
@@ -75,38 +78,51 @@ fs_em(FsModel *fm, const uint8_t *gamma, const uint32_t *group, size_t npairs, u
     if (rho > 0.95)
         rho = 0.95;
 
+    double *gl = NULL;           /* the current record's pairs' log BF */
+    size_t  glcap = 0;
     for (int it = 1; it <= max_iter; it++) {
         double num[FS_MAX_COMP][FS_MAX_LEVELS], den[FS_MAX_COMP];
+        double lw[FS_MAX_COMP][FS_MAX_LEVELS];
         memset(num, 0, sizeof num);
         memset(den, 0, sizeof den);
+        for (int c = 0; c < fm->ncomp; c++)
+            for (int l = 0; l < fm->comp[c].nlevels; l++)
+                lw[c][l] = log(m[c][l]) - log(fm->comp[c].u[l]);
         double wsum = 0.0, lo0 = log(lambda) - log(1.0 - lambda);
-        size_t gto = 0;              /* end of the current record's pairs */
+        size_t gfrom = 0, gto = 0;   /* the current record's pairs */
         double gmax = 0.0, gden = 1.0, gprior = 0.0;
         for (size_t p = 0; p < npairs; p++) {
             const uint8_t *g = gamma + p * (size_t) fm->ncomp;
-            double lbf = log_bf(fm, m, g, use);
             double w;
             if (group == NULL) {
-                double lo = lo0 + lbf;   /* log-odds of a match, pair alone */
+                double lo = lo0 + log_bf(fm, lw, g, use);   /* log-odds of a match, pair alone */
                 w = lo > 40 ? 1.0 : lo < -40 ? 0.0 : 1.0 / (1.0 + exp(-lo));
             } else {
                 if (p >= gto) {
                     /* a new record with k candidates:
                      *   p_i = (rho/k) BF_i / ((1 - rho) + (rho/k) sum_j BF_j),
                      * computed scaled by e^-max(log BF) */
+                    gfrom = p;
                     gto = p + 1;
                     while (gto < npairs && group[gto] == group[p])
                         gto++;
+                    if (gto - gfrom > glcap) {
+                        glcap = (gto - gfrom) * 2;
+                        free(gl);
+                        gl = xmalloc(glcap * sizeof(double));
+                    }
                     gmax = -INFINITY;
-                    for (size_t q = p; q < gto; q++)
-                        gmax = fmax(gmax, log_bf(fm, m, gamma + q * (size_t) fm->ncomp, use));
+                    for (size_t q = gfrom; q < gto; q++) {
+                        gl[q - gfrom] = log_bf(fm, lw, gamma + q * (size_t) fm->ncomp, use);
+                        gmax = fmax(gmax, gl[q - gfrom]);
+                    }
                     double sum = 0.0;
-                    for (size_t q = p; q < gto; q++)
-                        sum += exp(log_bf(fm, m, gamma + q * (size_t) fm->ncomp, use) - gmax);
-                    gprior = rho / (double) (gto - p);
+                    for (size_t q = gfrom; q < gto; q++)
+                        sum += exp(gl[q - gfrom] - gmax);
+                    gprior = rho / (double) (gto - gfrom);
                     gden = (1.0 - rho) * exp(fmin(-gmax, 700.0)) + gprior * sum;
                 }
-                w = gprior * exp(lbf - gmax) / gden;
+                w = gprior * exp(gl[p - gfrom] - gmax) / gden;
             }
             wsum += w;
             for (int c = 0; c < fm->ncomp; c++)
@@ -150,6 +166,7 @@ fs_em(FsModel *fm, const uint8_t *gamma, const uint32_t *group, size_t npairs, u
             break;
         }
     }
+    free(gl);
     for (int c = 0; c < fm->ncomp; c++)
         if (use & (1u << c))
             memcpy(fm->comp[c].m, m[c], sizeof m[c]);

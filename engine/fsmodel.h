@@ -11,8 +11,8 @@
  * u is then the frequency of the agreeing value (a common name such as 金英姬 is weaker
  * evidence than a rare one), floored at tf_min.
  *
- * Everything here is pure arithmetic on caller-owned arrays: no allocation beyond the stack,
- * deterministic, thread-safe.  linkage.c computes the vectors; the unit tests feed synthetic
+ * Everything here is pure arithmetic on caller-owned arrays (fs_em keeps one scratch array of
+ * a record's candidates while it runs), deterministic, thread-safe.  linkage.c computes the vectors; the unit tests feed synthetic
  * ones with known m and u.
  */
 #ifndef CANBAO_FSMODEL_H

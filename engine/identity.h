@@ -8,14 +8,18 @@
  *
  *   1. ID repair: an ID that fails its check digit (or has an impossible birth date or region)
  *      is compared with the register numbers one substituted character or one swap of adjacent
- *      characters away (idrepair.h) that agree with the record's name (same normalised form or
- *      same pinyin), sex, birth date and age when the record has them.  Exactly one: the fact
+ *      characters away (idrepair.h) that agree with the record's name (same normalised form,
+ *      same pinyin or close, as repair_name says), sex, birth date and age when the record has
+ *      them (no field at a level that is evidence against the same person).  Exactly one: the fact
  *      is linked LINK_REPAIRED.  Several: a reject "ambiguous ID number".  None: the record
  *      goes on to step 2 when its kind can be linked without ID, else a reject.
  *   2. Probabilistic linkage (Fellegi-Sunter): candidate persons from blocking rules; per pair
  *      a comparison vector (name exact / same pinyin / close, sex, birth date exact / ±1 day /
  *      day and month swapped / same year, age at the record's date, address exact / village /
- *      township, and for deaths whether the register already cancelled the person for death);
+ *      township (an address naming only a village, or a division code, is compared as a place:
+ *      village / township, with m of its own), and for deaths whether the register already cancelled the person for death and
+ *      whether the person showed a sign of life after the death's date: a medical claim or a
+ *      proof-of-life certification linked by ID number, as sign_of_life says);
  *      u from random pairs, m by EM on the run's own records, term-frequency adjusted names.
  *      The best candidate is *probable* (linked) when its probability is at least
  *      link_probability and it leads the second by link_margin bits; *to verify* (linked, put
@@ -47,26 +51,63 @@
 
 /* ---- parameters (rules/linkage.conf) ---- */
 
+/* The fields blocking keys are made of: a record and a register person are a candidate pair
+ * when they agree on every field of one key. */
 typedef enum {
-    BLOCK_BIRTH_SEX,            /* birth date + sex */
-    BLOCK_NAME_BIRTH_YEAR,      /* normalised name + birth year (from age: both possible years) */
-    BLOCK_PINYIN_BIRTH_YEAR,    /* pinyin of the name + birth year */
-    BLOCK_VILLAGE_NAME,         /* village (division code or address) + normalised name */
-    BLOCK_VILLAGE_YEAR_SEX,     /* village + birth year + sex */
-    BLOCK_VILLAGE_SURNAME_YEAR, /* village + surname (first character) + birth year */
-    BLOCK_COUNT
+    BF_BIRTH_DATE,   /* birth date */
+    BF_BIRTH_YEAR,   /* birth year (a record with an age instead: both years it allows) */
+    BF_SEX,
+    BF_NAME,         /* normalised name */
+    BF_PINYIN,       /* pinyin of the normalised name */
+    BF_SURNAME,      /* pinyin of the name's first character */
+    BF_VILLAGE,      /* village, from the 12-digit division code and from the address */
+    BF_TOWNSHIP,     /* township, from the division code and from the address */
+    BF_COUNT
+} BlockField;
+
+#define BLOCK_MAX_RULES  8
+#define BLOCK_MAX_FIELDS 6
+#define BLOCK_MAX_LEVELS 4       /* a rule's own key and up to three refinements */
+
+/*
+ * A blocking rule (Splink's and fastLink's blocking rules, with a cap on the block size): its
+ * key at level 0 is the conjunction of field[0 .. upto[0]); a block (the register persons
+ * sharing a key) larger than max_block is not used as it is but refined: level l's key adds
+ * the fields up to upto[l].  A record takes, per rule, the first level whose block is not
+ * over the cap; a record whose every block is over it still gets the smallest of its finest
+ * blocks.  Candidate pairs are the union over the rules, each pair once.
+ */
+typedef struct BlockRule {
+    uint8_t nfields, nlevels;
+    uint8_t field[BLOCK_MAX_FIELDS];
+    uint8_t upto[BLOCK_MAX_LEVELS];
 } BlockRule;
 
+/* The name of a blocking field ("birth_date" ...); the rule as text ("birth_date+sex>township")
+ * up to level `level` (-1: all levels) into out. */
+const char *identity_block_field_name(int f);
+void identity_block_rule_text(const BlockRule *r, int level, char *out, size_t cap);
+
 /* The comparisons, in comparison-vector order. */
-enum { CMP_NAME, CMP_SEX, CMP_BIRTH, CMP_AGE, CMP_ADDRESS, CMP_REGISTER_DEATH, CMP_COUNT };
+enum {
+    CMP_NAME, CMP_SEX, CMP_BIRTH, CMP_AGE,
+    CMP_ADDRESS,          /* a record's address with a street and number (4 levels) */
+    CMP_PLACE,            /* a record's address that names only a village or township, or its
+                             division code (3 levels: "same village" is all it can say) */
+    CMP_REGISTER_DEATH, CMP_SIGN_OF_LIFE, CMP_COUNT
+};
 
 typedef struct LinkConfig {
     char     path[512];
     char     opencc_config[256];
     bool     repair;
-    bool     repair_name_pinyin;     /* repair: a name with the same pinyin agrees */
-    unsigned blocking;               /* bit per BlockRule */
-    int      max_block;
+    int      repair_name_level;      /* repair: the weakest name level that agrees (3 exact,
+                                        2 same pinyin, 1 close) */
+    BlockRule rules[BLOCK_MAX_RULES];   /* blocking */
+    int      nrules;
+    int      max_block;              /* largest block used without refining it */
+    int      max_fallback;           /* largest block a record whose every block is over
+                                        max_block still gets its candidates from */
     double   name_close;             /* Jaro-Winkler threshold of level "close" */
     double   prior;                  /* share of records whose person is on the register */
     double   link_probability;
@@ -74,6 +115,10 @@ typedef struct LinkConfig {
     double   review_probability;
     int      review_candidates;
     bool     register_death;
+    uint32_t sign_of_life;           /* bit per FactKind whose records, linked by ID number, show
+                                        that their person lived on their date */
+    int      sign_of_life_grace;     /* days after a death record's date such a record may carry
+                                        (a claim settled after a death in hospital) */
     double   tf_min;
     long     u_pairs;
     int      em_iterations;
@@ -108,6 +153,8 @@ typedef struct IdEvidence {
     AddressParts addr;
     uint64_t     div_village, div_township;  /* from a 12-digit division code, 0 unknown */
     bool         dead;          /* register: cancelled for death */
+    bool         seen_known;    /* register: last_seen was looked up (candidates and the u sample) */
+    Day          last_seen;     /* register: the latest sign of life, DAY_NONE none */
     bool         is_death;      /* record: a death record */
 } IdEvidence;
 
@@ -169,9 +216,15 @@ typedef struct ReviewRow {
 
 typedef struct IdentityStats {
     uint64_t pending, repaired, ambiguous, probable, to_verify, reviewed, no_match, exact_rewritten;
-    uint64_t training_records, candidate_pairs, skipped_blocks;
+    uint64_t training_records, candidate_pairs;
+    uint64_t refined_keys;       /* record keys over max_block replaced by a finer one */
+    uint64_t skipped_blocks;     /* a record's finest blocks still over max_block, not used ... */
+    uint64_t skipped_pairs;      /* ... and the pairs they would have made */
+    uint64_t fallback_records;   /* records whose every block was over max_block: they got the
+                                    smallest of their finest blocks */
+    uint64_t fallback_pairs;
     uint64_t explained;          /* explain-match: 1 when the record was found among them */
-    double   seconds;
+    double   seconds, cpu_seconds;
 } IdentityStats;
 
 typedef struct IdentityResult {

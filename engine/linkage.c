@@ -5,13 +5,17 @@
  * Memory: one arena for the step (normalised names and addresses of the register and of the
  * records, comparison vectors), freed at the end; the facts, rejects and strings it adds go to
  * the store.  Time: near-linear — every register person is visited a fixed number of times
- * (evidence, two blocking passes), every record once per blocking rule, and the comparison
- * work is proportional to the candidate pairs, which max_block bounds per key.
+ * (evidence, two blocking passes), every record a fixed number of times per blocking rule, and
+ * the comparison work is proportional to the candidate pairs: a block over max_block persons is
+ * replaced by finer keys, so a record's candidates do not grow with the register (only a
+ * record whose every block is over the cap falls back on the smallest, up to
+ * max_fallback_block, and those are counted in the log).
  */
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "identity.h"
 #include "idrepair.h"
@@ -20,7 +24,7 @@
 /* ---- the model's comparisons ---- */
 
 static const char *const cmp_names[CMP_COUNT] = {
-    "name", "sex", "birth_date", "age", "address", "register_death",
+    "name", "sex", "birth_date", "age", "address", "place", "register_death", "sign_of_life",
 };
 
 void
@@ -35,7 +39,9 @@ identity_model_init(const LinkConfig *c, FsModel *fm)
         {5, {"other", "same_year", "day_month_swapped", "one_day_off", "exact"}},
         {3, {"other", "off_by_one", "consistent"}},
         {4, {"other", "same_township", "same_village", "exact"}},
+        {3, {"other", "same_township", "same_village"}},
         {2, {"not_cancelled_for_death", "cancelled_for_death"}},
+        {2, {"alive_after_date", "no_sign_after_date"}},
     };
     memset(fm, 0, sizeof *fm);
     fm->ncomp = CMP_COUNT;
@@ -122,6 +128,7 @@ identity_evidence(NameNorm *nn, Arena *arena, IdEvidence *ev, const char *name, 
 {
     char buf[NAMES_MAX], py[NAMES_MAX * 4];
     memset(ev, 0, sizeof *ev);
+    ev->last_seen = DAY_NONE;
     ev->sex = sex;
     ev->birth = birth;
     ev->age = age;
@@ -130,17 +137,23 @@ identity_evidence(NameNorm *nn, Arena *arena, IdEvidence *ev, const char *name, 
         ev->name = arena_strdup(arena, buf);
         ev->name_h = names_hash(buf);
         size_t k = 1;
-        while (buf[k] && ((unsigned char) buf[k] & 0xC0) == 0x80)
+        while (k < 4 && buf[k] && ((unsigned char) buf[k] & 0xC0) == 0x80)
             k++;
-        ev->surname_h = hash_n(buf, k, 0x5E);
+        char first[8];
+        memcpy(first, buf, k);
+        first[k] = '\0';
+        /* the surname by its sound: variant and homophone characters meet */
+        ev->surname_h = names_pinyin(nn, first, py, sizeof py) > 0 ? hash_n(py, strlen(py), 0x5E)
+                                                                   : hash_n(buf, k, 0x5E);
         if (names_pinyin(nn, buf, py, sizeof py) > 0) {
             ev->pinyin = arena_strdup(arena, py);
             ev->pinyin_h = names_hash(py);
         }
     }
     if (address && *address && names_address(nn, address, strlen(address), buf, sizeof buf) > 0) {
-        ev->addr_h = names_hash(buf);
         names_address_parts(buf, &ev->addr);
+        /* exact: the same address from the township on (a province or city prefix or not) */
+        ev->addr_h = ev->addr.local ? ev->addr.local : names_hash(buf);
     }
     if (division) {
         size_t dl = strlen(division);
@@ -206,21 +219,34 @@ identity_compare(const LinkConfig *c, const IdEvidence *r, const IdEvidence *p, 
         int a = date_age(p->birth, r->date);
         g[CMP_AGE] = a < 0 ? 0 : a == r->age ? 2 : (a - r->age == 1 || r->age - a == 1) ? 1 : 0;
     }
-    /* address or division */
-    if (!has_place(r) || !has_place(p))
-        g[CMP_ADDRESS] = FS_NULL;
-    else if (r->addr_h && r->addr_h == p->addr_h)
-        g[CMP_ADDRESS] = 3;
-    else if ((r->div_village && r->div_village == p->div_village) ||
-             (r->addr.village && r->addr.village == p->addr.village))
-        g[CMP_ADDRESS] = 2;
-    else if ((r->div_township && r->div_township == p->div_township) ||
-             (r->addr.township && r->addr.township == p->addr.township))
-        g[CMP_ADDRESS] = 1;
-    else
-        g[CMP_ADDRESS] = 0;
+    /* address or division: a record's address with a street and number compares at four levels
+     * (address), one that names only a village or township, or a division code, at three
+     * (place); each has its own m, as "same village" is all the second can say */
+    g[CMP_ADDRESS] = g[CMP_PLACE] = FS_NULL;
+    if (has_place(r) && has_place(p)) {
+        uint8_t lv;
+        if (r->addr_h && r->addr_h == p->addr_h)
+            lv = 3;
+        else if ((r->div_village && r->div_village == p->div_village) ||
+                 (r->addr.village && r->addr.village == p->addr.village))
+            lv = 2;
+        else if ((r->div_township && r->div_township == p->div_township) ||
+                 (r->addr.township && r->addr.township == p->addr.township))
+            lv = 1;
+        else
+            lv = 0;
+        if (r->addr_h && r->addr.detail)
+            g[CMP_ADDRESS] = lv;
+        else
+            g[CMP_PLACE] = lv > 2 ? 2 : lv;
+    }
     /* a death record and a person the police already cancelled for death */
     g[CMP_REGISTER_DEATH] = c->register_death && r->is_death ? (p->dead ? 1 : 0) : FS_NULL;
+    /* a death record and a person who showed a sign of life after its date */
+    if (!r->is_death || c->sign_of_life == 0 || !p->seen_known || r->date == DAY_NONE)
+        g[CMP_SIGN_OF_LIFE] = FS_NULL;
+    else
+        g[CMP_SIGN_OF_LIFE] = p->last_seen != DAY_NONE && p->last_seen > r->date + c->sign_of_life_grace ? 0 : 1;
 }
 
 /* ---- small hash map: 64-bit key → 64-bit value ---- */
@@ -308,8 +334,10 @@ map_get(const U64Map *m, uint64_t key, uint64_t dflt)
 typedef struct Pair {
     uint32_t rec;       /* index into Ctx.set */
     uint32_t person;
-    uint32_t rules;     /* bit per BlockRule that proposed it */
+    uint32_t rules;     /* bit per EM session (rule and level) that proposed it */
 } Pair;
+
+struct Blocker;
 
 typedef struct Ctx {
     Store                 *st;
@@ -335,6 +363,7 @@ typedef struct Ctx {
     size_t                 npairs;
     uint8_t               *gamma;         /* npairs x CMP_COUNT */
     size_t                *first;         /* per set index: first pair (pairs sorted by rec) */
+    struct Blocker        *blocker;       /* during block() */
     double                 log_prior;
     /* reviewers' decisions */
     Vec                    decisions;     /* ReviewDecision */
@@ -655,21 +684,23 @@ record_evidence(Ctx *c, size_t i)
 
 /* ---- ID repair ---- */
 
+/* A register person agrees with a record when no field the two have compares at a level that
+ * is evidence against the same person: the name at repair_name's level or better, the same sex,
+ * the birth date exact, a day off or with day and month swapped, the age consistent or off by
+ * one. */
 static bool
 agrees(const Ctx *c, const IdEvidence *r, const IdEvidence *p)
 {
-    if (r->name && p->name && strcmp(r->name, p->name) != 0 &&
-        !(c->cf.repair_name_pinyin && r->pinyin && p->pinyin && strcmp(r->pinyin, p->pinyin) == 0))
+    uint8_t g[CMP_COUNT];
+    identity_compare(&c->cf, r, p, g);
+    if (g[CMP_NAME] != FS_NULL && g[CMP_NAME] < c->cf.repair_name_level)
         return false;
-    if (r->sex <= 1 && p->sex <= 1 && r->sex != p->sex)
+    if (g[CMP_SEX] == 0)
         return false;
-    if (r->birth != DAY_NONE && p->birth != DAY_NONE && r->birth != p->birth)
+    if (g[CMP_BIRTH] != FS_NULL && g[CMP_BIRTH] < 2)
         return false;
-    if (r->birth == DAY_NONE && r->age >= 0 && r->date != DAY_NONE && p->birth != DAY_NONE) {
-        int a = date_age(p->birth, r->date);
-        if (a < 0 || a - r->age > 1 || r->age - a > 1)
-            return false;
-    }
+    if (g[CMP_AGE] == 0)
+        return false;
     return true;
 }
 
@@ -758,28 +789,33 @@ repair_one(Ctx *c, size_t i)
 
 /* ---- blocking ---- */
 
-static const unsigned rule_fields[BLOCK_COUNT] = {
-    [BLOCK_BIRTH_SEX] = 1u << CMP_BIRTH | 1u << CMP_SEX | 1u << CMP_AGE,
-    [BLOCK_NAME_BIRTH_YEAR] = 1u << CMP_NAME | 1u << CMP_BIRTH | 1u << CMP_AGE,
-    [BLOCK_PINYIN_BIRTH_YEAR] = 1u << CMP_NAME | 1u << CMP_BIRTH | 1u << CMP_AGE,
-    [BLOCK_VILLAGE_NAME] = 1u << CMP_NAME | 1u << CMP_ADDRESS,
-    [BLOCK_VILLAGE_YEAR_SEX] = 1u << CMP_ADDRESS | 1u << CMP_BIRTH | 1u << CMP_AGE | 1u << CMP_SEX,
-    [BLOCK_VILLAGE_SURNAME_YEAR] = 1u << CMP_ADDRESS | 1u << CMP_BIRTH | 1u << CMP_AGE | 1u << CMP_NAME,
+/* The comparisons a field conditions on: among the pairs of a key they agree on it, so EM does
+ * not learn their m from those pairs. */
+static const unsigned field_cmp[BF_COUNT] = {
+    [BF_BIRTH_DATE] = 1u << CMP_BIRTH | 1u << CMP_AGE,
+    [BF_BIRTH_YEAR] = 1u << CMP_BIRTH | 1u << CMP_AGE,
+    [BF_SEX] = 1u << CMP_SEX,
+    [BF_NAME] = 1u << CMP_NAME,
+    [BF_PINYIN] = 1u << CMP_NAME,
+    [BF_SURNAME] = 1u << CMP_NAME,
+    [BF_VILLAGE] = 1u << CMP_ADDRESS | 1u << CMP_PLACE,
+    [BF_TOWNSHIP] = 1u << CMP_ADDRESS | 1u << CMP_PLACE,
 };
 
-static const char *const rule_names[BLOCK_COUNT] = {
-    "birth_sex", "name_birth_year", "pinyin_birth_year", "village_name", "village_birth_year_sex",
-    "village_surname_birth_year",
-};
-
-static uint64_t
-bkey(int rule, uint64_t a, uint64_t b, uint64_t c3)
+/* An EM session: the pairs one rule proposed at one level. */
+static int
+session_of(int rule, int level)
 {
-    uint64_t h = mix64((uint64_t) rule * 0x9E3779B97F4A7C15ull + 1);
-    h = mix64(h ^ a);
-    h = mix64(h ^ (b + 0x632BE59BD9B4E019ull));
-    h = mix64(h ^ (c3 + 0x8CB92BA72F3D8DD7ull));
-    return h ? h : 1;
+    return rule * BLOCK_MAX_LEVELS + level;
+}
+
+static unsigned
+session_fields(const BlockRule *br, int level)
+{
+    unsigned u = 0;
+    for (int f = 0; f < br->upto[level]; f++)
+        u |= field_cmp[br->field[f]];
+    return u;
 }
 
 /* Birth years a record may have: its birth date's, or from age at its date (two). */
@@ -799,62 +835,249 @@ years_of(const IdEvidence *e, int out[2])
     return 0;
 }
 
-/* Village keys: from the division code and from the address (both, when known). */
+/* The values of field f for e (0, 1 or 2 of them; never 0).  Division codes and addresses give
+ * different values, so that a record with an address meets persons by their address, one with
+ * a division code by theirs. */
 static int
-villages_of(const IdEvidence *e, uint64_t out[2])
+field_values(int f, const IdEvidence *e, uint64_t out[2])
 {
-    int n = 0;
-    if (e->div_village)
-        out[n++] = e->div_village ^ 0x1111;
-    if (e->addr.village)
-        out[n++] = e->addr.village ^ 0x2222;
-    return n;
-}
-
-static int
-keys_of(int rule, const IdEvidence *e, uint64_t out[4])
-{
-    int ys[2], ny = years_of(e, ys), n = 0;
-    uint64_t vs[2];
-    int nv;
-    switch (rule) {
-    case BLOCK_BIRTH_SEX:
-        if (e->birth != DAY_NONE && e->sex <= 1)
-            out[n++] = bkey(rule, (uint64_t) (uint32_t) e->birth, e->sex, 0);
+    int n = 0, ys[2], ny;
+    switch (f) {
+    case BF_BIRTH_DATE:
+        if (e->birth != DAY_NONE)
+            out[n++] = 0x100000000ull + (uint32_t) e->birth;
         break;
-    case BLOCK_NAME_BIRTH_YEAR:
-        for (int y = 0; e->name && y < ny; y++)
-            out[n++] = bkey(rule, e->name_h, (uint64_t) ys[y], 0);
+    case BF_BIRTH_YEAR:
+        ny = years_of(e, ys);
+        for (int y = 0; y < ny; y++)
+            out[n++] = 0x200000000ull + (uint64_t) (ys[y] + 10000);
         break;
-    case BLOCK_PINYIN_BIRTH_YEAR:
-        for (int y = 0; e->pinyin && y < ny; y++)
-            out[n++] = bkey(rule, e->pinyin_h, (uint64_t) ys[y], 0);
+    case BF_SEX:
+        if (e->sex <= 1)
+            out[n++] = 1 + e->sex;
         break;
-    case BLOCK_VILLAGE_NAME:
-        nv = villages_of(e, vs);
-        for (int v = 0; e->name && v < nv; v++)
-            out[n++] = bkey(rule, vs[v], e->name_h, 0);
+    case BF_NAME:
+        if (e->name)
+            out[n++] = e->name_h;
         break;
-    case BLOCK_VILLAGE_YEAR_SEX:
-        nv = villages_of(e, vs);
-        for (int v = 0; e->sex <= 1 && v < nv; v++)
-            for (int y = 0; y < ny && n < 4; y++)
-                out[n++] = bkey(rule, vs[v], (uint64_t) ys[y], e->sex);
+    case BF_PINYIN:
+        if (e->pinyin)
+            out[n++] = e->pinyin_h;
         break;
-    case BLOCK_VILLAGE_SURNAME_YEAR:
-        nv = villages_of(e, vs);
-        for (int v = 0; e->name && v < nv; v++)
-            for (int y = 0; y < ny && n < 4; y++)
-                out[n++] = bkey(rule, vs[v], (uint64_t) ys[y], e->surname_h);
+    case BF_SURNAME:
+        if (e->surname_h)
+            out[n++] = e->surname_h;
+        break;
+    case BF_VILLAGE:
+        if (e->div_village)
+            out[n++] = e->div_village ^ 0x1111;
+        if (e->addr.village)
+            out[n++] = e->addr.village ^ 0x2222;
+        break;
+    case BF_TOWNSHIP:
+        if (e->div_township)
+            out[n++] = e->div_township ^ 0x3333;
+        if (e->addr.township)
+            out[n++] = e->addr.township ^ 0x4444;
         break;
     }
     return n;
 }
 
+/* The values of a rule's fields for one record or person. */
+typedef struct RuleValues {
+    int      n[BLOCK_MAX_FIELDS];
+    uint64_t v[BLOCK_MAX_FIELDS][2];
+} RuleValues;
+
+/*
+ * A visitor of the keys of one record or person under one rule, level by level: it is called
+ * with each key of level 0 and, when it returns true (the block is over the cap, or, for a
+ * record being indexed, always), with the keys of the next level that extend that key.
+ */
+typedef struct KeyVisit {
+    bool    (*fn)(struct KeyVisit *v, uint64_t key, int level);
+    struct Ctx *c;
+    int       rule;
+    uint32_t  who;        /* record (set index) or person index */
+} KeyVisit;
+
+static void
+walk_level(const BlockRule *br, const RuleValues *rv, int level, uint64_t prefix, KeyVisit *v)
+{
+    int from = level == 0 ? 0 : br->upto[level - 1], to = br->upto[level];
+    for (int f = from; f < to; f++)
+        if (rv->n[f] == 0)
+            return;   /* the record lacks a field of this level: no key here, none finer */
+    int idx[BLOCK_MAX_FIELDS] = {0};
+    for (;;) {
+        uint64_t k = mix64(prefix ^ (0x9E3779B97F4A7C15ull * (uint64_t) (level + 1)));
+        for (int f = from; f < to; f++)
+            k = mix64(k ^ (rv->v[f][idx[f]] + 0x632BE59BD9B4E019ull * (uint64_t) (f + 1)));
+        if (k == 0)
+            k = 1;
+        if (v->fn(v, k, level) && level + 1 < br->nlevels)
+            walk_level(br, rv, level + 1, k, v);
+        int f = from;   /* next combination of the level's values */
+        while (f < to && ++idx[f] == rv->n[f])
+            idx[f++] = 0;
+        if (f == to)
+            break;
+    }
+}
+
+static void
+walk_keys(const LinkConfig *cf, int rule, const IdEvidence *e, KeyVisit *v)
+{
+    const BlockRule *br = &cf->rules[rule];
+    RuleValues rv;
+    for (int f = 0; f < br->nfields; f++)
+        rv.n[f] = field_values(br->field[f], e, rv.v[f]);
+    v->rule = rule;
+    walk_level(br, &rv, 0, mix64(0xB10C0000ull + (uint64_t) rule), v);
+}
+
+/* What blocking knows of one key: register persons with it, and the records that use it. */
+typedef struct KeyInfo {
+    uint32_t size;        /* register persons (saturating) */
+    uint32_t first;       /* records using the block: index + 1 into the sorted KeyRec array */
+    uint8_t  level;
+    uint8_t  rule;
+} KeyInfo;
+
 typedef struct KeyRec {
     uint64_t key;
     uint32_t rec;
+    uint16_t rule;
 } KeyRec;
+
+/* A record's block under consideration: its finest blocks still over the cap are kept to fall
+ * back on when the record gets no candidate from any rule. */
+typedef struct Skipped {
+    uint32_t rec;
+    uint32_t info;        /* index into the KeyInfo array */
+} Skipped;
+
+typedef struct Blocker {
+    U64Map   idx[BLOCK_MAX_RULES];     /* per rule: key -> KeyInfo index + 1 */
+    uint64_t *filter[BLOCK_MAX_RULES]; /* per rule: a bit per key hash, in front of idx */
+    uint64_t fmask[BLOCK_MAX_RULES];
+    Vec      info;        /* KeyInfo */
+    Vec      chosen;      /* KeyRec: the blocks records use */
+    Vec      skipped;     /* Skipped */
+    Vec      pairs;       /* Pair */
+    uint32_t rec_got;     /* decide: the record has a block with candidates */
+    bool     rec_skip;    /* decide: the record had a block over the cap */
+} Blocker;
+
+static KeyInfo *
+info_at(Blocker *b, uint64_t i)
+{
+    return &VEC_AT(&b->info, KeyInfo, i);
+}
+
+/* The KeyInfo index + 1 of a rule's key, 0 when no record has it (most register keys: the
+ * filter answers those without touching the larger map). */
+static inline uint64_t
+block_find(const Blocker *b, int rule, uint64_t key)
+{
+    uint64_t h = (key >> 17) & b->fmask[rule];
+    if (!(b->filter[rule][h >> 6] & (1ull << (h & 63))))
+        return 0;
+    return map_get(&b->idx[rule], key, 0);
+}
+
+/* 1. index every key of every record at every level */
+static bool
+visit_index(KeyVisit *v, uint64_t key, int level)
+{
+    Blocker *b = v->c->blocker;
+    uint64_t *slot = map_slot(&b->idx[v->rule], key, true);
+    if (*slot == 0) {
+        KeyInfo *ki = vec_push(&b->info);
+        memset(ki, 0, sizeof *ki);
+        ki->level = (uint8_t) level;
+        ki->rule = (uint8_t) v->rule;
+        *slot = b->info.len;
+    }
+    return true;
+}
+
+/* 2. count the register persons of those keys (a person whose key no record has is not
+ *    followed to the finer levels: no record can have the finer key either) */
+static bool
+visit_count(KeyVisit *v, uint64_t key, int level)
+{
+    (void) level;
+    Blocker *b = v->c->blocker;
+    uint64_t i = block_find(b, v->rule, key);
+    if (i == 0)
+        return false;
+    KeyInfo *ki = info_at(b, i - 1);
+    if (ki->size < UINT32_MAX)
+        ki->size++;
+    return true;
+}
+
+/* 3. a record's blocks: per rule the first level whose block is within the cap */
+static bool
+visit_decide(KeyVisit *v, uint64_t key, int level)
+{
+    Ctx *c = v->c;
+    Blocker *b = c->blocker;
+    uint64_t i = map_get(&b->idx[v->rule], key, 0) - 1;
+    KeyInfo *ki = info_at(b, i);
+    const BlockRule *br = &c->cf.rules[v->rule];
+    if (ki->size <= (uint32_t) c->cf.max_block) {
+        KeyRec *kr = vec_push(&b->chosen);
+        kr->key = key;
+        kr->rec = v->who;
+        kr->rule = (uint16_t) v->rule;
+        b->rec_got += ki->size > 0;
+        return false;
+    }
+    /* over the cap: refine, when the record has the fields of the next level */
+    bool finer = false;
+    if (level + 1 < br->nlevels) {
+        finer = true;
+        RuleValues rv;
+        const IdEvidence *e = &c->rev[c->set[v->who]];
+        for (int f = br->upto[level]; f < br->upto[level + 1]; f++)
+            finer &= field_values(br->field[f], e, rv.v[0]) > 0;
+    }
+    if (finer) {
+        c->res->stats.refined_keys++;
+        return true;
+    }
+    Skipped *sk = vec_push(&b->skipped);
+    sk->rec = v->who;
+    sk->info = (uint32_t) i;
+    b->rec_skip = true;
+    return false;
+}
+
+/* 4. the pairs: every register person with a key some record uses */
+static bool
+visit_pairs(KeyVisit *v, uint64_t key, int level)
+{
+    Ctx *c = v->c;
+    Blocker *b = c->blocker;
+    uint64_t i = block_find(b, v->rule, key);
+    if (i == 0)
+        return false;
+    const KeyInfo *ki = info_at(b, i - 1);
+    if (ki->first) {
+        const KeyRec *kr = b->chosen.data;
+        uint32_t sess = 1u << session_of(v->rule, level);
+        for (size_t x = ki->first - 1; x < b->chosen.len && kr[x].key == key; x++) {
+            Pair *p = vec_push(&b->pairs);
+            p->rec = kr[x].rec;
+            p->person = v->who;
+            p->rules = sess;
+        }
+    }
+    return ki->size > (uint32_t) c->cf.max_block;   /* finer keys are used only below such */
+}
 
 static int
 cmp_keyrec(const void *a, const void *b)
@@ -865,82 +1088,151 @@ cmp_keyrec(const void *a, const void *b)
     return (x->rec > y->rec) - (x->rec < y->rec);
 }
 
-static int
-cmp_pair(const void *a, const void *b)
+/* Sorts pairs by (record, person) with two stable LSD radix passes of 16 bits per key half. */
+static void
+sort_pairs(Pair *ps, size_t n)
 {
-    const Pair *x = a, *y = b;
-    if (x->rec != y->rec)
-        return x->rec < y->rec ? -1 : 1;
-    return (x->person > y->person) - (x->person < y->person);
+    if (n < 2)
+        return;
+    Pair *tmp = xmalloc(n * sizeof(Pair));
+    size_t *cnt = xmalloc(65537 * sizeof(size_t));
+    Pair *src = ps, *dst = tmp;
+    for (int pass = 0; pass < 4; pass++) {
+        memset(cnt, 0, 65537 * sizeof(size_t));
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = pass < 2 ? src[i].person : src[i].rec;
+            cnt[((k >> (16 * (pass & 1))) & 0xFFFF) + 1]++;
+        }
+        for (size_t d = 1; d <= 65536; d++)
+            cnt[d] += cnt[d - 1];
+        for (size_t i = 0; i < n; i++) {
+            uint32_t k = pass < 2 ? src[i].person : src[i].rec;
+            dst[cnt[(k >> (16 * (pass & 1))) & 0xFFFF]++] = src[i];
+        }
+        Pair *t = src;
+        src = dst;
+        dst = t;
+    }
+    /* four passes: the result is back in ps */
+    free(cnt);
+    free(tmp);
 }
 
 static void
 block(Ctx *c)
 {
-    Vec pairs;
-    vec_init(&pairs, sizeof(Pair));
-    for (int rule = 0; rule < BLOCK_COUNT; rule++) {
-        if (!(c->cf.blocking & (1u << rule)))
-            continue;
-        /* the records' keys, sorted; the distinct keys index their ranges */
-        Vec kr;
-        vec_init(&kr, sizeof(KeyRec));
-        for (size_t s = 0; s < c->nset; s++) {
-            uint64_t k[4];
-            int n = keys_of(rule, &c->rev[c->set[s]], k);
-            for (int j = 0; j < n; j++) {
-                KeyRec *x = vec_push(&kr);
-                x->key = k[j];
-                x->rec = (uint32_t) s;
+    Blocker b;
+    memset(&b, 0, sizeof b);
+    vec_init(&b.info, sizeof(KeyInfo));
+    vec_init(&b.chosen, sizeof(KeyRec));
+    vec_init(&b.skipped, sizeof(Skipped));
+    vec_init(&b.pairs, sizeof(Pair));
+    for (int r = 0; r < c->cf.nrules; r++)
+        map_init(&b.idx[r], c->nset * 4 + 64);
+    c->blocker = &b;
+    KeyVisit v = {.c = c};
+    IdentityStats *st = &c->res->stats;
+
+    v.fn = visit_index;
+    for (size_t s = 0; s < c->nset; s++)
+        for (int r = 0; r < c->cf.nrules; r++) {
+            v.who = (uint32_t) s;
+            walk_keys(&c->cf, r, &c->rev[c->set[s]], &v);
+        }
+    for (int r = 0; r < c->cf.nrules; r++) {
+        size_t bits = 1 << 16;
+        while (bits < b.idx[r].len * 16)
+            bits <<= 1;
+        b.filter[r] = xcalloc(bits / 64, sizeof(uint64_t));
+        b.fmask[r] = bits - 1;
+        for (size_t j = 0; j <= b.idx[r].mask; j++)
+            if (b.idx[r].keys[j]) {
+                uint64_t h = (b.idx[r].keys[j] >> 17) & b.fmask[r];
+                b.filter[r][h >> 6] |= 1ull << (h & 63);
             }
-        }
-        qsort(kr.data, kr.len, sizeof(KeyRec), cmp_keyrec);
-        KeyRec *ks = kr.data;
-        U64Map range;     /* key → first index + 1 */
-        map_init(&range, kr.len + 1);
-        for (size_t j = 0; j < kr.len; j++) {
-            uint64_t *v = map_slot(&range, ks[j].key, true);
-            if (*v == 0)
-                *v = j + 1;
-        }
-        U64Map size;      /* key → register persons with it */
-        map_init(&size, kr.len + 1);
-        for (int pass = 0; pass < 2; pass++) {
-            for (size_t i = 0; i < c->np; i++) {
-                uint64_t k[4];
-                int n = keys_of(rule, &c->pev[i], k);
-                for (int j = 0; j < n; j++) {
-                    uint64_t first = map_get(&range, k[j], 0);
-                    if (first == 0)
-                        continue;
-                    uint64_t *sz = map_slot(&size, k[j], true);
-                    if (pass == 0) {
-                        ++*sz;
-                        continue;
-                    }
-                    if (*sz > (uint64_t) c->cf.max_block)
-                        continue;
-                    for (size_t x = first - 1; x < kr.len && ks[x].key == k[j]; x++) {
-                        Pair *p = vec_push(&pairs);
-                        p->rec = ks[x].rec;
-                        p->person = (uint32_t) i;
-                        p->rules = 1u << rule;
-                    }
-                }
-            }
-        }
-        for (size_t j = 0; j <= size.mask; j++)
-            if (size.keys[j] && size.vals[j] > (uint64_t) c->cf.max_block)
-                c->res->stats.skipped_blocks++;
-        map_free(&size);
-        map_free(&range);
-        vec_free(&kr);
     }
-    /* one pair per (record, person), with every rule that proposed it */
-    Pair *ps = pairs.data;
-    qsort(ps, pairs.len, sizeof(Pair), cmp_pair);
+    v.fn = visit_count;
+    for (size_t i = 0; i < c->np; i++)
+        for (int r = 0; r < c->cf.nrules; r++) {
+            v.who = (uint32_t) i;
+            walk_keys(&c->cf, r, &c->pev[i], &v);
+        }
+    v.fn = visit_decide;
+    for (size_t s = 0; s < c->nset; s++) {
+        size_t sk0 = b.skipped.len;
+        b.rec_got = 0;
+        b.rec_skip = false;
+        for (int r = 0; r < c->cf.nrules; r++) {
+            v.who = (uint32_t) s;
+            walk_keys(&c->cf, r, &c->rev[c->set[s]], &v);
+        }
+        if (b.rec_got == 0 && b.rec_skip) {
+            /* every block of the record is over the cap, even its finest: the smallest of
+             * them, unless it is over max_fallback too */
+            Skipped *sk = &VEC_AT(&b.skipped, Skipped, sk0), *best = NULL;
+            for (size_t k = 0; k < b.skipped.len - sk0; k++)
+                if (best == NULL || info_at(&b, sk[k].info)->size < info_at(&b, best->info)->size)
+                    best = &sk[k];
+            uint32_t sz = info_at(&b, best->info)->size;
+            if (sz <= (uint32_t) c->cf.max_fallback) {
+                KeyRec *kr = vec_push(&b.chosen);
+                kr->key = best->info;      /* its KeyInfo index, turned into the key below */
+                kr->rec = (uint32_t) s | 0x80000000u;
+                kr->rule = info_at(&b, best->info)->rule;
+                best->rec = UINT32_MAX;    /* used: not skipped */
+                st->fallback_records++;
+                st->fallback_pairs += sz;
+            }
+        }
+    }
+    /* the fallback blocks were recorded by info index: look their keys up */
+    if (st->fallback_records) {
+        uint64_t *keyof = xcalloc(b.info.len, sizeof(uint64_t));
+        for (int r = 0; r < c->cf.nrules; r++)
+            for (size_t j = 0; j <= b.idx[r].mask; j++)
+                if (b.idx[r].keys[j])
+                    keyof[b.idx[r].vals[j] - 1] = b.idx[r].keys[j];
+        KeyRec *kr = b.chosen.data;
+        for (size_t x = 0; x < b.chosen.len; x++)
+            if (kr[x].rec & 0x80000000u) {
+                kr[x].rec &= 0x7FFFFFFFu;
+                kr[x].key = keyof[kr[x].key];
+            }
+        free(keyof);
+    }
+    {
+        const Skipped *sk = b.skipped.data;
+        for (size_t k = 0; k < b.skipped.len; k++)
+            if (sk[k].rec != UINT32_MAX) {
+                st->skipped_blocks++;
+                st->skipped_pairs += info_at(&b, sk[k].info)->size;
+            }
+    }
+    if (b.chosen.len > 1)
+        qsort(b.chosen.data, b.chosen.len, sizeof(KeyRec), cmp_keyrec);
+    {
+        /* one entry per (key, record); the first record of each key in its KeyInfo */
+        KeyRec *kr = b.chosen.data;
+        size_t u = 0;
+        for (size_t x = 0; x < b.chosen.len; x++)
+            if (u == 0 || kr[u - 1].key != kr[x].key || kr[u - 1].rec != kr[x].rec)
+                kr[u++] = kr[x];
+        b.chosen.len = u;
+        for (size_t x = 0; x < u; x++)
+            if (x == 0 || kr[x - 1].key != kr[x].key)
+                info_at(&b, map_get(&b.idx[kr[x].rule], kr[x].key, 0) - 1)->first = (uint32_t) x + 1;
+    }
+    v.fn = visit_pairs;
+    for (size_t i = 0; i < c->np; i++)
+        for (int r = 0; r < c->cf.nrules; r++) {
+            v.who = (uint32_t) i;
+            walk_keys(&c->cf, r, &c->pev[i], &v);
+        }
+    /* one pair per (record, person), with every rule and level that proposed it */
+    Pair *ps = b.pairs.data;
+    sort_pairs(ps, b.pairs.len);
     size_t u = 0;
-    for (size_t j = 0; j < pairs.len; j++) {
+    for (size_t j = 0; j < b.pairs.len; j++) {
         if (u > 0 && ps[u - 1].rec == ps[j].rec && ps[u - 1].person == ps[j].person)
             ps[u - 1].rules |= ps[j].rules;
         else
@@ -948,7 +1240,15 @@ block(Ctx *c)
     }
     c->pairs = ps;
     c->npairs = u;
-    c->res->stats.candidate_pairs = u;
+    st->candidate_pairs = u;
+    for (int r = 0; r < c->cf.nrules; r++) {
+        map_free(&b.idx[r]);
+        free(b.filter[r]);
+    }
+    vec_free(&b.info);
+    vec_free(&b.chosen);
+    vec_free(&b.skipped);
+    c->blocker = NULL;
     c->first = xcalloc(c->nset + 1, sizeof(size_t));
     size_t j = 0;
     for (size_t s = 0; s <= c->nset; s++) {
@@ -956,9 +1256,15 @@ block(Ctx *c)
             j++;
         c->first[s] = j;
     }
-    c->gamma = xmalloc((u ? u : 1) * CMP_COUNT);
-    for (size_t k = 0; k < u; k++)
-        identity_compare(&c->cf, &c->rev[c->set[ps[k].rec]], &c->pev[ps[k].person],
+}
+
+/* The comparison vector of every candidate pair. */
+static void
+compare_pairs(Ctx *c)
+{
+    c->gamma = xmalloc((c->npairs ? c->npairs : 1) * CMP_COUNT);
+    for (size_t k = 0; k < c->npairs; k++)
+        identity_compare(&c->cf, &c->rev[c->set[c->pairs[k].rec]], &c->pev[c->pairs[k].person],
                          c->gamma + k * CMP_COUNT);
 }
 
@@ -973,6 +1279,61 @@ rng_next(uint64_t *s)
     return z ^ (z >> 31);
 }
 
+/* u of the sign-of-life comparison comes from the first pairs of the u sample only: the persons
+ * whose signs of life are looked up besides the candidates (a proportion; this many suffice). */
+#define U_SIGN_PAIRS 200000L
+
+/*
+ * The latest sign of life (a record of a sign_of_life kind, linked by ID number) of the
+ * candidate persons and of the persons of the first U_SIGN_PAIRS pairs of the u sample: one
+ * pass over those facts, a bitmap in front of the hash lookup.
+ */
+static void
+mark_seen(Ctx *c)
+{
+    if (c->cf.sign_of_life == 0 || c->np == 0)
+        return;
+    size_t nu = (size_t) (c->cf.u_pairs < U_SIGN_PAIRS ? c->cf.u_pairs : U_SIGN_PAIRS);
+    U64Map want;
+    map_init(&want, c->npairs / 2 + nu + 64);
+    enum { FILTER_BITS = 1 << 24 };
+    uint64_t *filter = xcalloc(FILTER_BITS / 64, sizeof(uint64_t));
+    uint64_t s = c->cf.seed;
+    for (size_t k = 0; k < c->npairs + nu; k++) {
+        size_t pi;
+        if (k < c->npairs) {
+            pi = c->pairs[k].person;
+        } else {   /* the same draws as estimate_u's */
+            if (c->nset == 0)
+                break;
+            (void) rng_next(&s);
+            pi = rng_next(&s) % c->np;
+        }
+        PersonKey key = person_at(c, pi)->key;
+        *map_slot(&want, key, true) = pi + 1;
+        uint64_t h = mix64(key) & (FILTER_BITS - 1);
+        filter[h >> 6] |= 1ull << (h & 63);
+        c->pev[pi].seen_known = true;
+    }
+    const Fact *f = c->st->facts.data;
+    for (size_t i = 0, n = c->st->facts.len; i < n; i++) {
+        if (!(c->cf.sign_of_life & (1u << f[i].kind)) || f[i].d1 == DAY_NONE ||
+            (f[i].link != LINK_EXACT && f[i].link != LINK_REPAIRED))
+            continue;
+        uint64_t h = mix64(f[i].person) & (FILTER_BITS - 1);
+        if (!(filter[h >> 6] & (1ull << (h & 63))))
+            continue;
+        uint64_t pi = map_get(&want, f[i].person, 0);
+        if (pi == 0)
+            continue;
+        IdEvidence *e = &c->pev[pi - 1];
+        if (e->last_seen == DAY_NONE || f[i].d1 > e->last_seen)
+            e->last_seen = f[i].d1;
+    }
+    free(filter);
+    map_free(&want);
+}
+
 static void
 estimate_u(Ctx *c)
 {
@@ -984,83 +1345,90 @@ estimate_u(Ctx *c)
         size_t r = rng_next(&s) % c->nset, p = rng_next(&s) % c->np;
         identity_compare(&c->cf, &c->rev[c->set[r]], &c->pev[p], g);
         for (int x = 0; x < CMP_COUNT; x++)
-            if (g[x] != FS_NULL)
+            if (g[x] != FS_NULL && (x != CMP_SIGN_OF_LIFE || k < U_SIGN_PAIRS))
                 counts[x][g[x]]++;
     }
     for (int x = 0; x < CMP_COUNT; x++)
         fs_u_from_counts(&c->res->model, x, counts[x]);
 }
 
+/*
+ * m by EM, one session per blocking rule and level (the pairs the rule proposed with that
+ * key), each estimating the comparisons its key does not condition on; a comparison's m is the
+ * average of its sessions' estimates weighted by their records.
+ */
 static void
 estimate_m(Ctx *c)
 {
     FsModel *fm = &c->res->model;
-    double sum[CMP_COUNT][FS_MAX_LEVELS];
-    int nsess[CMP_COUNT] = {0};
+    double sum[CMP_COUNT][FS_MAX_LEVELS], wsum[CMP_COUNT] = {0};
     memset(sum, 0, sizeof sum);
     uint8_t *g = xmalloc((c->npairs ? c->npairs : 1) * CMP_COUNT);
     uint32_t *grp = xmalloc((c->npairs ? c->npairs : 1) * sizeof(uint32_t));
-    for (int rule = 0; rule < BLOCK_COUNT; rule++) {
-        if (!(c->cf.blocking & (1u << rule)))
-            continue;
-        size_t n = 0, nrec = 0;
-        uint32_t last = UINT32_MAX;
-        for (size_t k = 0; k < c->npairs; k++)
-            if (c->pairs[k].rules & (1u << rule)) {
-                memcpy(g + n * CMP_COUNT, c->gamma + k * CMP_COUNT, CMP_COUNT);
-                grp[n] = c->pairs[k].rec;
-                n++;
-                if (c->pairs[k].rec != last)
-                    nrec++;
-                last = c->pairs[k].rec;
-            }
-        unsigned est = ((1u << CMP_COUNT) - 1) & ~rule_fields[rule];
-        if ((long) n < c->cf.em_min_pairs) {
-            log_info("event=linkage_em rule=%s pairs=%zu note=\"too few pairs to estimate from\"",
-                     rule_names[rule], n);
-            continue;
-        }
-        FsModel sess = *fm;
-        for (int x = 0; x < CMP_COUNT; x++)
-            memcpy(sess.comp[x].m, c->cf.m_start[x], sizeof sess.comp[x].m);
-        FsEmResult er;
-        double lambda = (double) nrec / (double) n;
-        if (!fs_em(&sess, g, grp, n, est, lambda, c->cf.em_iterations, c->cf.em_tolerance, &er))
-            continue;
-        unsigned seen = 0;
-        for (size_t k = 0; k < n; k++)
-            for (int x = 0; x < CMP_COUNT; x++)
-                if (g[k * CMP_COUNT + x] != FS_NULL)
-                    seen |= 1u << x;
-        char ms[512];
-        size_t o = 0;
-        ms[0] = '\0';
-        for (int x = 0; x < CMP_COUNT && o < sizeof ms - 64; x++) {
-            if (!(est & seen & (1u << x)))
+    for (int rule = 0; rule < c->cf.nrules; rule++)
+        for (int lev = 0; lev < c->cf.rules[rule].nlevels; lev++) {
+            uint32_t bit = 1u << session_of(rule, lev);
+            char name[160];
+            identity_block_rule_text(&c->cf.rules[rule], lev, name, sizeof name);
+            size_t n = 0, nrec = 0;
+            uint32_t last = UINT32_MAX;
+            for (size_t k = 0; k < c->npairs; k++)
+                if (c->pairs[k].rules & bit) {
+                    memcpy(g + n * CMP_COUNT, c->gamma + k * CMP_COUNT, CMP_COUNT);
+                    grp[n] = c->pairs[k].rec;
+                    n++;
+                    if (c->pairs[k].rec != last)
+                        nrec++;
+                    last = c->pairs[k].rec;
+                }
+            if (n == 0)
                 continue;
-            o += (size_t) snprintf(ms + o, sizeof ms - o, " m_%s=", fm->comp[x].name);
-            for (int l = fm->comp[x].nlevels - 1; l >= 0 && o < sizeof ms - 16; l--)
-                o += (size_t) snprintf(ms + o, sizeof ms - o, "%s%.3f", l == fm->comp[x].nlevels - 1 ? "" : "/",
-                                       sess.comp[x].m[l]);
-        }
-        log_info("event=linkage_em rule=%s pairs=%zu records=%zu iterations=%d converged=%s lambda=%.4f%s",
-                 rule_names[rule], n, nrec, er.iterations, er.converged ? "yes" : "no", er.lambda, ms);
-        for (int x = 0; x < CMP_COUNT; x++)
-            if (est & seen & (1u << x)) {   /* a comparison never compared here says nothing */
-                for (int l = 0; l < fm->comp[x].nlevels; l++)
-                    sum[x][l] += sess.comp[x].m[l];
-                nsess[x]++;
+            unsigned est = ((1u << CMP_COUNT) - 1) & ~session_fields(&c->cf.rules[rule], lev);
+            if ((long) n < c->cf.em_min_pairs) {
+                log_info("event=linkage_em rule=%s pairs=%zu note=\"too few pairs to estimate from\"", name, n);
+                continue;
             }
-    }
+            FsModel sess = *fm;
+            for (int x = 0; x < CMP_COUNT; x++)
+                memcpy(sess.comp[x].m, c->cf.m_start[x], sizeof sess.comp[x].m);
+            FsEmResult er;
+            double lambda = (double) nrec / (double) n;
+            if (!fs_em(&sess, g, grp, n, est, lambda, c->cf.em_iterations, c->cf.em_tolerance, &er))
+                continue;
+            unsigned seen = 0;
+            for (size_t k = 0; k < n; k++)
+                for (int x = 0; x < CMP_COUNT; x++)
+                    if (g[k * CMP_COUNT + x] != FS_NULL)
+                        seen |= 1u << x;
+            char ms[512];
+            size_t o = 0;
+            ms[0] = '\0';
+            for (int x = 0; x < CMP_COUNT && o < sizeof ms - 64; x++) {
+                if (!(est & seen & (1u << x)))
+                    continue;
+                o += (size_t) snprintf(ms + o, sizeof ms - o, " m_%s=", fm->comp[x].name);
+                for (int l = fm->comp[x].nlevels - 1; l >= 0 && o < sizeof ms - 16; l--)
+                    o += (size_t) snprintf(ms + o, sizeof ms - o, "%s%.3f", l == fm->comp[x].nlevels - 1 ? "" : "/",
+                                           sess.comp[x].m[l]);
+            }
+            log_info("event=linkage_em rule=%s pairs=%zu records=%zu iterations=%d converged=%s lambda=%.4f%s",
+                     name, n, nrec, er.iterations, er.converged ? "yes" : "no", er.lambda, ms);
+            for (int x = 0; x < CMP_COUNT; x++)
+                if (est & seen & (1u << x)) {   /* a comparison never compared here says nothing */
+                    for (int l = 0; l < fm->comp[x].nlevels; l++)
+                        sum[x][l] += (double) nrec * sess.comp[x].m[l];
+                    wsum[x] += (double) nrec;
+                }
+        }
     free(g);
     free(grp);
     for (int x = 0; x < CMP_COUNT; x++) {
-        if (nsess[x] == 0) {
+        if (wsum[x] <= 0.0) {
             memcpy(fm->comp[x].m, c->cf.m_start[x], sizeof fm->comp[x].m);
             continue;
         }
         for (int l = 0; l < fm->comp[x].nlevels; l++)
-            fm->comp[x].m[l] = sum[x][l] / nsess[x];
+            fm->comp[x].m[l] = sum[x][l] / wsum[x];
     }
 }
 
@@ -1245,11 +1613,20 @@ free_ctx(Ctx *c)
     arena_free(&c->arena);
 }
 
+/* CPU seconds of this process: the step's own work, whatever else runs on the machine */
+static double
+cpu_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec * 1e-9;
+}
+
 bool
 identity_link(Store *st, LoadReport *rep, const IdentityOptions *opt, IdentityResult *out,
               CbError *err)
 {
-    double t0 = clock_now();
+    double t0 = clock_now(), cpu0 = cpu_now();
     memset(out, 0, sizeof *out);
     vec_init(&out->links, sizeof(LinkRow));
     vec_init(&out->reviews, sizeof(ReviewRow));
@@ -1341,6 +1718,8 @@ identity_link(Store *st, LoadReport *rep, const IdentityOptions *opt, IdentityRe
     if (nprob > 0 || (c.ex_pending >= 0 && c.nset > 0)) {
         c.log_prior = log2(c.cf.prior / (double) (c.np ? c.np : 1));
         block(&c);
+        mark_seen(&c);
+        compare_pairs(&c);
         estimate_u(&c);
         estimate_m(&c);
         for (size_t s = 0; s < c.nset; s++)
@@ -1365,15 +1744,19 @@ finish:
     if (st->rejects.len > 1)
         qsort(st->rejects.data, st->rejects.len, sizeof(Reject), cmp_reject);
     out->stats.seconds = clock_now() - t0;
+    out->stats.cpu_seconds = cpu_now() - cpu0;
     log_info("event=linkage pending=%llu repaired=%llu ambiguous=%llu probable=%llu to_verify=%llu "
              "reviewed=%llu no_match=%llu training_records=%llu candidate_pairs=%llu "
-             "skipped_blocks=%llu seconds=%.2f",
+             "refined_keys=%llu skipped_blocks=%llu skipped_pairs=%llu fallback_records=%llu "
+             "fallback_pairs=%llu seconds=%.2f cpu_seconds=%.2f",
              (unsigned long long) out->stats.pending, (unsigned long long) out->stats.repaired,
              (unsigned long long) out->stats.ambiguous, (unsigned long long) out->stats.probable,
              (unsigned long long) out->stats.to_verify, (unsigned long long) out->stats.reviewed,
              (unsigned long long) out->stats.no_match, (unsigned long long) out->stats.training_records,
              (unsigned long long) out->stats.candidate_pairs,
-             (unsigned long long) out->stats.skipped_blocks, out->stats.seconds);
+             (unsigned long long) out->stats.refined_keys, (unsigned long long) out->stats.skipped_blocks,
+             (unsigned long long) out->stats.skipped_pairs, (unsigned long long) out->stats.fallback_records,
+             (unsigned long long) out->stats.fallback_pairs, out->stats.seconds, out->stats.cpu_seconds);
 done:
     free_ctx(&c);
     return ok;

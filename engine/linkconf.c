@@ -15,7 +15,9 @@
 
 #include "identity.h"
 
-typedef enum { K_STR, K_BOOL, K_PROB, K_REAL, K_INT, K_BLOCKING, K_MLIST, K_CHOICE } KeyType;
+_Static_assert(FK_COUNT <= 32, "sign_of_life is a 32-bit mask of fact kinds");
+
+typedef enum { K_STR, K_BOOL, K_PROB, K_REAL, K_INT, K_BLOCKING, K_MLIST, K_CHOICE, K_KINDS } KeyType;
 
 typedef struct Key {
     const char *name;
@@ -30,6 +32,7 @@ static const Key keys[] = {
     {"repair_name", K_CHOICE, NULL, 0},
     {"blocking", K_BLOCKING, NULL, 0},
     {"max_block", K_INT, NULL, 0},
+    {"max_fallback_block", K_INT, NULL, 0},
     {"name_close", K_PROB, NULL, 0},
     {"prior", K_PROB, NULL, 0},
     {"link_probability", K_PROB, NULL, 0},
@@ -37,6 +40,8 @@ static const Key keys[] = {
     {"review_probability", K_PROB, NULL, 0},
     {"review_candidates", K_INT, NULL, 0},
     {"register_death", K_BOOL, NULL, 0},
+    {"sign_of_life", K_KINDS, NULL, 0},
+    {"sign_of_life_grace", K_REAL, "days", 0},
     {"tf_min", K_PROB, NULL, 0},
     {"u_pairs", K_INT, NULL, 0},
     {"em_iterations", K_INT, NULL, 0},
@@ -50,14 +55,35 @@ static const Key keys[] = {
     {"m_birth", K_MLIST, NULL, CMP_BIRTH},
     {"m_age", K_MLIST, NULL, CMP_AGE},
     {"m_address", K_MLIST, NULL, CMP_ADDRESS},
+    {"m_place", K_MLIST, NULL, CMP_PLACE},
     {"m_register_death", K_MLIST, NULL, CMP_REGISTER_DEATH},
+    {"m_sign_of_life", K_MLIST, NULL, CMP_SIGN_OF_LIFE},
 };
 #define NKEYS ((int) (sizeof keys / sizeof keys[0]))
 
-static const char *const block_names[BLOCK_COUNT] = {
-    "birth_sex", "name_birth_year", "pinyin_birth_year", "village_name", "village_birth_year_sex",
-    "village_surname_birth_year",
+static const char *const field_names[BF_COUNT] = {
+    "birth_date", "birth_year", "sex", "name", "pinyin", "surname", "village", "township",
 };
+
+const char *
+identity_block_field_name(int f)
+{
+    return f >= 0 && f < BF_COUNT ? field_names[f] : "?";
+}
+
+void
+identity_block_rule_text(const BlockRule *r, int level, char *out, size_t cap)
+{
+    size_t o = 0;
+    int nl = level < 0 || level >= r->nlevels ? r->nlevels - 1 : level;
+    out[0] = '\0';
+    for (int l = 0, f = 0; l <= nl && o < cap; l++) {
+        if (l > 0)
+            o += (size_t) snprintf(out + o, cap - o, ">");
+        for (int k = 0; f < r->upto[l] && o < cap; f++, k++)
+            o += (size_t) snprintf(out + o, cap - o, "%s%s", k ? "+" : "", field_names[r->field[f]]);
+    }
+}
 
 typedef struct Line {
     const char *path;
@@ -111,6 +137,76 @@ parse_real(const char *s, double *out, const char **rest)
     return true;
 }
 
+/* blocking = RULE, RULE ...; RULE = FIELDS > FIELDS > ...; FIELDS = FIELD + FIELD ... */
+static bool
+parse_blocking(char *val, const Line *l, const char *valp, LinkConfig *c, CbError *err)
+{
+    static const char *const hint =
+        "rules separated by commas, each fields joined by + with finer keys after >, e.g. "
+        "birth_date+sex > township; fields: birth_date, birth_year, sex, name, pinyin, surname, "
+        "village, township";
+    c->nrules = 0;
+    char *p = val;
+    while (*p) {
+        if (c->nrules == BLOCK_MAX_RULES)
+            return fail_at(l, valp + (p - val), err, NULL, "more than %d blocking rules", BLOCK_MAX_RULES);
+        BlockRule *r = &c->rules[c->nrules];
+        memset(r, 0, sizeof *r);
+        for (;;) {   /* one field */
+            while (*p == ' ' || *p == '\t')
+                p++;
+            const char *f0 = p;
+            while (*p && *p != '+' && *p != '>' && *p != ',' && *p != ' ' && *p != '\t')
+                p++;
+            size_t n = (size_t) (p - f0);
+            int f = 0;
+            while (f < BF_COUNT && !(strlen(field_names[f]) == n && strncmp(field_names[f], f0, n) == 0))
+                f++;
+            if (n == 0)
+                return fail_at(l, valp + (f0 - val), err, hint, "expected a blocking field");
+            if (f == BF_COUNT)
+                return fail_at(l, valp + (f0 - val), err, hint, "unknown blocking field \"%.*s\"",
+                               (int) (n > 64 ? 64 : n), f0);
+            for (int k = 0; k < r->nfields; k++)
+                if (r->field[k] == f)
+                    return fail_at(l, valp + (f0 - val), err, NULL,
+                                   "blocking field %s appears twice in one rule", field_names[f]);
+            if (r->nfields == BLOCK_MAX_FIELDS)
+                return fail_at(l, valp + (f0 - val), err, NULL, "more than %d fields in one blocking rule",
+                               BLOCK_MAX_FIELDS);
+            r->field[r->nfields++] = (uint8_t) f;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '+') {
+                p++;
+                continue;
+            }
+            r->upto[r->nlevels++] = r->nfields;   /* the level's key is complete */
+            if (*p == '>') {
+                if (r->nlevels == BLOCK_MAX_LEVELS)
+                    return fail_at(l, valp + (p - val), err, NULL,
+                                   "more than %d finer keys in one blocking rule", BLOCK_MAX_LEVELS - 1);
+                p++;
+                continue;
+            }
+            break;
+        }
+        if (*p && *p != ',')
+            return fail_at(l, valp + (p - val), err, hint, "unexpected \"%c\" in blocking", *p);
+        c->nrules++;
+        if (*p == ',') {
+            p++;
+            while (*p == ' ' || *p == '\t')
+                p++;
+            if (*p == '\0')
+                return fail_at(l, valp + (p - val), err, hint, "expected a blocking rule after \",\"");
+        }
+    }
+    if (c->nrules == 0)
+        return fail_at(l, valp, err, hint, "blocking needs at least one rule");
+    return true;
+}
+
 static bool
 set_key(const Key *k, char *val, const Line *l, const char *valp, LinkConfig *c, CbError *err)
 {
@@ -139,9 +235,14 @@ set_key(const Key *k, char *val, const Line *l, const char *valp, LinkConfig *c,
     }
     case K_CHOICE:
         if (strcmp(k->name, "repair_name") == 0) {
-            if (strcmp(val, "pinyin") != 0 && strcmp(val, "exact") != 0)
-                return fail_at(l, valp, err, "exact or pinyin", "unknown value \"%s\" for repair_name", val);
-            c->repair_name_pinyin = strcmp(val, "pinyin") == 0;
+            if (strcmp(val, "exact") == 0)
+                c->repair_name_level = 3;
+            else if (strcmp(val, "pinyin") == 0)
+                c->repair_name_level = 2;
+            else if (strcmp(val, "close") == 0)
+                c->repair_name_level = 1;
+            else
+                return fail_at(l, valp, err, "exact, pinyin or close", "unknown value \"%s\" for repair_name", val);
         } else {
             if (strcmp(val, "probable") != 0 && strcmp(val, "repaired") != 0)
                 return fail_at(l, valp, err, "probable (to verify) or repaired (counts like a repaired ID)",
@@ -169,6 +270,11 @@ set_key(const Key *k, char *val, const Line *l, const char *valp, LinkConfig *c,
         else if (strcmp(k->name, "review_probability") == 0) c->review_probability = d;
         else if (strcmp(k->name, "tf_min") == 0) c->tf_min = d;
         else if (strcmp(k->name, "em_tolerance") == 0) c->em_tolerance = d;
+        else if (strcmp(k->name, "sign_of_life_grace") == 0) {
+            if (d != floor(d) || d > 3660)
+                return fail_at(l, valp, err, NULL, "sign_of_life_grace takes whole days, at most 3660");
+            c->sign_of_life_grace = (int) d;
+        }
         if (strcmp(k->name, "prior") == 0 && (d <= 0.0 || d > 1.0))
             return fail_at(l, valp, err, NULL, "prior must be above 0");
         return true;
@@ -179,7 +285,14 @@ set_key(const Key *k, char *val, const Line *l, const char *valp, LinkConfig *c,
         if (end == val || *end != '\0' || errno != 0 || v < 0)
             return fail_at(l, valp, err, NULL, "expected a whole number >= 0 for %s, found \"%s\"",
                            k->name, val);
-        if (strcmp(k->name, "max_block") == 0) c->max_block = (int) (v > 1000000 ? 1000000 : v);
+        if (strcmp(k->name, "max_block") == 0 || strcmp(k->name, "max_fallback_block") == 0) {
+            if (v < 1)
+                return fail_at(l, valp, err, NULL, "%s must be at least 1", k->name);
+            if (strcmp(k->name, "max_block") == 0)
+                c->max_block = (int) (v > 1000000 ? 1000000 : v);
+            else
+                c->max_fallback = (int) (v > 10000000 ? 10000000 : v);
+        }
         else if (strcmp(k->name, "review_candidates") == 0) c->review_candidates = (int) (v > 20 ? 20 : v);
         else if (strcmp(k->name, "u_pairs") == 0) c->u_pairs = (long) (v > 100000000 ? 100000000 : v);
         else if (strcmp(k->name, "em_iterations") == 0) c->em_iterations = (int) (v > 100000 ? 100000 : v);
@@ -188,23 +301,30 @@ set_key(const Key *k, char *val, const Line *l, const char *valp, LinkConfig *c,
         else if (strcmp(k->name, "seed") == 0) c->seed = (uint64_t) v;
         return true;
     }
-    case K_BLOCKING: {
-        c->blocking = 0;
+    case K_BLOCKING:
+        return parse_blocking(val, l, valp, c, err);
+    case K_KINDS: {
+        /* fact kinds whose records date a day of their person's life; "none" for none */
+        c->sign_of_life = 0;
+        if (strcmp(val, "none") == 0)
+            return true;
         char *save = NULL;
         for (char *tok = strtok_r(val, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
             char *t = trim(tok);
-            int b = 0;
-            while (b < BLOCK_COUNT && strcmp(block_names[b], t) != 0)
-                b++;
-            if (b == BLOCK_COUNT)
-                return fail_at(l, valp + (t - val), err,
-                               "birth_sex, name_birth_year, pinyin_birth_year, village_name, "
-                               "village_birth_year_sex, village_surname_birth_year",
-                               "unknown blocking rule \"%s\"", t);
-            c->blocking |= 1u << b;
+            FactKind fk;
+            if (!factkind_lookup(t, &fk))
+                return fail_at(l, valp + (t - val), err, "fact kinds such as medical_claim, certification, or none",
+                               "unknown fact kind \"%s\" in %s", t, k->name);
+            const KindSpec *ks = factkind_spec(fk);
+            bool dated = false;
+            for (int i = 0; ks->fields[i].name; i++)
+                dated |= ks->fields[i].slot == SLOT_D1 && ks->fields[i].type == FT_DATE &&
+                         ks->fields[i].required;
+            if (!dated || fk == FK_REGISTER || fk == FK_DEATH)
+                return fail_at(l, valp + (t - val), err, "fact kinds such as medical_claim, certification",
+                               "%s records do not date a day of their person's life", t);
+            c->sign_of_life |= 1u << fk;
         }
-        if (c->blocking == 0)
-            return fail_at(l, valp, err, NULL, "blocking needs at least one rule");
         return true;
     }
     case K_MLIST: {
@@ -282,6 +402,12 @@ linkconf_parse(const char *path, const char *text, LinkConfig *c, CbError *err)
             cb_error_at(err, "%s", path);
             return false;
         }
+    if (c->max_fallback < c->max_block) {
+        CB_FAIL(err, CBERR_INPUT, "max_fallback_block (%d) is below max_block (%d)", c->max_fallback,
+                c->max_block);
+        cb_error_at(err, "%s", path);
+        return false;
+    }
     if (c->review_probability > c->link_probability) {
         CB_FAIL(err, CBERR_INPUT, "review_probability (%g) is above link_probability (%g)",
                 c->review_probability, c->link_probability);

@@ -470,7 +470,8 @@ names_address_parts(const char *norm, AddressParts *out)
     static const char *const city[] = {"省", "市", "州", "县", "区", "旗", "盟", NULL};
     static const char *const town[] = {"街道", "镇", "乡", "苏木", NULL};
     static const char *const village[] = {"社区", "居委会", "村", "嘎查", NULL};
-    out->township = out->village = 0;
+    out->township = out->village = out->local = 0;
+    out->detail = *norm != '\0';
     const char *start = norm, *t0 = NULL, *t1 = NULL;
     for (const char *s = norm; *s;) {
         size_t k;
@@ -488,6 +489,7 @@ names_address_parts(const char *norm, AddressParts *out)
                 h = hash_range(h, t0, (size_t) (t1 - t0));
             h = hash_range(h ^ 0x5A, start, (size_t) (s + k - start));
             out->village = h;
+            out->detail = s[k] != '\0';
             break;
         }
         if (t1 == NULL && (k = marker(s, city)) > 0) {
@@ -498,6 +500,10 @@ names_address_parts(const char *norm, AddressParts *out)
         int n = utf8_next(s, &cp);
         s += n > 0 ? n : 1;
     }
-    if (t1)
+    if (t1) {
         out->township = hash_range(0xCBF29CE484222325ull, t0, (size_t) (t1 - t0));
+        out->local = hash_range(0xCBF29CE484222325ull ^ 0x10CA1, t0, strlen(t0)) | 1;
+        if (out->village == 0)
+            out->detail = *t1 != '\0';
+    }
 }

@@ -79,11 +79,16 @@ double names_jaro_winkler(const char *a, const char *b);
  *     ends at the first 街道, 镇 or 乡 (after an optional city or county prefix ending in 市,
  *     县, 区 or 旗), the village part at the first 社区, 村, 居委会 or 嘎查 after it.  Both are
  *     64-bit hashes of the address up to and including that marker (so equal villages of
- *     different townships differ); 0 when the address has no such marker.
+ *     different townships differ); 0 when the address has no such marker.  detail says whether
+ *     anything follows the last marker found (a street and number), or, without any marker,
+ *     whether the address is not empty: "延吉市进学街道繁荣社区" names a village and no more.
  */
 typedef struct AddressParts {
     uint64_t township;
     uint64_t village;
+    uint64_t local;      /* the address from its township on (no province, city or county
+                            prefix: "吉林省延吉市河南街道…" = "河南街道…"), 0 without township */
+    bool     detail;
 } AddressParts;
 
 void names_address_parts(const char *norm, AddressParts *out);

@@ -2,8 +2,8 @@
  * fuzz_linkconf — the identity-resolution parameters (engine/linkconf.c, rules/linkage.conf).
  *
  * Input: the text of a linkage.conf (linkconf_parse wants a C string: the input is copied with
- * a NUL after it).  Checked: a failure says why and where; a success has at least one blocking
- * rule, probabilities within 0..1, review_probability not above link_probability, the m start
+ * a NUL after it).  Checked: a failure says why and where; a success has one to BLOCK_MAX_RULES
+ * blocking rules of known fields with non-empty levels, max_fallback_block not below max_block, probabilities within 0..1, review_probability not above link_probability, the m start
  * values of every comparison summing to 1, and a NUL-terminated OpenCC configuration name.
  */
 #include "fuzzlib.h"
@@ -21,7 +21,19 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     memset(&err, 0, sizeof err);
     if (linkconf_parse("fuzz.conf", text, &c, &err)) {
         fuzz_check_cstr(c.opencc_config, sizeof c.opencc_config, "LinkConfig.opencc_config");
-        FUZZ_CHECK(c.blocking != 0 && c.blocking < (1u << BLOCK_COUNT), "blocking %#x", c.blocking);
+        FUZZ_CHECK(c.nrules >= 1 && c.nrules <= BLOCK_MAX_RULES, "%d blocking rules", c.nrules);
+        for (int r = 0; r < c.nrules; r++) {
+            const BlockRule *br = &c.rules[r];
+            FUZZ_CHECK(br->nlevels >= 1 && br->nlevels <= BLOCK_MAX_LEVELS && br->nfields <= BLOCK_MAX_FIELDS &&
+                           br->upto[br->nlevels - 1] == br->nfields,
+                       "blocking rule %d: %d levels, %d fields", r, br->nlevels, br->nfields);
+            for (int l = 0; l < br->nlevels; l++)
+                FUZZ_CHECK(br->upto[l] > (l ? br->upto[l - 1] : 0), "blocking rule %d: empty level %d", r, l);
+            for (int f = 0; f < br->nfields; f++)
+                FUZZ_CHECK(br->field[f] < BF_COUNT, "blocking rule %d: field %d", r, br->field[f]);
+        }
+        FUZZ_CHECK(c.max_block >= 1 && c.max_fallback >= c.max_block, "max_block %d, max_fallback_block %d",
+                   c.max_block, c.max_fallback);
         FUZZ_CHECK(c.prior > 0.0 && c.prior <= 1.0, "prior %g", c.prior);
         FUZZ_CHECK(c.link_probability >= 0.0 && c.link_probability <= 1.0 &&
                        c.review_probability >= 0.0 && c.review_probability <= c.link_probability,

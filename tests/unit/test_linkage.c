@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "extract.h"
 #include "fsmodel.h"
@@ -154,9 +155,9 @@ pend(int file, const char *id_chars, IdnumStatus status, const char *name, uint8
 }
 
 static void
-link_all(void)
+link_all_with(const char *dir)
 {
-	IdentityOptions opt = {.rules_dir = rules_dir(), .asof = date_from_ymd(2026, 11, 28)};
+	IdentityOptions opt = {.rules_dir = dir, .asof = date_from_ymd(2026, 11, 28)};
 	CbError		err;
 
 	if (!identity_link(&w.st, &w.rep, &opt, &w.res, &err))
@@ -165,6 +166,79 @@ link_all(void)
 	const SourceFile *sf = w.st.files.data;
 	for (size_t i = 1; i < w.st.files.len; i++)
 		assert_int_equal(sf[i].read, sf[i].accepted + sf[i].rejected);
+}
+
+static void
+link_all(void)
+{
+	link_all_with(rules_dir());
+}
+
+/* The shipped linkage.conf with some values replaced, in a folder of its own (removed by
+ * rules_rm): key = value lines of `over` replace the shipped ones. */
+static char rules_tmp[512];
+
+static const char *
+rules_with(const char *over)
+{
+	char		path[600],
+				line[256];
+	const char *tmp = getenv("TMPDIR");
+	FILE	   *in,
+			   *out;
+
+	snprintf(rules_tmp, sizeof rules_tmp, "%s/canbao-linkconf-XXXXXX", tmp && *tmp ? tmp : P_tmpdir);
+	assert_non_null(mkdtemp(rules_tmp));
+	snprintf(path, sizeof path, "%s/linkage.conf", rules_dir());
+	in = fopen(path, "r");
+	assert_non_null(in);
+	snprintf(path, sizeof path, "%s/linkage.conf", rules_tmp);
+	out = fopen(path, "w");
+	assert_non_null(out);
+	while (fgets(line, sizeof line, in)) {
+		char		key[64];
+		const char *o;
+		bool		replaced = false;
+
+		if (sscanf(line, "%63[a-z_] =", key) == 1)
+			for (o = over; (o = strstr(o, key)) != NULL; o++)
+				if ((o == over || o[-1] == '\n') && o[strlen(key)] == ' ') {
+					fprintf(out, "%.*s\n", (int) strcspn(o, "\n"), o);
+					replaced = true;
+					break;
+				}
+		if (!replaced)
+			fputs(line, out);
+	}
+	fclose(in);
+	fclose(out);
+	return rules_tmp;
+}
+
+static void
+rules_rm(void)
+{
+	char		path[600];
+
+	snprintf(path, sizeof path, "%s/linkage.conf", rules_tmp);
+	unlink(path);
+	rmdir(rules_tmp);
+}
+
+/* A fact of kind k linked by ID number to person key on day d. */
+static void
+add_fact(PersonKey key, FactKind k, Day d)
+{
+	Fact	   *f = vec_push(&w.st.facts);
+
+	memset(f, 0, sizeof *f);
+	f->person = key;
+	f->kind = (uint16_t) k;
+	f->d1 = d;
+	f->d2 = DAY_NONE;
+	f->link = LINK_EXACT;
+	f->file = F_CLAIM;
+	f->record = w.st.facts.len;
 }
 
 static const LinkRow *
@@ -326,6 +400,132 @@ test_namesakes_to_verify(void **state)
 	world_free();
 }
 
+/* ---- blocking: blocks over max_block are refined, a record whose every block is over it
+ * falls back on the smallest, and what is skipped is counted ---- */
+
+static void
+test_block_cap(void **state)
+{
+	static const char *const addr[] = {
+		"延吉市河南街道新丰社区白川街1号", "延吉市北山街道光新社区友谊路2号", "延吉市公园街道月光社区长白山路3号",
+		"延吉市新兴街道杏林社区人民路4号", "延吉市进学街道丹英社区民安路5号", "延吉市依兰镇英城村2组6号",
+	};
+	char		id[19],
+				first[18];
+	PersonKey	key[6];
+
+	(void) state;
+	world_init();
+	/* six namesakes born the same day, in six townships */
+	for (int i = 0; i < 6; i++) {
+		snprintf(first, sizeof first, "2224011950050577%d", i);
+		valid_id(first, id);
+		key[i] = add_person(id, "朴英姬", SEX_FEMALE, date_from_ymd(1950, 5, 5), addr[i], i == 2);
+	}
+	/* 1: with the address of the third: its blocks of six are refined by township */
+	pend(F_DEATH, NULL, IDNUM_EMPTY, "朴英姬", SEX_FEMALE, date_from_ymd(1950, 5, 5), -1, addr[2]);
+	/* 2: no address: every block is over the cap, even the finest it has: it falls back on
+	 * the smallest, and is a namesake tie to verify, not a reject */
+	pend(F_DEATH, NULL, IDNUM_EMPTY, "朴英姬", SEX_FEMALE, date_from_ymd(1950, 5, 5), -1, NULL);
+	link_all_with(rules_with("max_block = 2\nmax_fallback_block = 50\n"));
+	rules_rm();
+
+	assert_true(w.res.stats.refined_keys > 0);
+	assert_int_equal(w.res.stats.fallback_records, 1);
+	assert_true(w.res.stats.fallback_pairs >= 6);
+	const LinkRow *l = link_of(F_DEATH, 1);
+	assert_int_equal(l->decision, LD_PROBABLE);
+	assert_true(l->key == key[2]);
+	l = link_of(F_DEATH, 2);
+	assert_int_equal(l->decision, LD_TO_VERIFY);
+	/* the six were its candidates: all up for review (three stored) */
+	int			n = 0;
+	const ReviewRow *rr = w.res.reviews.data;
+	for (size_t i = 0; i < w.res.reviews.len; i++)
+		n += rr[i].file == F_DEATH && rr[i].record == 2 && rr[i].candidate != PERSON_KEY_NONE;
+	assert_int_equal(n, 3);
+	world_free();
+
+	/* the same with a fallback cap below the smallest block: the pairs are skipped, counted,
+	 * and the record is a reject that says so */
+	world_init();
+	for (int i = 0; i < 6; i++) {
+		snprintf(first, sizeof first, "2224011950050577%d", i);
+		valid_id(first, id);
+		add_person(id, "朴英姬", SEX_FEMALE, date_from_ymd(1950, 5, 5), addr[i], false);
+	}
+	pend(F_DEATH, NULL, IDNUM_EMPTY, "朴英姬", SEX_FEMALE, date_from_ymd(1950, 5, 5), -1, NULL);
+	link_all_with(rules_with("max_block = 2\nmax_fallback_block = 3\n"));
+	rules_rm();
+	assert_int_equal(w.res.stats.fallback_records, 0);
+	assert_true(w.res.stats.skipped_blocks >= 3);
+	assert_true(w.res.stats.skipped_pairs >= 18);
+	assert_int_equal(link_of(F_DEATH, 1)->decision, LD_NO_MATCH);
+	assert_non_null(strstr(reject_of(F_DEATH, 1)->reason, "no match"));
+	world_free();
+}
+
+/* ---- a sign of life after the death tells namesakes apart; a person not on the register is
+ * no one's death ---- */
+
+static void
+test_sign_of_life(void **state)
+{
+	char		a[19],
+				b[19],
+				c[19];
+
+	(void) state;
+	world_init();
+	/* half the register has a medical claim in September 2026 (so that being seen alive after a
+	 * death is common among random pairs, as in a real register) */
+	const Person *ps = w.st.persons.data;
+	for (size_t i = 0; i < w.st.persons.len; i += 2)
+		add_fact(ps[i].key, FK_MEDICAL_CLAIM, date_from_ymd(2026, 9, 1));
+	/* two namesakes, same name, sex and birth date, same village: one was at the doctor's in
+	 * October 2026, after the death recorded in March */
+	valid_id("22240119520809302", a);
+	valid_id("22240119520809304", b);
+	PersonKey	ka = add_person(a, "崔顺姬", SEX_FEMALE, date_from_ymd(1952, 8, 9), "延吉市依兰镇英城村2组45号", false);
+	PersonKey	kb = add_person(b, "崔顺姬", SEX_FEMALE, date_from_ymd(1952, 8, 9), "延吉市依兰镇英城村3组12号", false);
+	add_fact(ka, FK_MEDICAL_CLAIM, date_from_ymd(2026, 10, 20));
+	pend(F_DEATH, NULL, IDNUM_EMPTY, "崔顺姬", SEX_FEMALE, DAY_NONE, 73, "延吉市依兰镇英城村");
+	/* a person not on the register, cremated here: a namesake of a living person of another
+	 * age and township is nobody */
+	valid_id("22240119800101502", c);
+	add_person(c, "许美善", SEX_FEMALE, date_from_ymd(1980, 1, 1), "延吉市北山街道光新社区友谊路9号", false);
+	pend(F_DEATH, NULL, IDNUM_EMPTY, "许美善", SEX_FEMALE, DAY_NONE, 62, "龙井市东盛涌镇仁化村1组3号");
+	link_all();
+
+	const LinkRow *l = link_of(F_DEATH, 1);
+	assert_true(l->decision == LD_PROBABLE || l->decision == LD_TO_VERIFY);
+	assert_true(l->key == kb);			/* not the one seen alive */
+	assert_true(l->second < l->weight - 4.0);
+	/* the review rows say why: the other was seen alive */
+	bool		seen = false;
+	const ReviewRow *rr = w.res.reviews.data;
+	for (size_t i = 0; i < w.res.reviews.len; i++)
+		if (rr[i].file == F_DEATH && rr[i].record == 1 && rr[i].candidate == ka)
+			seen = strstr(rr[i].levels, "\"sign_of_life\":{\"level\":\"alive_after_date\"") != NULL;
+	assert_true(seen);
+	assert_int_equal(link_of(F_DEATH, 2)->decision, LD_NO_MATCH);
+	assert_null(fact_of(F_DEATH, 2));
+	world_free();
+
+	/* without the comparison the two namesakes are a tie, to verify */
+	world_init();
+	ka = add_person(a, "崔顺姬", SEX_FEMALE, date_from_ymd(1952, 8, 9), "延吉市依兰镇英城村2组45号", false);
+	add_person(b, "崔顺姬", SEX_FEMALE, date_from_ymd(1952, 8, 9), "延吉市依兰镇英城村3组12号", false);
+	add_fact(ka, FK_MEDICAL_CLAIM, date_from_ymd(2026, 10, 20));
+	pend(F_DEATH, NULL, IDNUM_EMPTY, "崔顺姬", SEX_FEMALE, DAY_NONE, 73, "延吉市依兰镇英城村");
+	link_all_with(rules_with("sign_of_life = none\n"));
+	rules_rm();
+	l = link_of(F_DEATH, 1);
+	assert_int_equal(l->decision, LD_TO_VERIFY);
+	assert_true(fabs(l->weight - l->second) < 1e-9);
+	world_free();
+}
+
 static void
 test_decide(void **state)
 {
@@ -386,7 +586,8 @@ test_compare_levels(void **state)
 	assert_int_equal(g[CMP_NAME], 2);			/* same pinyin */
 	assert_int_equal(g[CMP_SEX], 0);
 	assert_int_equal(g[CMP_BIRTH], 3);			/* a day off */
-	assert_int_equal(g[CMP_ADDRESS], 2);		/* same village */
+	assert_int_equal(g[CMP_ADDRESS], FS_NULL);	/* the address names the village and no more: */
+	assert_int_equal(g[CMP_PLACE], 2);			/* a place, in the same village */
 	assert_int_equal(g[CMP_REGISTER_DEATH], FS_NULL);	/* not a death record */
 
 	identity_evidence(nn, &a, &r, "金哲浩", 0xFF, date_from_ymd(1950, 7, 4), -1, d,
@@ -395,25 +596,27 @@ test_compare_levels(void **state)
 	assert_int_equal(g[CMP_NAME], 1);			/* close */
 	assert_int_equal(g[CMP_SEX], FS_NULL);
 	assert_int_equal(g[CMP_BIRTH], 2);			/* day and month swapped */
-	assert_int_equal(g[CMP_ADDRESS], 1);		/* same township */
+	assert_int_equal(g[CMP_PLACE], 1);			/* same township */
 
 	identity_evidence(nn, &a, &r, "李英姬", SEX_MALE, date_from_ymd(1950, 12, 30), -1, d,
 					  "延吉市北山街道光新社区", NULL);
 	identity_compare(&c, &r, &p, g);
 	assert_int_equal(g[CMP_NAME], 0);
 	assert_int_equal(g[CMP_BIRTH], 1);			/* same year */
-	assert_int_equal(g[CMP_ADDRESS], 0);
+	assert_int_equal(g[CMP_PLACE], 0);
 
 	/* age only: 75 on 2026-03-01 for a man born 1950-04-07 is consistent, 76 one off */
 	identity_evidence(nn, &a, &r, "金哲洙", SEX_MALE, DAY_NONE, 75, d, NULL, "222401101207");
 	identity_compare(&c, &r, &p, g);
 	assert_int_equal(g[CMP_AGE], 2);
 	assert_int_equal(g[CMP_BIRTH], FS_NULL);
-	assert_int_equal(g[CMP_ADDRESS], 2);		/* the division code: same village */
+	assert_int_equal(g[CMP_PLACE], 2);			/* the division code: same village */
+	assert_int_equal(g[CMP_ADDRESS], FS_NULL);
 	identity_evidence(nn, &a, &r, "金哲洙", SEX_MALE, DAY_NONE, 76, d, NULL, NULL);
 	identity_compare(&c, &r, &p, g);
 	assert_int_equal(g[CMP_AGE], 1);
 	assert_int_equal(g[CMP_ADDRESS], FS_NULL);
+	assert_int_equal(g[CMP_PLACE], FS_NULL);
 	arena_free(&a);
 	names_close(nn);
 }
@@ -638,7 +841,14 @@ test_linkconf(void **state)
 	assert_true(linkconf_parse("linkage.conf", text, &c, &err));
 	assert_true(c.repair && c.register_death);
 	assert_true(c.link_probability > c.review_probability);
-	assert_true(c.blocking == ((1u << BLOCK_COUNT) - 1 - (1u << BLOCK_VILLAGE_SURNAME_YEAR)));
+	/* the blocking rules as written, with their finer keys */
+	assert_true(c.nrules >= 4);
+	assert_true(c.max_block > 0 && c.max_fallback >= c.max_block);
+	char		rule[160];
+	identity_block_rule_text(&c.rules[0], -1, rule, sizeof rule);
+	assert_string_equal(rule, "birth_date+sex>surname>township");
+	identity_block_rule_text(&c.rules[0], 0, rule, sizeof rule);
+	assert_string_equal(rule, "birth_date+sex");
 	assert_true(c.em_max_records > 0);
 	assert_true(fabs(c.m_start[CMP_NAME][3] - 0.90) < 1e-9);	/* exact is the strongest level */
 
@@ -649,7 +859,13 @@ test_linkconf(void **state)
 	conf_fails("repair = yes\n", "l.conf", "is missing");
 	conf_fails("repair = maybe\n", "l.conf:1:10", "expected yes or no");
 	conf_fails("link_margin = 6 nats\n", "l.conf:1:17", "unexpected \"nats\"");
-	conf_fails("blocking = birth_sex, by_phone\n", "l.conf:1:23", "unknown blocking rule \"by_phone\"");
+	conf_fails("blocking = birth_date+sex, by_phone\n", "l.conf:1:28", "unknown blocking field \"by_phone\"");
+	conf_fails("blocking = name+name\n", "l.conf:1:17", "appears twice");
+	conf_fails("blocking = name > \n", "l.conf:1:18", "expected a blocking field");
+	conf_fails("blocking = name, \n", "l.conf:1:17", "expected a blocking rule");
+	conf_fails("blocking = sex > name > pinyin > surname > village\n", "l.conf:1:", "more than 3 finer keys");
+	conf_fails("blocking = sex ; name\n", "l.conf:1:16", "unexpected \";\"");
+	conf_fails("max_block = 0\n", "l.conf:1:13", "at least 1");
 	conf_fails("m_sex = 0.5\n", "l.conf:1:9", "m_sex takes 2 probabilities");
 	conf_fails("m_sex = 0.5, 0.6\n", "l.conf:1:9", "add up to 1.100");
 	conf_fails("prior = 1.5\n", "l.conf:1:9", "between 0 and 1");
@@ -662,6 +878,8 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_repair),
 		cmocka_unit_test(test_namesakes_to_verify),
+		cmocka_unit_test(test_block_cap),
+		cmocka_unit_test(test_sign_of_life),
 		cmocka_unit_test(test_decide),
 		cmocka_unit_test(test_compare_levels),
 		cmocka_unit_test(test_em_converges),

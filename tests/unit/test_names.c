@@ -181,8 +181,25 @@ test_address_parts(void **state)
 	assert_true(a.township == b.township && a.village == b.village);
 	/* no markers, no parts */
 	names_address_parts("延吉市老年公寓", &a);
-	assert_true(a.township == 0 && a.village == 0);
+	assert_true(a.township == 0 && a.village == 0 && a.local == 0 && a.detail);
 	assert_true(names_hash("") != 0);
+
+	/* detail: a street and number after the village (or the township), or not */
+	names_address_parts("延吉市河南街道新丰社区白川街631号8-1-301", &a);
+	assert_true(a.detail);
+	names_address_parts("延吉市河南街道新丰社区", &b);
+	assert_false(b.detail);
+	names_address_parts("延吉市河南街道", &b);
+	assert_false(b.detail);
+	names_address_parts("延吉市公园街道延吉市老年公寓", &b);
+	assert_true(b.township != 0 && b.village == 0 && b.detail);
+	/* the address from the township on: equal with or without a province and city prefix */
+	names_address_parts("吉林省延边朝鲜族自治州延吉市河南街道新丰社区白川街631号8-1-301", &b);
+	assert_true(a.local != 0 && a.local == b.local);
+	names_address_parts("河南街道新丰社区白川街631号8-1-301", &b);
+	assert_true(a.local == b.local);
+	names_address_parts("延吉市河南街道新丰社区白川街631号8-1-302", &b);
+	assert_true(a.local != b.local);
 }
 
 static void
