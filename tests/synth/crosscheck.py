@@ -292,6 +292,7 @@ for conf in sorted(glob.glob(os.path.join(CONFDIR, "*.conf"))):
             key = tuple(sorted(rec.items(), key=lambda kv: kv[0]))
             if key in seen: dup += 1; continue          # the same canonical values: a duplicate
             seen.add(key)
+            if rec.get("id_number") == "": continue    # a person not on the register: nobody's fact
             if fact == "death": rec["evidence"] = src["evidence"]
             facts[rec["id_number"]][fact].append(rec)
         counts[fn] = (n, mal, dup)

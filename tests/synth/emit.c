@@ -312,20 +312,25 @@ static void person_name(const Person *p, char *buf)
  * every row (the variant draw depends on person and source only). */
 static void agency_name(Gen *g, const Person *p, int src, char *out, size_t cap)
 {
-	char buf[64];
 	Rng vr;
-	person_name(p, buf);
 	if (g->noise > 0)
 		rng_seed(&vr, g->seed, STREAM_NOISE + 16 + (uint64_t)src, p->index);
-	noise_name(g, &vr, buf, out, cap);
+	noise_name(g, &vr, p, out, cap);
 }
 
-/* The ID as this record carries it; remembers whether it was garbled. */
+/* The ID as this record carries it; remembers whether it was garbled.  may_drop:
+ * the source often has no ID (cremation records); death certificates lack it now
+ * and then. */
 typedef struct IdField { char s[64]; bool noisy; } IdField;
 
 static void agency_id(Gen *g, const Person *p, Rng *nr, IdField *f, bool may_drop)
 {
-	f->noisy = noise_id(g, nr, p->id, f->s, may_drop);
+	f->noisy = noise_id(g, nr, p->id, f->s, may_drop ? 0.08 : 0.0);
+}
+
+static void agency_id_rare_drop(Gen *g, const Person *p, Rng *nr, IdField *f)
+{
+	f->noisy = noise_id(g, nr, p->id, f->s, 0.01);
 }
 
 /* The hidden links of the injected copies (duplicates, malformed) of
@@ -463,7 +468,8 @@ static void emit_health_death(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 	snprintf(no, sizeof no, "J222401%04d%06llu", date_year(p->ev_health),
 		 (unsigned long long)++g->serial[SRC_HEALTH_DEATH]);
 	agency_name(g, p, SRC_HEALTH_DEATH, name, sizeof name);
-	agency_id(g, p, nr, &id, false);
+	agency_id_rare_drop(g, p, nr, &id);
+	int32_t birth = noise_birth(g, nr, p->birth);
 	bool hospital = p->ev_medical != NO_DATE || rng_chance(r, 0.3);
 	sink_begin(s);
 	sink_str(s, no);
@@ -471,7 +477,7 @@ static void emit_health_death(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 	sink_str(s, sex_cn(p));
 	sink_str(s, names_ethnicity(p->eth));
 	sink_str(s, id.s);
-	sink_date(s, p->birth, DS_ISO);
+	sink_date(s, birth, DS_ISO);
 	sink_date(s, p->death, DS_ISO);
 	sink_str(s, hospital ? "医疗卫生机构" : rng_chance(r, 0.85) ? "家中" : "其他");
 	sink_str(s, DEATH_CAUSES[rng_below(r, sizeof DEATH_CAUSES / sizeof DEATH_CAUSES[0])]);
@@ -510,6 +516,30 @@ static void emit_civil_cremation(Gen *g, Household *h, Person *p, Rng *r, Rng *n
 	sink_str(s, kin);
 	finish(g, SRC_CIVIL_CREMATION, &id, p);
 	bundle_add(&g->bundle, FK_DEATH, EV_CIVIL, death, NO_DATE, 0, 0, 0);
+
+	/* someone registered elsewhere, cremated here: no ID, nobody's fact */
+	Stranger x;
+	if (!noise_stranger(g, nr, &x))
+		return;
+	int32_t burnt = x.death + 1 + (int32_t)rng_below(nr, 4);
+	snprintf(no, sizeof no, "YJHH%04d%06llu", date_year(burnt),
+		 (unsigned long long)++g->serial[SRC_CIVIL_CREMATION]);
+	names_full(kin, names_pick_surname(nr, ETH_KOREAN), names_pick_given(nr, ETH_KOREAN, 1, 1970));
+	sink_begin(s);
+	sink_str(s, no);
+	sink_str(s, x.name);
+	sink_str(s, x.sex == 1 ? "男" : "女");
+	sink_int(s, date_age(x.birth, x.death));
+	sink_str(s, "");
+	sink_date(s, x.death, DS_SLASH);
+	sink_date(s, burnt, DS_SLASH);
+	sink_str(s, x.addr);
+	sink_str(s, "延吉市殡仪馆");
+	sink_str(s, kin);
+	memcpy(s->row_link, NOISE_NOT_ON_REGISTER, 19);
+	uint64_t rec = sink_end(s);
+	noise_link(g, SRC_CIVIL_CREMATION, rec, NOISE_NOT_ON_REGISTER);
+	drain_links(g, SRC_CIVIL_CREMATION);
 }
 
 /* 民政 低保: one row per member of a covered household (current or left in the last three years). */
@@ -592,13 +622,14 @@ static void emit_court_death(Gen *g, Household *h, Person *p, Rng *r, Rng *nr)
 		 (unsigned long long)(100 + ++g->serial[SRC_COURT_DEATH]));
 	agency_name(g, p, SRC_COURT_DEATH, name, sizeof name);
 	agency_id(g, p, nr, &id, false);
+	int32_t birth = noise_birth(g, nr, p->birth);
 	names_full(kin, p->surname, names_pick_given(r, p->eth, 2, 1975));
 	sink_begin(s);
 	sink_str(s, no);
 	sink_str(s, name);
 	sink_str(s, sex_cn(p));
 	sink_str(s, id.s);
-	sink_date(s, p->birth, DS_CN);
+	sink_date(s, birth, DS_CN);
 	sink_date(s, p->missing_since, DS_CN);
 	sink_date(s, p->ev_court, DS_CN);
 	sink_str(s, kin);

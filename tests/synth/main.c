@@ -327,7 +327,7 @@ int main(int argc, char **argv)
 					Person *p = &h.m[i];
 					pop_life(g, &h, p, &pr[i]);
 					scenario_apply(g, &h, p, &pr[i]);
-					noise_namesake(g, &nr[i], p);
+					noise_namesake(g, &nr[i], &h, p);
 				}
 				for (int i = 0; i < h.size; i++) {
 					Person *p = &h.m[i];
@@ -338,7 +338,7 @@ int main(int argc, char **argv)
 						goto done;
 					}
 					truth_person(t, &g->bundle);
-					noise_remember_dead(g, p);
+					noise_remember(g, &h, p);
 					/* statistics for the summary */
 					Stats *st = &g->st;
 					if (p->out_of_city)

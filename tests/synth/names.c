@@ -204,3 +204,95 @@ bool names_variant(char *buf, size_t cap, const char *in, Rng *r, double p)
 	buf[o] = 0;
 	return changed;
 }
+
+/* Homophones: another character with the same toneless Mandarin reading, as an office writes
+ * a name it heard (丽 / 莉, 浩 / 昊).  Every entry reads the same in ICU's Han-Latin. */
+static const char *const HOMOPHONES[][4] = {
+	{ "英", "莹", "瑛", NULL }, { "姬", "基", "继", NULL }, { "淑", "书", "舒", NULL },
+	{ "顺", "舜", NULL, NULL }, { "玉", "钰", "雨", NULL }, { "子", "姿", "紫", NULL },
+	{ "美", "梅", "玫", NULL }, { "兰", "岚", "蓝", NULL }, { "花", "华", NULL, NULL },
+	{ "浩", "昊", "皓", NULL }, { "洙", "珠", "柱", NULL }, { "成", "城", "诚", NULL },
+	{ "明", "铭", "鸣", NULL }, { "光", "广", NULL, NULL }, { "永", "勇", "咏", NULL },
+	{ "龙", "隆", NULL, NULL }, { "东", "冬", NULL, NULL }, { "春", "纯", "淳", NULL },
+	{ "建", "健", "剑", NULL }, { "伟", "玮", "炜", NULL }, { "丽", "莉", "俐", NULL },
+	{ "静", "晶", "婧", NULL }, { "敏", "民", "珉", NULL }, { "秀", "绣", NULL, NULL },
+	{ "贤", "娴", NULL, NULL }, { "珍", "贞", "真", NULL }, { "芝", "之", "枝", NULL },
+	{ "燕", "艳", "雁", NULL }, { "俊", "骏", "峻", NULL }, { "惠", "慧", "蕙", NULL },
+	{ "智", "志", NULL, NULL }, { "红", "虹", "宏", NULL }, { "军", "君", NULL, NULL },
+	{ "刚", "钢", NULL, NULL }, { "涛", "韬", NULL, NULL }, { "杰", "洁", NULL, NULL },
+	{ "峰", "锋", "丰", NULL }, { "波", "博", NULL, NULL }, { "磊", "蕾", NULL, NULL },
+	{ "斌", "彬", NULL, NULL }, { "亮", "良", NULL, NULL }, { "辉", "晖", NULL, NULL },
+	{ "鹏", "朋", NULL, NULL }, { "云", "芸", "韵", NULL }, { "福", "富", NULL, NULL },
+	{ "镇", "振", NULL, NULL },
+};
+
+/* Korean-Chinese given names written from their Korean reading: another character read the
+ * same in Korean (英 / 永 / 荣 are all 영) but not in Mandarin, so neither the characters nor
+ * the pinyin agree. */
+static const char *const KOREAN_READINGS[][4] = {
+	{ "英", "永", "荣", NULL },	/* 영 */
+	{ "姬", "熙", "喜", NULL },	/* 희 */
+	{ "洙", "秀", "寿", NULL },	/* 수 */
+	{ "浩", "镐", "虎", NULL },	/* 호 */
+	{ "哲", "澈", "铁", NULL },	/* 철 */
+	{ "顺", "淳", "纯", NULL },	/* 순 */
+	{ "成", "星", "盛", NULL },	/* 성 */
+	{ "玉", "沃", NULL, NULL },	/* 옥 */
+	{ "子", "慈", NULL, NULL },	/* 자 */
+	{ "美", "米", "微", NULL },	/* 미 */
+	{ "贞", "正", NULL, NULL },	/* 정 */
+	{ "日", "一", "逸", NULL },	/* 일 */
+	{ "龙", "勇", "容", NULL },	/* 용 */
+	{ "善", "仙", "先", NULL },	/* 선 */
+	{ "恩", "银", "殷", NULL },	/* 은 */
+	{ "贤", "铉", "玄", NULL },	/* 현 */
+	{ "俊", "准", NULL, NULL },	/* 준 */
+	{ "宇", "佑", "友", NULL },	/* 우 */
+	{ "京", "庆", NULL, NULL },	/* 경 */
+	{ "今", "琴", NULL, NULL },	/* 금 */
+	{ "东", "童", "同", NULL },	/* 동 */
+	{ "国", "菊", NULL, NULL },	/* 국 */
+	{ "旭", "郁", NULL, NULL },	/* 욱 */
+	{ "智", "池", NULL, NULL },	/* 지 */
+};
+
+/* The replacement of the character at s (clen bytes) in table t, or NULL. */
+static const char *respell_char(const char *const (*t)[4], size_t nt, const char *s, size_t clen, Rng *r, double p)
+{
+	for (size_t k = 0; k < nt; k++) {
+		if (strlen(t[k][0]) != clen || memcmp(t[k][0], s, clen) != 0)
+			continue;
+		if (!rng_chance(r, p))
+			return NULL;
+		int n = 1;
+		while (n < 4 && t[k][n])
+			n++;
+		return t[k][1 + rng_below(r, (uint32_t)(n - 1))];
+	}
+	return NULL;
+}
+
+bool names_respell(char *buf, size_t cap, const char *given, bool korean, Rng *r, double p_homo, double p_korean)
+{
+	size_t o = 0;
+	bool changed = false;
+	for (const char *s = given; *s;) {
+		unsigned char c = (unsigned char)*s;
+		size_t clen = c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : c >= 0xc0 ? 2 : 1;
+		const char *rep = NULL;
+		if (korean)
+			rep = respell_char(KOREAN_READINGS, sizeof KOREAN_READINGS / sizeof KOREAN_READINGS[0], s, clen, r, p_korean);
+		if (rep == NULL)
+			rep = respell_char(HOMOPHONES, sizeof HOMOPHONES / sizeof HOMOPHONES[0], s, clen, r, p_homo);
+		const char *src = rep ? rep : s;
+		size_t n = rep ? strlen(rep) : clen;
+		if (o + n + 1 > cap)
+			break;
+		memcpy(buf + o, src, n);
+		o += n;
+		changed |= rep != NULL;
+		s += clen;
+	}
+	buf[o] = 0;
+	return changed;
+}

@@ -138,6 +138,10 @@ size_t names_full(char *buf, uint16_t surname, uint16_t given);
 /* Replace simplified characters by traditional / variant ones, each with
  * probability p; returns true when something changed. */
 bool names_variant(char *buf, size_t cap, const char *in, Rng *r, double p);
+/* Another office's spelling of a given name: a character with the same Mandarin
+ * reading (probability p_homo per character that has one) or, for a
+ * Korean-Chinese name, one with the same Korean reading (p_korean). */
+bool names_respell(char *buf, size_t cap, const char *given, bool korean, Rng *r, double p_homo, double p_korean);
 
 /* ------------------------------------------------------------------ */
 /* GB 11643-1999 citizen ID numbers.                                   */
@@ -440,6 +444,8 @@ typedef struct Stats {
 	uint64_t scenarios_applied;
 } Stats;
 
+#define NOISE_RING 64
+
 typedef struct Gen {
 	/* arguments */
 	uint64_t seed;
@@ -461,9 +467,11 @@ typedef struct Gen {
 	uint64_t serial[SRC_COUNT];
 	/* scenarios (scenario.c) */
 	uint32_t scenario_done;
-	/* living-namesake noise: recently dead persons' names */
-	struct { uint16_t surname, given; uint8_t sex; int year; } dead_ring[16];
-	int dead_ring_n;
+	/* living-namesake noise: recently dead persons (name, sex, birth year, home), and recently
+	 * seen living ones (whose namesakes from elsewhere may die here) */
+	struct NoiseRing { uint16_t surname, given; uint8_t sex, eth; int year; int unit; char addr[160]; }
+		dead_ring[NOISE_RING], live_ring[NOISE_RING];
+	int dead_ring_n, live_ring_n;
 	Stats st;
 } Gen;
 
@@ -495,15 +503,33 @@ bool emit_close(Gen *g);
 
 /* noise.c: the identity issue's hooks; all no-ops at noise 0. */
 /* Write the ID as this record carries it into out[64]; returns true when it
- * differs from the true ID (then a hidden link is recorded by the caller). */
-bool noise_id(Gen *g, Rng *nr, const char *true_id, char *out, bool may_drop);
-/* The name as this record carries it. */
-void noise_name(Gen *g, Rng *nr, const char *name, char *out, size_t cap);
+ * differs from the true ID (then a hidden link is recorded by the caller).
+ * drop: the chance per noise level that the record has no ID at all. */
+bool noise_id(Gen *g, Rng *nr, const char *true_id, char *out, double drop);
+/* p's name as an agency spells it (vr: that agency's stream for p): homophones,
+ * Korean readings and spacing, traditional / variant characters. */
+void noise_name(Gen *g, Rng *vr, const Person *p, char *out, size_t cap);
 /* A date slip of a day or so in a secondary source; never beyond max. */
 int32_t noise_date(Gen *g, Rng *nr, int32_t z, int32_t max);
-/* A living person may take the name of a recently dead one. */
-void noise_namesake(Gen *g, Rng *nr, Person *p);
-void noise_remember_dead(Gen *g, const Person *p);
+/* A birth date written with day and month swapped (when both can be months). */
+int32_t noise_birth(Gen *g, Rng *nr, int32_t birth);
+/* A living person may take the name of a recently dead one (and then, at times,
+ * the dead one's address too, when born the same year in the same unit). */
+void noise_namesake(Gen *g, Rng *nr, Household *h, Person *p);
+/* Remember p (after its rows are written) for the namesake noise. */
+void noise_remember(Gen *g, const Household *h, const Person *p);
+/* A person not on the register whose death a Yanji agency records (registered
+ * elsewhere, cremated here): drawn per cremation record; false when none. */
+typedef struct Stranger {
+	char name[64];
+	uint8_t sex;
+	int32_t birth, death;
+	char addr[160];
+} Stranger;
+bool noise_stranger(Gen *g, Rng *nr, Stranger *s);
+/* The true ID of a record of a person not on the register: hidden_links.csv
+ * gets an empty id_number (the right answer is "no match"). */
+extern const char NOISE_NOT_ON_REGISTER[19];
 void noise_link(Gen *g, int src, uint64_t record, const char *true_id);
 
 #endif
