@@ -776,6 +776,8 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
             fj->def = k;
             fj->name = names[i];
             fj->cost = estimate_bytes(dir, names[i]);
+            if (defs[k].format == RF_XLSX)
+                fj->cost *= 10;   /* a workbook is zipped XML: many times its size to read */
             SourceFile *sf = vec_push(&st->files);
             sf->source = defs[k].name;
             sf->agency = defs[k].agency;
