@@ -870,6 +870,7 @@ read_all_records(const char *data, size_t len, const CsvOptions *opt, size_t *ou
 	ReadStatus	st;
 
 	assert_non_null(out);
+	memset(&rec, 0, sizeof rec);	/* at READ_EOF the reader leaves rec as it was */
 	for (;;) {
 		memset(&err, 0, sizeof err);
 		st = reader_next(r, &rec, &err);
