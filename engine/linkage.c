@@ -687,12 +687,13 @@ record_evidence(Ctx *c, size_t i)
 /* A register person agrees with a record when no field the two have compares at a level that
  * is evidence against the same person: the name at repair_name's level or better, the same sex,
  * the birth date exact, a day off or with day and month swapped, the age consistent or off by
- * one. */
+ * one.  name_level: the name's comparison level (0 when either has no name). */
 static bool
-agrees(const Ctx *c, const IdEvidence *r, const IdEvidence *p)
+agrees(const Ctx *c, const IdEvidence *r, const IdEvidence *p, int *name_level)
 {
     uint8_t g[CMP_COUNT];
     identity_compare(&c->cf, r, p, g);
+    *name_level = g[CMP_NAME] == FS_NULL ? 0 : g[CMP_NAME];
     if (g[CMP_NAME] != FS_NULL && g[CMP_NAME] < c->cf.repair_name_level)
         return false;
     if (g[CMP_SEX] == 0)
@@ -730,6 +731,7 @@ repair_one(Ctx *c, size_t i)
         return false;
     PersonKey cand[IDREPAIR_MAX], fit[IDREPAIR_MAX];
     int n = idrepair_candidates(pr->id_chars, (int) strlen(pr->id_chars), cand, IDREPAIR_MAX), nfit = 0;
+    int lvl[IDREPAIR_MAX], best = 0;
     if (explain)
         fprintf(c->ex, "\nID repair: %d valid number%s one typing error away; those on the register:\n",
                 n, n == 1 ? "" : "s");
@@ -737,13 +739,28 @@ repair_one(Ctx *c, size_t i)
         uint64_t pi = map_get(&c->pidx, cand[k], 0);
         if (pi == 0)
             continue;
-        bool ok = agrees(c, r, &c->pev[pi - 1]) && !declared_different(c, pr, &dd, cand[k]);
+        int nl;
+        bool ok = agrees(c, r, &c->pev[pi - 1], &nl) && !declared_different(c, pr, &dd, cand[k]);
         if (explain) {
             fprintf(c->ex, "  %s ", ok ? "agrees   " : "disagrees");
             explain_person(c, pi - 1);
         }
-        if (ok)
+        if (ok) {
+            lvl[nfit] = nl;
+            best = nl > best ? nl : best;
             fit[nfit++] = cand[k];
+        }
+    }
+    if (nfit > 1) {
+        /* several agree: those whose name agrees best (an exact name before a close one) */
+        int m = 0;
+        for (int k = 0; k < nfit; k++)
+            if (lvl[k] == best)
+                fit[m++] = fit[k];
+        if (explain && m < nfit)
+            fprintf(c->ex, "  of the %d that agree, %d agree%s on the name as closely as the best\n", nfit, m,
+                    m == 1 ? "s" : "");
+        nfit = m;
     }
     char shown[19], a[19], b[19];
     snprintf(shown, sizeof shown, "%s", pr->id_chars);

@@ -317,8 +317,19 @@ test_repair(void **state)
 	memcpy(vary, a, 19);
 	vary[5] = a[5] == '1' ? '7' : '1';
 	pend(F_CLAIM, vary, IDNUM_BAD_CHECK, "金喆洙", SEX_MALE, date_from_ymd(1961, 3, 16), -1, NULL);
-	/* ambiguity resolved by the birth date in the record: B's birth differs?  No: same day;
-	 * resolved by sex instead when one of them is a woman — not here, so still ambiguous */
+	/* one error from A and from C, 金哲浩 (a close name, as a Korean name written by its
+	 * Korean reading is): both agree, A's name best: repaired to A */
+	char		c[19],
+				amb2[19];
+	valid_id("22240119610316551", c);
+	add_person(c, "金哲浩", SEX_MALE, date_from_ymd(1961, 3, 16), "延吉市新兴街道杏林社区人民路3号", false);
+	memcpy(amb2, a, 17);
+	amb2[17] = c[17];
+	amb2[18] = '\0';
+	assert_false(idnum_is_valid(amb2));
+	pend(F_CLAIM, amb2, IDNUM_BAD_CHECK, "金哲洙", 0xFF, DAY_NONE, -1, NULL);
+	/* the same with the close name written: C's name is the exact one now */
+	pend(F_CLAIM, amb2, IDNUM_BAD_CHECK, "金哲浩", 0xFF, DAY_NONE, -1, NULL);
 	link_all();
 
 	assert_int_equal(link_of(F_CLAIM, 1)->decision, LD_REPAIRED);
@@ -334,6 +345,10 @@ test_repair(void **state)
 	assert_non_null(strstr(reject_of(F_CLAIM, 4)->reason, "no register person one typing error away"));
 	assert_int_equal(link_of(F_CLAIM, 5)->decision, LD_REPAIRED);
 	assert_true(fact_of(F_CLAIM, 5)->person == ka);
+	assert_int_equal(link_of(F_CLAIM, 6)->decision, LD_REPAIRED);
+	assert_true(fact_of(F_CLAIM, 6)->person == ka);
+	assert_int_equal(link_of(F_CLAIM, 7)->decision, LD_REPAIRED);
+	assert_true(fact_of(F_CLAIM, 7)->person == idnum_key(c));
 	(void) kb;
 	/* the ambiguous record is put up for review with both candidates */
 	int			nrev = 0;
