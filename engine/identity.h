@@ -10,17 +10,19 @@
  *      is compared with the register numbers one substituted character or one swap of adjacent
  *      characters away (idrepair.h) that agree with the record's name (same normalised form,
  *      same pinyin or close, as repair_name says), sex, birth date and age when the record has
- *      them (no field at a level that is evidence against the same person).  Exactly one: the fact
- *      is linked LINK_REPAIRED.  Several: a reject "ambiguous ID number".  None: the record
- *      goes on to step 2 when its kind can be linked without ID, else a reject.
+ *      them (no field at a level that is evidence against the same person).  Exactly one (or,
+ *      of several, exactly one whose name agrees best): the fact is linked LINK_REPAIRED.
+ *      Several: a reject "ambiguous ID number".  None: the record goes on to step 2 when its
+ *      kind can be linked without ID, else a reject.
  *   2. Probabilistic linkage (Fellegi-Sunter): candidate persons from blocking rules; per pair
  *      a comparison vector (name exact / same pinyin / close, sex, birth date exact / ±1 day /
  *      day and month swapped / same year, age at the record's date, address exact / village /
  *      township (an address naming only a village, or a division code, is compared as a place:
- *      village / township, with m of its own), and for deaths whether the register already cancelled the person for death and
- *      whether the person showed a sign of life after the death's date: a medical claim or a
- *      proof-of-life certification linked by ID number, as sign_of_life says);
- *      u from random pairs, m by EM on the run's own records, term-frequency adjusted names.
+ *      village / township, with m of its own), and for deaths whether the register already
+ *      cancelled the person for death and whether the person showed a sign of life after the
+ *      death's date: a medical claim or a proof-of-life certification linked by ID number, as
+ *      sign_of_life says); u from random pairs, m by EM on the run's own records,
+ *      term-frequency adjusted names.
  *      The best candidate is *probable* (linked) when its probability is at least
  *      link_probability and it leads the second by link_margin bits; *to verify* (linked, put
  *      up for clerical review) when its own probability reaches review_probability; otherwise
