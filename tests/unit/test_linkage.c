@@ -781,7 +781,9 @@ test_extract_pass_through(void **state)
 		",,75,延吉市依兰镇英城村2组45号,2026-03-01\n"			/* no ID, no name: reject */
 		"222401196103163486,金哲洙,65,,2026-03-01\n"			/* wrong check digit: repair */
 		"12345,金哲洙,65,,2026-03-01\n"						/* garbage: reject */
-		"２２２４０１１９６１０３１６３４８５,金哲洙,65,,2026-03-01\n";	/* full width: valid */
+		"２２２４０１１９６１０３１６３４８５,金哲洙,65,,2026-03-01\n"	/* full width: valid */
+		/* full width with spaces and two digits swapped: handed on for repair in ASCII */
+		"２２２４０１　１９６１０３６１　３４８５,金哲洙,65,,2026-03-01\n";
 	static const char reg_def[] =
 		"[source]\nname = reg\nfact = register\nfiles = r.csv\n"
 		"[fields]\nid_number = 身份证号码 | idnum\ndivision = 区划 | trim\n"
@@ -804,6 +806,9 @@ test_extract_pass_through(void **state)
 	assert_int_equal(extract_one(death_def, death_data, &rec, &def, &ex), EXT_OK);
 	assert_int_equal(rec.id_status, IDNUM_OK);
 	assert_true(rec.id_rewritten);
+	assert_int_equal(extract_one(death_def, death_data, &rec, &def, &ex), EXT_OK);
+	assert_true(rec.id_status == IDNUM_BAD_DATE || rec.id_status == IDNUM_BAD_CHECK);
+	assert_string_equal(rec.v[0].text, "222401196103613485");
 	extract_close(ex);
 	sourcedef_free(&def);
 
