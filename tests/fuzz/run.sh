@@ -13,8 +13,10 @@
 # target crashed, leaked, timed out, ran out of memory, or printed anything on stderr while
 # replaying the corpus, and names the target, the reproducer and the log.
 #
-# Environment: CLANG (default clang-14), PKGS (pkg-config packages to link; default: the
-# Makefile's PKGS), FUZZ_JOBS (parallel compiles, default 2), FUZZ_ARGS (extra libFuzzer flags).
+# Environment: FUZZ_TIMEOUT (seconds one input may take before it counts as a hang; default
+# 20, generous because these machines are shared), CLANG (default clang-14), PKGS (pkg-config
+# packages to link; default: the Makefile's PKGS), FUZZ_JOBS (parallel compiles, default 2),
+# FUZZ_ARGS (extra libFuzzer flags).
 set -u -o pipefail
 
 cd "$(dirname "$0")/../.." || exit 2
@@ -210,7 +212,7 @@ replay() {   # target
         echo "fuzz: $t: no committed corpus in $dir"
         return
     fi
-    "$OUT/bin/$t" -timeout=5 -rss_limit_mb=2048 -artifact_prefix="$OUT/artifacts/$t/" \
+    "$OUT/bin/$t" -timeout="${FUZZ_TIMEOUT:-20}" -rss_limit_mb=2048 -artifact_prefix="$OUT/artifacts/$t/" \
         "${files[@]}" >"$log" 2>&1
     local rc=$?
     if ((rc != 0)); then
@@ -233,7 +235,7 @@ fuzz() {   # target, seconds
     local t=$1 secs=$2 log="$OUT/logs/$1.log" dict
     local work="$OUT/corpus-$t"
     mkdir -p "$work" "$OUT/artifacts/$t"
-    local args=(-max_len="$(max_len_of "$t")" -timeout=5 -rss_limit_mb=2048
+    local args=(-max_len="$(max_len_of "$t")" -timeout="${FUZZ_TIMEOUT:-20}" -rss_limit_mb=2048
                 -max_total_time="$secs" -print_final_stats=1
                 -artifact_prefix="$OUT/artifacts/$t/")
     dict=$(dict_of "$t")
