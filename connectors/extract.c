@@ -414,6 +414,29 @@ extract_open_mem(const SourceDef *def, const char *name, const void *data, size_
     return open_common(ex, def, name, err);
 }
 
+Extract *
+extract_open_chunk(const SourceDef *def, const char *name, const void *data, size_t len,
+                   uint64_t offset, bool at_start, CbError *err)
+{
+    if (def->format != RF_JSONL && def->format != RF_FIXED) {
+        CB_FAIL(err, CBERR_INTERNAL, "only line formats are read in pieces");
+        return NULL;
+    }
+    Extract *ex = xcalloc(1, sizeof *ex);
+    ReaderSpec o = reader_spec(ex, def);
+    o.encoding = NULL;   /* the piece is UTF-8 already */
+    o.chunk = data;
+    o.chunk_len = len;
+    o.chunk_offset = offset;
+    o.chunk_at_start = at_start;
+    ex->reader = reader_open_mem(&o, name, data, len, err);
+    if (ex->reader == NULL) {
+        free(ex);
+        return NULL;
+    }
+    return open_common(ex, def, name, err);
+}
+
 void
 extract_close(Extract *ex)
 {

@@ -63,6 +63,11 @@ Extract  *extract_open(const SourceDef *def, const char *path, CbError *err);
 /* Same over a memory buffer (tests, fuzzing). */
 Extract  *extract_open_mem(const SourceDef *def, const char *name, const void *data, size_t len,
                            CbError *err);
+/* A piece of a line-format file (fixed, jsonl: ReaderSpec.chunk): len bytes cut after a line
+ * end, decompressed and in UTF-8, starting at byte offset `offset` of the file's stream; a BOM
+ * is skipped only when at_start.  Records and lines are numbered from 1 within the piece. */
+Extract  *extract_open_chunk(const SourceDef *def, const char *name, const void *data, size_t len,
+                             uint64_t offset, bool at_start, CbError *err);
 ExtStatus extract_next(Extract *ex, CanonRecord *out, CbError *err);
 uint64_t  extract_bytes(const Extract *ex);   /* decompressed bytes consumed */
 /* A record's stable key: a hash of its canonical values that stays the same from run to run

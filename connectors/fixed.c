@@ -78,7 +78,11 @@ fixed_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size
             r->max_end = r->max_record_bytes + 1;
         r->cpos = xmalloc((size_t) (r->max_end + 1) * sizeof *r->cpos);
     }
-    lines_init(&r->lines, &r->base, r->max_record_bytes);
+    if (spec->chunk != NULL)
+        lines_init_chunk(&r->lines, &r->base, r->max_record_bytes, spec->chunk, spec->chunk_len,
+                         spec->chunk_at_start);
+    else
+        lines_init(&r->lines, &r->base, r->max_record_bytes);
     return &r->base;
 
 fail:

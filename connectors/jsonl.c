@@ -125,7 +125,11 @@ jsonl_reader_new(const ReaderSpec *spec, const char *path, const void *mem, size
             goto fail;
         }
     }
-    lines_init(&r->lines, &r->base, r->max_record_bytes);
+    if (spec->chunk != NULL)
+        lines_init_chunk(&r->lines, &r->base, r->max_record_bytes, spec->chunk, spec->chunk_len,
+                         spec->chunk_at_start);
+    else
+        lines_init(&r->lines, &r->base, r->max_record_bytes);
     return &r->base;
 
 fail:

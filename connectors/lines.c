@@ -19,9 +19,28 @@ lines_init(LineSource *ls, Reader *base, size_t max_bytes)
 }
 
 void
+lines_init_chunk(LineSource *ls, Reader *base, size_t max_bytes, const void *data, size_t len,
+                 bool at_start)
+{
+    memset(ls, 0, sizeof *ls);
+    ls->base = base;
+    ls->max_bytes = max_bytes;
+    ls->buf = (unsigned char *) data;
+    ls->len = len;
+    ls->eof = true;        /* nothing to read beyond the piece */
+    ls->borrowed = true;
+    ls->line = 1;
+    if (at_start && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
+        ls->pos = 3;
+        base->offset += 3;
+    }
+}
+
+void
 lines_free(LineSource *ls)
 {
-    free(ls->buf);
+    if (!ls->borrowed)
+        free(ls->buf);
     free(ls->lbuf);
     ls->buf = NULL;
     ls->lbuf = NULL;

@@ -24,9 +24,14 @@ typedef struct LineSource {
     uint64_t       line;        /* the next line's number (1-based) */
     char          *lbuf;        /* a line that straddles buffer refills */
     size_t         lcap;
+    bool           borrowed;    /* buf is the caller's memory (a chunk) */
 } LineSource;
 
 void lines_init(LineSource *ls, Reader *base, size_t max_bytes);
+/* Lines of a piece of memory instead of the stream (ReaderSpec.chunk): no copy; a BOM is
+ * skipped only when at_start.  The memory must outlive the LineSource. */
+void lines_init_chunk(LineSource *ls, Reader *base, size_t max_bytes, const void *data, size_t len,
+                      bool at_start);
 void lines_free(LineSource *ls);
 
 /* Makes at least one byte available (and consumes a BOM at the start); false at the end of

@@ -11,6 +11,13 @@ reader_base_open(Reader *r, const ReaderSpec *spec, const char *path, const void
                  CbError *err)
 {
     snprintf(r->name, sizeof r->name, "%s", path);
+    if (spec->chunk != NULL) {   /* a piece of a stream: the line source reads the memory */
+        if (!bytestream_open_mem(&r->bs, r->name, "", 0, err))
+            return false;
+        r->bs_open = true;
+        r->offset = spec->chunk_offset;
+        return true;
+    }
     bool ok = mem != NULL || path == NULL ? bytestream_open_mem(&r->bs, r->name, mem ? mem : "", len, err)
                                           : bytestream_open_file(&r->bs, r->name, err);
     if (!ok)

@@ -68,6 +68,15 @@ typedef struct ReaderSpec {
     bool               fixed_chars;     /* fixed: positions count characters, not bytes */
     const char        *sheet;           /* xlsx: sheet name, NULL for the first sheet */
     int                max_depth;       /* xml: element nesting limit, 0: 256 */
+    /* fixed, jsonl: read this memory as one piece of a longer stream, cut after a line end
+     * (reader_open_mem ignores its data then): already decompressed and in UTF-8, its first
+     * byte at offset chunk_offset of the stream, a BOM skipped only when chunk_at_start.
+     * Positions: byte offsets of the stream; line and record numbers count from 1 within the
+     * piece (the caller adds those of the pieces before). */
+    const void        *chunk;
+    size_t             chunk_len;
+    uint64_t           chunk_offset;
+    bool               chunk_at_start;
 } ReaderSpec;
 
 typedef struct CsvOptions {

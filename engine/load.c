@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "bytestream.h"
 #include "extract.h"
 #include "fault.h"
 #include "manifest.h"
@@ -166,6 +167,7 @@ typedef struct SourceOut {
     Vec      rejects;       /* Reject */
     Vec      pending;       /* PendingRecord */
     Arena    strings;       /* everything they point to */
+    Vec      arenas;        /* Arena: more of them (pieces of a file read in pieces) */
     uint64_t bytes;         /* decompressed bytes read */
 } SourceOut;
 
@@ -200,7 +202,11 @@ typedef struct LoadCtx {
     uint32_t         fail_at;     /* under mu: the first failing file, UINT32_MAX none */
     CbError         *errs;        /* per file */
     bool             progress;    /* one thread: the live progress line */
-    pthread_mutex_t  mu;          /* the task queue, fail_at, the store's facts */
+    int              nthreads;
+    struct Chunk    *queue, *queue_tail;   /* under mu: pieces of files waiting to be parsed */
+    int              producers;   /* under mu: files being cut into pieces */
+    pthread_mutex_t  mu;          /* the task queue, fail_at, the store's facts, the pieces */
+    pthread_cond_t   cv;          /* a piece queued or parsed, a producer done */
 } LoadCtx;
 
 /* The state of one thread working through one task. */
@@ -272,15 +278,15 @@ safe_raw(Arena *a, const char *raw, size_t n)
 }
 
 static void
-add_reject(SourceOut *so, uint32_t file, const CanonRecord *r)
+add_reject(Vec *rejects, Arena *strings, uint32_t file, const CanonRecord *r)
 {
-    Reject *rj = vec_push(&so->rejects);
+    Reject *rj = vec_push(rejects);
     rj->file = file;
     rj->record_no = r->record_no;
     rj->line_no = r->line_no;
     rj->byte_offset = r->byte_offset;
-    rj->reason = arena_strdup(&so->strings, r->reason);
-    rj->raw = safe_raw(&so->strings, r->raw, r->raw_len);
+    rj->reason = arena_strdup(strings, r->reason);
+    rj->raw = safe_raw(strings, r->raw, r->raw_len);
 }
 
 /* Facts go to the store a few thousand at a time. */
@@ -419,10 +425,10 @@ fill_fact(Fact *f, const DefInfo *di, uint32_t file, const CanonRecord *r)
  * as accepted or rejected once linkage has decided) or resolved (a fact already, kept as
  * training data or to list a rewritten ID in links.csv). */
 static void
-add_pending(SourceOut *so, const DefInfo *di, const Extract *ex, uint32_t file,
+add_pending(Vec *pending, Arena *strings, const DefInfo *di, const Extract *ex, uint32_t file,
             const CanonRecord *r, bool resolved)
 {
-    PendingRecord *pr = vec_push(&so->pending);
+    PendingRecord *pr = vec_push(pending);
     fill_fact(&pr->fact, di, file, r);
     pr->file = file;
     pr->line_no = r->line_no;
@@ -436,14 +442,14 @@ add_pending(SourceOut *so, const DefInfo *di, const Extract *ex, uint32_t file,
     pr->age = -1;
     pr->birth = pr->date = DAY_NONE;
     if (!resolved)
-        pr->raw = safe_raw(&so->strings, r->raw, r->raw_len);
+        pr->raw = safe_raw(strings, r->raw, r->raw_len);
     const CanonValue *v = value(r, di->f_id);
     if (v != NULL && r->id_status != IDNUM_OK)
-        pr->id_chars = arena_strndup(&so->strings, v->text, v->len);
+        pr->id_chars = arena_strndup(strings, v->text, v->len);
     if (resolved && !pr->linkable)
         return;   /* only listed: no evidence needed */
     if ((v = value(r, di->f_name)) != NULL)
-        pr->name = arena_strndup(&so->strings, v->text, v->len);
+        pr->name = arena_strndup(strings, v->text, v->len);
     if ((v = value(r, di->f_sex)) != NULL)
         pr->sex = (uint8_t) v->num;
     if ((v = value(r, di->f_birth)) != NULL)
@@ -451,9 +457,9 @@ add_pending(SourceOut *so, const DefInfo *di, const Extract *ex, uint32_t file,
     if ((v = value(r, di->f_age)) != NULL && v->num >= 0 && v->num < 200)
         pr->age = (int16_t) v->num;
     if ((v = value(r, di->f_address)) != NULL)
-        pr->address = arena_strndup(&so->strings, v->text, v->len);
+        pr->address = arena_strndup(strings, v->text, v->len);
     if ((v = value(r, di->f_division)) != NULL)
-        pr->division = arena_strndup(&so->strings, v->text, v->len);
+        pr->division = arena_strndup(strings, v->text, v->len);
     if (di->d1_is_date)
         pr->date = pr->fact.d1;
 }
@@ -573,7 +579,7 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
             ring_drain(ts, &ring[(ring_head - nring) % RING], dups, sf);
         if (es == EXT_REJECT) {   /* always a whole row */
             sf->rejected++;
-            add_reject(so, fno, &rec);
+            add_reject(&so->rejects, &so->strings, fno, &rec);
             continue;
         }
         if (set_put(dups, rec.hash, 1, NULL)) {
@@ -586,17 +592,17 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
                 sf->accepted++;
             } else {
                 sf->rejected++;
-                add_reject(so, fno, &rec);
+                add_reject(&so->rejects, &so->strings, fno, &rec);
             }
         } else if (rec.id_status != IDNUM_OK) {   /* never split (extract.h) */
-            add_pending(so, &di, ex, fno, &rec, false);   /* counted by identity_link */
+            add_pending(&so->pending, &so->strings, &di, ex, fno, &rec, false);   /* counted by identity_link */
         } else {
             fill_fact(new_fact(ts), &di, fno, &rec);
             row_accepted = true;
             if (last)
                 sf->accepted++;
             if (rec.id_rewritten || (di.linkable && value(&rec, di.f_name)))
-                add_pending(so, &di, ex, fno, &rec, true);
+                add_pending(&so->pending, &so->strings, &di, ex, fno, &rec, true);
         }
     }
     for (; nring > 0; nring--)
@@ -616,6 +622,454 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
     }
     extract_close(ex);
     return true;
+}
+
+/* ---- a large line-format file in pieces ---- */
+
+/*
+ * A large fixed-width or JSON Lines file is cut into pieces of about CHUNK_BYTES after a line
+ * end by the thread that owns it (the producer: it inflates, hashes and cuts, in order); any
+ * idle thread parses a piece into its own lists (phase A: records, relative numbers); the
+ * producer merges the parsed pieces in order (phase B: duplicates, counts, absolute record and
+ * line numbers, facts to the store), exactly as one thread reading the file would.  A line
+ * longer than the record limit that does not end within a piece is cut to limit + 2 bytes (the
+ * reader rejects it as too long, the same as a whole one) and its rest skipped.  Only UTF-8
+ * files (a piece is not transcoded) and not the register (its conflicts need every row).  The producer
+ * asks the stream for READ_STEP bytes at a time, like the line reader, so that an error names
+ * the same position.
+ */
+#define READ_STEP (1u << 20)
+static size_t chunk_bytes = 4u << 20;        /* a piece, at most */
+static size_t chunk_min_file = 16u << 20;    /* smaller files are read whole by one thread */
+
+void
+load_set_piece_bytes(size_t bytes)
+{
+    chunk_bytes = bytes ? bytes : 4u << 20;
+    chunk_min_file = bytes ? 0 : 16u << 20;
+}
+
+enum { E_REJECT, E_FACT, E_FACT_PENDING, E_PENDING };
+
+typedef struct ChunkEntry {
+    uint64_t hash;
+    uint32_t idx;        /* into the piece's facts or rejects */
+    uint32_t pidx;       /* into its pending records (E_PENDING, E_FACT_PENDING) */
+    uint16_t sub, nsub;
+    uint8_t  what;       /* E_* */
+} ChunkEntry;
+
+typedef struct Chunk {
+    struct Chunk  *next;          /* in the queue of pieces to parse */
+    const SourceDef *def;
+    const char    *name;
+    uint32_t       fno;
+    unsigned char *data;          /* freed once parsed */
+    size_t         len;
+    uint64_t       offset;        /* of data[0] in the stream */
+    bool           at_start;
+    uint32_t       file_no;       /* in the load's order */
+    uint64_t       lines_before;  /* line ends skipped before the piece (a cut long line's) */
+    int            state;         /* CH_QUEUED, CH_PARSING, CH_DONE (under mu) */
+    bool           failed;
+    CbError        err;
+    Vec            entries, facts, pending, rejects;
+    Arena          strings;
+    uint64_t       rows, records, lines;
+} Chunk;
+
+enum { CH_QUEUED, CH_PARSING, CH_DONE };
+
+/* True for a file read in pieces when there are threads to share them. */
+static bool
+chunked(const LoadCtx *cx, const FileJob *fj)
+{
+    const SourceDef *def = &cx->defs[fj->def];
+    return cx->nthreads > 1 && (def->format == RF_JSONL || def->format == RF_FIXED) &&
+           def->encoding == ENC_UTF8 && def->kind != FK_REGISTER &&
+           def->max_record_bytes + 5 <= chunk_bytes && fj->cost >= chunk_min_file;
+}
+
+/* Phase A: the records of piece c into its own lists. */
+static void
+parse_chunk(LoadCtx *cx, Chunk *c)
+{
+    vec_init(&c->entries, sizeof(ChunkEntry));
+    vec_init(&c->facts, sizeof(Fact));
+    vec_init(&c->pending, sizeof(PendingRecord));
+    vec_init(&c->rejects, sizeof(Reject));
+    arena_init(&c->strings, 64 * 1024);
+    Extract *ex = extract_open_chunk(c->def, c->name, c->data, c->len, c->offset, c->at_start, &c->err);
+    if (ex == NULL) {
+        c->failed = true;
+        goto done;
+    }
+    DefInfo di = def_info(c->def);
+    CanonRecord rec;
+    ExtStatus es;
+    while ((es = extract_next(ex, &rec, &c->err)) != EXT_EOF) {
+        if (es == EXT_ERROR) {
+            c->failed = true;
+            break;
+        }
+        if (rec.sub <= 1) {
+            c->rows++;
+            fault_hit(FAULT_PARSE);
+            if ((c->rows & 0x3FFF) == 0 &&
+                (!cancel_check("the end of reading the delivery", &c->err) || stopped_before(cx, c->file_no))) {
+                c->failed = true;
+                break;
+            }
+        }
+        c->records = rec.record_no;
+        ChunkEntry *e = vec_push(&c->entries);
+        e->sub = rec.sub;
+        e->nsub = rec.nsub;
+        e->hash = rec.hash;
+        if (es == EXT_REJECT) {
+            e->what = E_REJECT;
+            e->idx = (uint32_t) c->rejects.len;
+            add_reject(&c->rejects, &c->strings, c->fno, &rec);
+        } else if (rec.id_status != IDNUM_OK) {
+            e->what = E_PENDING;
+            e->pidx = (uint32_t) c->pending.len;
+            add_pending(&c->pending, &c->strings, &di, ex, c->fno, &rec, false);
+        } else {
+            e->idx = (uint32_t) c->facts.len;
+            fill_fact(vec_push(&c->facts), &di, c->fno, &rec);
+            e->what = E_FACT;
+            if (rec.id_rewritten || (di.linkable && value(&rec, di.f_name))) {
+                e->what = E_FACT_PENDING;
+                e->pidx = (uint32_t) c->pending.len;
+                add_pending(&c->pending, &c->strings, &di, ex, c->fno, &rec, true);
+            }
+        }
+    }
+    extract_close(ex);
+    for (const unsigned char *p = c->data, *e = c->data + c->len;
+         (p = memchr(p, '\n', (size_t) (e - p))) != NULL; p++)
+        c->lines++;
+done:
+    free(c->data);
+    c->data = NULL;
+}
+
+/* Takes a queued piece (of file fno only, when fno != UINT32_MAX), under mu. */
+static Chunk *
+take_chunk(LoadCtx *cx, uint32_t fno)
+{
+    for (Chunk **pp = &cx->queue; *pp != NULL; pp = &(*pp)->next)
+        if (fno == UINT32_MAX || (*pp)->fno == fno) {
+            Chunk *c = *pp;
+            *pp = c->next;
+            if (cx->queue_tail == c) {
+                cx->queue_tail = NULL;
+                for (Chunk *q = cx->queue; q != NULL; q = q->next)
+                    cx->queue_tail = q;
+            }
+            c->state = CH_PARSING;
+            return c;
+        }
+    return NULL;
+}
+
+/* Parses a piece taken from the queue and says so, the lock not held. */
+static void
+parse_taken(LoadCtx *cx, Chunk *c)
+{
+    parse_chunk(cx, c);
+    pthread_mutex_lock(&cx->mu);
+    c->state = CH_DONE;
+    pthread_cond_broadcast(&cx->cv);
+    pthread_mutex_unlock(&cx->mu);
+}
+
+/* The state of a file read in pieces, for its producer. */
+typedef struct Pieces {
+    Chunk  **chunks;              /* in order */
+    size_t   n, cap, merged;
+    bool     failed;              /* a piece failed: nothing more is merged */
+    uint64_t records, line;       /* before the next piece to merge: records, its first line */
+    bool     row_accepted;
+} Pieces;
+
+static void
+chunk_free(Chunk *c)
+{
+    free(c->data);
+    vec_free(&c->entries);
+    vec_free(&c->facts);
+    vec_free(&c->pending);
+    vec_free(&c->rejects);
+    arena_free(&c->strings);
+    free(c);
+}
+
+/* Phase B: piece c's records in order, as read_file treats them. */
+static void
+merge_chunk(TaskState *ts, Pieces *pc, Chunk *c, SourceOut *so, SourceFile *sf, KeySet *dups)
+{
+    const ChunkEntry *e = c->entries.data;
+    size_t n = c->entries.len;
+    pc->line += c->lines_before;
+    uint64_t rec0 = pc->records, line0 = pc->line - 1;
+    for (size_t i = 0; i < n; i++) {
+        if (i + 8 < n && e[i + 8].what != E_REJECT)
+            set_prefetch(dups, e[i + 8].hash);
+        bool first = e[i].sub <= 1, last = e[i].sub == e[i].nsub;
+        if (first) {
+            sf->read++;
+            pc->row_accepted = false;
+        }
+        if (e[i].what == E_REJECT) {
+            Reject *rj = vec_push(&so->rejects);
+            *rj = VEC_AT(&c->rejects, Reject, e[i].idx);
+            rj->record_no += rec0;
+            rj->line_no += line0;
+            sf->rejected++;
+            continue;
+        }
+        if (set_put(dups, e[i].hash, 1, NULL)) {
+            if (last && !pc->row_accepted)
+                sf->duplicates++;
+            else if (last)
+                sf->accepted++;
+            continue;
+        }
+        if (e[i].what == E_PENDING || e[i].what == E_FACT_PENDING) {
+            PendingRecord *pr = vec_push(&so->pending);
+            *pr = VEC_AT(&c->pending, PendingRecord, e[i].pidx);
+            pr->fact.record += rec0;
+            pr->line_no += line0;
+        }
+        if (e[i].what == E_PENDING)
+            continue;   /* counted by identity_link */
+        Fact *f = new_fact(ts);
+        *f = VEC_AT(&c->facts, Fact, e[i].idx);
+        f->record += rec0;
+        pc->row_accepted = true;
+        if (last)
+            sf->accepted++;
+    }
+    pc->records += c->records;
+    pc->line += c->lines;
+    if (c->strings.head != NULL)
+        *(Arena *) vec_push(&so->arenas) = c->strings;   /* rejects and pending point into it */
+    arena_init(&c->strings, 1);
+}
+
+/* Merges the parsed pieces that are next in order (none after a failed one). */
+static void
+merge_ready(TaskState *ts, Pieces *pc, SourceOut *so, SourceFile *sf, KeySet *dups)
+{
+    while (!pc->failed) {
+        pthread_mutex_lock(&ts->cx->mu);
+        bool ready = pc->merged < pc->n && pc->chunks[pc->merged]->state == CH_DONE;
+        pthread_mutex_unlock(&ts->cx->mu);
+        if (!ready)
+            return;
+        Chunk *c = pc->chunks[pc->merged++];
+        if (c->failed)
+            pc->failed = true;
+        else
+            merge_chunk(ts, pc, c, so, sf, dups);
+    }
+}
+
+/* Parses this file's queued pieces itself (or, after a failure, drops them), merges what is
+ * ready; returns when at most `keep` pieces of the file wait in the queue, or with `all` when
+ * every piece is merged or dropped and none is in another thread's hands. */
+static void
+drain_pieces(TaskState *ts, Pieces *pc, uint32_t fno, SourceOut *so, SourceFile *sf, KeySet *dups,
+             bool all, size_t keep, bool failed)
+{
+    LoadCtx *cx = ts->cx;
+    for (;;) {
+        merge_ready(ts, pc, so, sf, dups);
+        pthread_mutex_lock(&cx->mu);
+        size_t queued = 0;
+        for (Chunk *q = cx->queue; q != NULL; q = q->next)
+            queued += q->fno == fno;
+        if (!all && queued <= keep) {
+            pthread_mutex_unlock(&cx->mu);
+            return;
+        }
+        Chunk *c = queued ? take_chunk(cx, fno) : NULL;
+        if (c != NULL && (failed || pc->failed)) {   /* not needed any more */
+            c->failed = true;
+            c->state = CH_DONE;
+            free(c->data);
+            c->data = NULL;
+            pthread_mutex_unlock(&cx->mu);
+            continue;
+        }
+        if (c != NULL) {
+            pthread_mutex_unlock(&cx->mu);
+            parse_taken(cx, c);
+            continue;
+        }
+        bool busy = false, waiting = false;
+        for (size_t i = pc->merged; i < pc->n; i++) {
+            busy |= pc->chunks[i]->state == CH_PARSING;
+            waiting |= pc->chunks[i]->state != CH_DONE;
+        }
+        if (!busy && (!waiting || pc->failed)) {
+            pthread_mutex_unlock(&cx->mu);
+            if (!pc->failed && pc->merged < pc->n)
+                continue;   /* done but not merged yet */
+            return;
+        }
+        pthread_cond_wait(&cx->cv, &cx->mu);
+        pthread_mutex_unlock(&cx->mu);
+    }
+}
+
+/* Reads file file_no in pieces (chunked() said so): the same contract as read_file. */
+static bool
+read_file_chunked(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
+{
+    LoadCtx *cx = ts->cx;
+    const FileJob *fj = &cx->files[file_no];
+    const SourceDef *def = &cx->defs[fj->def];
+    SourceOut *so = &cx->out[fj->def];
+    uint32_t fno = cx->base + file_no;
+    if (!cancel_check("reading the delivery", err))
+        return false;
+    char path[4096];
+    snprintf(path, sizeof path, "%s/%s", cx->dir, fj->name);
+    struct stat sb;
+    if (stat(path, &sb) != 0) {
+        CB_FAIL(err, CBERR_IO, "could not stat extract: %m");
+        cb_error_at(err, "%s", path);
+        return false;
+    }
+    double t0 = clock_now();
+    ByteStream bs;
+    if (!bytestream_open_file(&bs, path, err))
+        return false;
+    SourceFile *sf = &VEC_AT(&cx->st->files, SourceFile, fno);
+    sf->size = (uint64_t) sb.st_size;
+    pthread_mutex_lock(&cx->mu);
+    cx->producers++;
+    pthread_mutex_unlock(&cx->mu);
+
+    Pieces pc = {.line = 1};
+    bool ok = true, eof = false, skipping = false;
+    size_t max_line = def->max_record_bytes + 2;   /* longer without a line end: cut */
+    size_t keep = (size_t) cx->nthreads * 2;       /* pieces waiting, at most */
+    uint64_t pos = 0;                              /* stream offset of buf[0] */
+    uint64_t skipped_lines = 0;                    /* before the next piece */
+    size_t cap = chunk_bytes + READ_STEP;
+    unsigned char *buf = xmalloc(cap);
+    size_t len = 0;
+    while (ok && !pc.failed) {
+        if (stopped_before(cx, file_no) || !cancel_check("the end of reading the delivery", err)) {
+            ok = false;
+            break;
+        }
+        while (len < chunk_bytes && !eof) {
+            ssize_t got = bytestream_read(&bs, buf + len, READ_STEP, err);
+            if (got < 0) {
+                ok = false;
+                break;
+            }
+            eof = got == 0;
+            len += (size_t) got;
+            if (skipping) {   /* the rest of a cut line, up to its end */
+                unsigned char *nl = memchr(buf, '\n', len);
+                size_t drop = nl ? (size_t) (nl - buf) + 1 : len;
+                memmove(buf, buf + drop, len - drop);
+                len -= drop;
+                pos += drop;
+                if (nl != NULL) {
+                    skipping = false;
+                    skipped_lines++;
+                }
+            }
+        }
+        if (!ok || len == 0)
+            break;
+        /* the piece: up to its last line end within chunk_bytes; all that is left at the end */
+        size_t cut = len, from;
+        bool cut_line = false;
+        if (!eof || len > chunk_bytes) {
+            unsigned char *nl = memrchr(buf, '\n', len < chunk_bytes ? len : chunk_bytes);
+            if (nl != NULL) {
+                cut = (size_t) (nl - buf) + 1;
+            } else {
+                /* a line longer than the limit: enough of it to say so (after a BOM) */
+                cut = max_line + (pos == 0 && memcmp(buf, "\xEF\xBB\xBF", 3) == 0 ? 3 : 0);
+                cut_line = true;
+            }
+        }
+        from = cut;
+        bool dropped_end = false;   /* the cut line's end, dropped after this piece */
+        if (cut_line) {   /* its rest is dropped, up to its end */
+            unsigned char *nl = memchr(buf + cut, '\n', len - cut);
+            from = nl ? (size_t) (nl - buf) + 1 : len;
+            skipping = nl == NULL && !eof;
+            dropped_end = nl != NULL;
+        }
+        Chunk *c = xcalloc(1, sizeof *c);
+        c->def = def;
+        c->name = fj->name;
+        c->fno = fno;
+        c->file_no = file_no;
+        c->offset = pos;
+        c->at_start = pos == 0;
+        c->lines_before = skipped_lines;
+        skipped_lines = dropped_end;
+        c->data = buf;
+        c->len = cut;
+        /* what follows starts the next buffer */
+        unsigned char *next = xmalloc(cap);
+        memcpy(next, buf + from, len - from);
+        pos += from;
+        len -= from;
+        buf = next;
+        if (pc.n == pc.cap) {
+            pc.cap = pc.cap ? pc.cap * 2 : 64;
+            pc.chunks = xrealloc(pc.chunks, pc.cap * sizeof *pc.chunks);
+        }
+        pc.chunks[pc.n++] = c;
+        pthread_mutex_lock(&cx->mu);
+        c->state = CH_QUEUED;
+        if (cx->queue_tail)
+            cx->queue_tail->next = c;
+        else
+            cx->queue = c;
+        cx->queue_tail = c;
+        pthread_cond_broadcast(&cx->cv);
+        pthread_mutex_unlock(&cx->mu);
+        drain_pieces(ts, &pc, fno, so, sf, dups, false, keep, false);
+    }
+    free(buf);
+    /* the pieces still queued or in other threads' hands; the rest merged */
+    drain_pieces(ts, &pc, fno, so, sf, dups, true, 0, !ok);
+    for (size_t i = 0; i < pc.n; i++) {
+        Chunk *c = pc.chunks[i];
+        if (c->failed && ok) {
+            ok = false;
+            *err = c->err;
+        }
+        chunk_free(c);
+    }
+    free(pc.chunks);
+    pthread_mutex_lock(&cx->mu);
+    cx->producers--;
+    pthread_cond_broadcast(&cx->cv);
+    pthread_mutex_unlock(&cx->mu);
+    if (ok) {
+        flockfile(stderr);
+        log_info("event=stage_done stage=read what=\"%s\" records=%llu seconds=%.3f pieces=%zu",
+                 fj->name, (unsigned long long) sf->read, clock_now() - t0, pc.n);
+        funlockfile(stderr);
+        so->bytes += bs.out_total;
+        if (!bytestream_sha256(&bs, sf->sha256))
+            ok = CB_FAIL(err, CBERR_INTERNAL, "could not compute SHA-256 of %s", fj->name);
+    }
+    bytestream_close(&bs);
+    return ok;
 }
 
 /* Records of a file to expect, for sizing its duplicate set: about one per 256 bytes. */
@@ -648,7 +1102,10 @@ run_task(LoadCtx *cx, const LoadTask *t)
                 ok = false;
                 break;
             }
-            if (!read_file(&ts, file_no, &dups, &cx->errs[file_no])) {
+            bool read = chunked(cx, &cx->files[file_no])
+                            ? read_file_chunked(&ts, file_no, &dups, &cx->errs[file_no])
+                            : read_file(&ts, file_no, &dups, &cx->errs[file_no]);
+            if (!read) {
                 ok = false;
                 if (cx->errs[file_no].message[0] != '\0')
                     note_failure(cx, file_no);
@@ -662,18 +1119,34 @@ run_task(LoadCtx *cx, const LoadTask *t)
     free(ts.facts);
 }
 
+/* A thread: pieces of files first (their producers wait for them), then tasks, then, while
+ * files are being cut, waits for more pieces. */
 static void *
 worker(void *arg)
 {
     LoadCtx *cx = arg;
+    pthread_mutex_lock(&cx->mu);
     for (;;) {
-        pthread_mutex_lock(&cx->mu);
-        size_t i = cx->next_task < cx->ntasks ? cx->next_task++ : cx->ntasks;
-        pthread_mutex_unlock(&cx->mu);
-        if (i == cx->ntasks)
-            return NULL;
-        run_task(cx, &cx->tasks[i]);
+        Chunk *c = take_chunk(cx, UINT32_MAX);
+        if (c != NULL) {
+            pthread_mutex_unlock(&cx->mu);
+            parse_taken(cx, c);
+            pthread_mutex_lock(&cx->mu);
+            continue;
+        }
+        if (cx->next_task < cx->ntasks) {
+            size_t i = cx->next_task++;
+            pthread_mutex_unlock(&cx->mu);
+            run_task(cx, &cx->tasks[i]);
+            pthread_mutex_lock(&cx->mu);
+            continue;
+        }
+        if (cx->producers == 0)
+            break;
+        pthread_cond_wait(&cx->cv, &cx->mu);
     }
+    pthread_mutex_unlock(&cx->mu);
+    return NULL;
 }
 
 /* Decompressed size of a file, estimated: its size, or for gzip the size its trailer gives
@@ -766,6 +1239,7 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         vec_init(&cx.out[k].persons, sizeof(Person));
         vec_init(&cx.out[k].rejects, sizeof(Reject));
         vec_init(&cx.out[k].pending, sizeof(PendingRecord));
+        vec_init(&cx.out[k].arenas, sizeof(Arena));
         arena_init(&cx.out[k].strings, 1 << 20);
         if (nfiles[k] == 0)
             continue;
@@ -810,7 +1284,9 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
     if (threads > 1)   /* the largest first, so that none is left running alone at the end */
         qsort(cx.tasks, cx.ntasks, sizeof *cx.tasks, cmp_task_cost);
     cx.progress = threads == 1;
+    cx.nthreads = threads;
     pthread_mutex_init(&cx.mu, NULL);
+    pthread_cond_init(&cx.cv, NULL);
     pthread_t tid[LOAD_MAX_THREADS];
     int started = 0;
     for (int i = 1; i < threads; i++) {
@@ -824,6 +1300,7 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
     pthread_mutex_destroy(&cx.mu);
+    pthread_cond_destroy(&cx.cv);
 
     bool ok = cx.fail_at == UINT32_MAX;
     if (!ok)
@@ -842,6 +1319,9 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         vec_free(&so->pending);
         store_adopt_arena(st, &so->strings);   /* freed with the store */
         arena_free(&so->strings);
+        for (size_t i = 0; i < so->arenas.len; i++)
+            store_adopt_arena(st, &VEC_AT(&so->arenas, Arena, i));
+        vec_free(&so->arenas);
     }
     free(cx.files);
     free(cx.first_file);

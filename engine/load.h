@@ -72,9 +72,16 @@ bool load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir,
  * the number of threads: the same files (numbered in definition order, then name order),
  * persons, rejects and pending records in file and record order, the same counts, and the same
  * facts -- these in an order that depends on the threads until store_group() sorts them (no
- * two facts compare equal).  A failure reports the first failing file in that order. */
+ * two facts compare equal).  A large fixed-width or JSON Lines file is cut into pieces after
+ * line ends that several threads parse, merged in order.  A failure reports the first failing
+ * file in that order. */
 bool load_delivery_threads(Store *st, const SourceDef *defs, int ndefs, const char *dir,
                            bool require_sources, int threads, LoadReport *rep, CbError *err);
+
+/* Tests: large line-format files (fixed, jsonl) are read in pieces of this many bytes, shared
+ * among the threads; 0 restores the default (4 MiB pieces, files of 16 MiB and more).  With a
+ * size given, every line-format file is read in pieces.  Not thread-safe. */
+void load_set_piece_bytes(size_t bytes);
 
 /* Online CPUs (at least 1, at most LOAD_MAX_THREADS). */
 int  load_default_threads(void);

@@ -1,0 +1,361 @@
+/*
+ * test_pieces.c
+ *     Unit tests for reading a delivery with several threads (engine/load.c): a large JSON
+ *     Lines or fixed-width file cut into pieces after line ends, parsed by several threads and
+ *     merged in order, must give exactly what one thread reading it whole gives.  Random files
+ *     full of what makes pieces hard -- a BOM, CRLF, blank lines, lines longer than the record
+ *     limit (cut inside a piece or across several), malformed JSON, IDs for repair, duplicates,
+ *     no line end at the end, gzip -- are read with 1 thread and with 2 and 3 threads in tiny
+ *     pieces; every count, reject, pending record and fact must agree.  A truncated gzip file
+ *     gives the same error.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "load.h"
+#include "log.h"
+#include "sourcedef.h"
+#include "store.h"
+
+#define ID1 "11010519491231002X"
+#define ID2 "222401198503150017"
+#define ID3 "222401199001010027"
+#define ID2_TYPO "222401198503150018"
+
+static const char JSONL_DEF[] =
+	"[source]\nname = claims\nfact = medical_claim\nfiles = claims_*.jsonl*\nformat = jsonl\n"
+	"max_record_bytes = 64\n"
+	"[fields]\nid_number = id | idnum\ndate = t | date\namount = a | money\nname = n | name\n";
+
+static const char FIXED_DEF[] =
+	"[source]\nname = fund\nfact = provident_fund\nfiles = fund_*.dat\nformat = fixed\n"
+	"max_record_bytes = 64\n"
+	"[fields]\nid_number = 1-18 | idnum\nmonth = 19-24 | month\namount = 25-34 | money\n";
+
+static char dir[256];
+static uint64_t seed = 0x2545F4914F6CDD1Dull;
+
+static unsigned
+rnd(unsigned n)
+{
+	seed ^= seed << 13;
+	seed ^= seed >> 7;
+	seed ^= seed << 17;
+	return (unsigned) (seed % n);
+}
+
+static void
+write_bytes(const char *name, const char *data, size_t len, bool gzip)
+{
+	char		path[512];
+
+	snprintf(path, sizeof path, "%s/%s", dir, name);
+	if (gzip)
+	{
+		gzFile		g = gzopen(path, "wb");
+
+		assert_non_null(g);
+		assert_int_equal(gzwrite(g, data, (unsigned) len), (int) len);
+		gzclose(g);
+		return;
+	}
+	FILE	   *f = fopen(path, "wb");
+
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, len, f), len);
+	fclose(f);
+}
+
+static void
+remove_all(void)
+{
+	static const char *names[] = {"claims_1.jsonl", "claims_2.jsonl.gz", "fund_1.dat", NULL};
+	char		path[512];
+
+	for (int i = 0; names[i]; i++)
+	{
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		unlink(path);
+	}
+}
+
+/* A random JSON Lines file of about n lines. */
+static size_t
+make_jsonl(char *out, size_t cap, int n)
+{
+	static const char *ids[] = {ID1, ID2, ID3, ID2_TYPO, "12345"};
+	size_t		o = 0;
+
+	if (rnd(3) == 0)
+		o += (size_t) snprintf(out + o, cap - o, "\xEF\xBB\xBF");
+	for (int i = 0; i < n && o + 300 < cap; i++)
+	{
+		const char *eol = rnd(4) == 0 ? "\r\n" : "\n";
+
+		switch (rnd(12))
+		{
+		case 0:
+			o += (size_t) snprintf(out + o, cap - o, "%s", rnd(2) ? "\n" : "  \t\r\n");
+			break;
+		case 1:					/* longer than the limit of 64 */
+			{
+				int			k = 60 + (int) rnd(200);
+
+				o += (size_t) snprintf(out + o, cap - o, "{\"id\":\"%s\",\"n\":\"", ID1);
+				for (int j = 0; j < k; j++)
+					out[o++] = 'x';
+				o += (size_t) snprintf(out + o, cap - o, "\"}%s", eol);
+				break;
+			}
+		case 2:
+			o += (size_t) snprintf(out + o, cap - o, "{\"id\":\"%s\",\"t\":%s", ID2, eol);
+			break;
+		case 3:					/* a BOM inside the file is no BOM: a bad line */
+			o += (size_t) snprintf(out + o, cap - o, "\xEF\xBB\xBF{\"id\":\"%s\"}%s", ID3, eol);
+			break;
+		default:
+			o += (size_t) snprintf(out + o, cap - o,
+								   "{\"id\":\"%s\",\"t\":\"2024-0%u-1%u\",\"a\":%u.5,\"n\":\"张%u\"}%s",
+								   ids[rnd(5)], 1 + rnd(9), rnd(10), rnd(4), rnd(3), eol);
+			break;
+		}
+	}
+	if (rnd(2) && o > 0 && out[o - 1] == '\n')
+		o -= (o > 1 && out[o - 2] == '\r') ? 2 : 1;	/* no line end at the end */
+	return o;
+}
+
+static size_t
+make_fixed(char *out, size_t cap, int n)
+{
+	static const char *ids[] = {ID1, ID2, ID3, ID2_TYPO, "123456789012345678"};
+	size_t		o = 0;
+
+	for (int i = 0; i < n && o + 300 < cap; i++)
+	{
+		if (rnd(10) == 0)
+		{
+			int			k = 50 + (int) rnd(150);
+
+			for (int j = 0; j < k; j++)
+				out[o++] = rnd(8) ? '9' : ' ';
+			out[o++] = '\n';
+			continue;
+		}
+		o += (size_t) snprintf(out + o, cap - o, "%s2024%02u%10u%s", ids[rnd(5)], 1 + rnd(13),
+							   rnd(100000), rnd(5) ? "\n" : "\r\n");
+	}
+	return o;
+}
+
+/* Everything a load produced, as text; facts in (file, record, sub) order. */
+static int
+cmp_fact(const void *a, const void *b)
+{
+	const Fact *x = a,
+			   *y = b;
+
+	if (x->file != y->file)
+		return x->file < y->file ? -1 : 1;
+	if (x->record != y->record)
+		return x->record < y->record ? -1 : 1;
+	return (x->sub > y->sub) - (x->sub < y->sub);
+}
+
+static char *
+load_text(const SourceDef *defs, int ndefs, int threads, size_t piece, CbError *err, bool *ok)
+{
+	Store		st;
+	LoadReport	rep;
+	size_t		cap = 1 << 20, n = 0;
+	char	   *out = malloc(cap);
+
+	assert_non_null(out);
+	store_init(&st);
+	load_set_piece_bytes(piece);
+	memset(err, 0, sizeof *err);
+	*ok = load_delivery_threads(&st, defs, ndefs, dir, false, threads, &rep, err);
+	load_set_piece_bytes(0);
+#define OUT(...) do { if (n + 16384 > cap) { cap *= 2; out = realloc(out, cap); assert_non_null(out); } \
+					  n += (size_t) snprintf(out + n, cap - n, __VA_ARGS__); } while (0)
+	if (!*ok)
+		OUT("error: %s: %s\n", err->input_at, err->message);
+	else
+	{
+		for (size_t i = 0; i < st.files.len; i++)
+		{
+			const SourceFile *sf = &VEC_AT(&st.files, SourceFile, i);
+
+			OUT("file %s %llu %llu %llu %llu %llu %s\n", sf->name, (unsigned long long) sf->size,
+				(unsigned long long) sf->read, (unsigned long long) sf->accepted,
+				(unsigned long long) sf->duplicates, (unsigned long long) sf->rejected, sf->sha256);
+		}
+		for (size_t i = 0; i < st.rejects.len; i++)
+		{
+			const Reject *r = &VEC_AT(&st.rejects, Reject, i);
+
+			OUT("reject %u %llu %llu %llu %s | %s\n", r->file, (unsigned long long) r->record_no,
+				(unsigned long long) r->line_no, (unsigned long long) r->byte_offset, r->reason,
+				r->raw);
+		}
+		for (size_t i = 0; i < rep.pending.len; i++)
+		{
+			const PendingRecord *p = &VEC_AT(&rep.pending, PendingRecord, i);
+
+			OUT("pending %u %llu %llu %llu %d %016llx %s %s\n", p->file,
+				(unsigned long long) p->fact.record, (unsigned long long) p->line_no,
+				(unsigned long long) p->byte_offset, p->resolved, (unsigned long long) p->hash,
+				p->id_chars ? p->id_chars : "-", p->name ? p->name : "-");
+		}
+		qsort(st.facts.data, st.facts.len, sizeof(Fact), cmp_fact);
+		for (size_t i = 0; i < st.facts.len; i++)
+		{
+			const Fact *f = &VEC_AT(&st.facts, Fact, i);
+
+			OUT("fact %u %llu %u %llu %d %d %lld %lld %u\n", f->file, (unsigned long long) f->record,
+				f->sub, (unsigned long long) f->person, f->d1, f->d2, (long long) f->amount,
+				(long long) f->amount2, f->code);
+		}
+		OUT("bytes %llu\n", (unsigned long long) rep.bytes);
+	}
+#undef OUT
+	load_report_free(&rep);
+	store_free(&st);
+	return out;
+}
+
+static void
+parse_defs(SourceDef defs[2])
+{
+	CbError		err;
+
+	memset(&err, 0, sizeof err);
+	if (!sourcedef_parse("claims.conf", JSONL_DEF, strlen(JSONL_DEF), &defs[0], &err) ||
+		!sourcedef_parse("fund.conf", FIXED_DEF, strlen(FIXED_DEF), &defs[1], &err))
+		fail_msg("%s: %s", err.input_at, err.message);
+}
+
+static int
+setup(void **state)
+{
+	const char *t = getenv("TMPDIR");
+
+	(void) state;
+	snprintf(dir, sizeof dir, "%s/test_pieces_XXXXXX", t && *t ? t : P_tmpdir);
+	assert_non_null(mkdtemp(dir));
+	log_init(true);
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	(void) state;
+	remove_all();
+	rmdir(dir);
+	return 0;
+}
+
+static void
+test_pieces_agree(void **state)
+{
+	static char a[200000], b[200000], c[200000];
+	SourceDef	defs[2];
+	CbError		err;
+	bool		ok;
+
+	(void) state;
+	parse_defs(defs);
+	for (int round = 0; round < 40; round++)
+	{
+		size_t		na = make_jsonl(a, sizeof a, 50 + (int) rnd(1500)),
+					nb = make_jsonl(b, sizeof b, 50 + (int) rnd(800)),
+					nc = make_fixed(c, sizeof c, 50 + (int) rnd(800));
+
+		remove_all();
+		write_bytes("claims_1.jsonl", a, na, false);
+		write_bytes("claims_2.jsonl.gz", b, nb, true);
+		write_bytes("fund_1.dat", c, nc, false);
+		char	   *whole = load_text(defs, 2, 1, 0, &err, &ok);
+
+		if (!ok)
+			fail_msg("round %d: %s", round, whole);
+		for (int threads = 2; threads <= 3; threads++)
+		{
+			size_t		piece = 69 + rnd(400);
+			char	   *cut = load_text(defs, 2, threads, piece, &err, &ok);
+
+			if (strcmp(whole, cut) != 0)
+			{
+				size_t		k = 0;
+
+				while (whole[k] && whole[k] == cut[k])
+					k++;
+				while (k > 0 && whole[k - 1] != '\n')
+					k--;
+				fail_msg("round %d, %d threads, pieces of %zu bytes: differs at\n"
+						 "whole: %.300s\npieces: %.300s", round, threads, piece, whole + k, cut + k);
+			}
+			free(cut);
+		}
+		free(whole);
+	}
+	sourcedef_free(&defs[0]);
+	sourcedef_free(&defs[1]);
+}
+
+static void
+test_truncated_gzip_same_error(void **state)
+{
+	static char a[400000];
+	SourceDef	defs[2];
+	CbError		err;
+	bool		ok;
+	char		path[512];
+
+	(void) state;
+	parse_defs(defs);
+	remove_all();
+	size_t		na = make_jsonl(a, sizeof a, 3000);
+
+	write_bytes("claims_2.jsonl.gz", a, na, true);
+	snprintf(path, sizeof path, "%s/claims_2.jsonl.gz", dir);
+	struct stat sb;
+
+	assert_int_equal(stat(path, &sb), 0);
+	assert_int_equal(truncate(path, sb.st_size / 2), 0);
+	char	   *whole = load_text(defs, 1, 1, 0, &err, &ok);
+
+	assert_false(ok);
+	assert_non_null(strstr(whole, "truncated gzip"));
+	char	   *cut = load_text(defs, 1, 2, 200, &err, &ok);
+
+	assert_false(ok);
+	assert_string_equal(whole, cut);
+	free(whole);
+	free(cut);
+	sourcedef_free(&defs[0]);
+	sourcedef_free(&defs[1]);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_pieces_agree),
+		cmocka_unit_test(test_truncated_gzip_same_error),
+	};
+
+	return cmocka_run_group_tests_name("reading in pieces", tests, setup, teardown);
+}
