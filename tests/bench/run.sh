@@ -91,7 +91,7 @@ for scale in $SCALES; do
         touch "$data/.complete"
     fi
     files=("$data"/extracts/*)
-    floor=() run=() rss=() pgsql=() duck=()
+    floor=() run=() rss=() pgsql=() duck=() split=()
     [ "$COMPARE" = 1 ] && prepare_sql "$data"
     rm -f "$VAR/stages-$scale"
     for i in $(seq "$RUNS"); do
@@ -119,6 +119,7 @@ for scale in $SCALES; do
                 "$VAR/duckdb-out" $ASOF 2 >"$VAR/duckdb-$i.log" 2>&1 || { tail -n 20 "$VAR/duckdb-$i.log" >&2; exit 1; }
             t2=$(date +%s.%N)
             pgsql+=("$(sec "$t0" "$t1")") duck+=("$(sec "$t1b" "$t2")")
+            split+=("$(sed -n 's/.*load=\([0-9.]*\) sql=\([0-9.]*\).*/\1 \2/p' "$VAR/sql-$i.log" "$VAR/duckdb-$i.log" | tr '\n' ' ')")
             echo "bench: $scale run $i: PostgreSQL ${pgsql[-1]} s ($(grep -o 'load=[0-9.]* sql=[0-9.]*' "$VAR/sql-$i.log")), DuckDB ${duck[-1]} s ($(grep -o 'load=[0-9.]* sql=[0-9.]*' "$VAR/duckdb-$i.log"))" >&2
         fi
     done
@@ -129,7 +130,13 @@ for scale in $SCALES; do
         P=$(printf '%s\n' "${pgsql[@]}" | median) K=$(printf '%s\n' "${duck[@]}" | median)
         # with identity noise the SQL (exact IDs, no linkage) cannot find what canbao links
         if [ "${NOISE:-0}" = 0 ]; then EQ=$(compare_lists); else EQ="- (noise: no linkage in SQL)"; fi
-        echo "SQL comparison at $scale: preparation before the timed runs (XLSX and XML to TSV) $(cat "$data/converted/.seconds") s" >>"$VAR/stages.txt"
+        printf '%s\n' "${split[@]}" | awk -v scale="$scale" -v prep="$(cat "$data/converted/.seconds")" '
+            function med(k,   i, j, t, a) { for (i = 1; i <= NR; i++) a[i] = v[i, k]
+                                            for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
+                                            return (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }
+            { for (k = 1; k <= 4; k++) v[NR, k] = $k }
+            END { printf "SQL comparison at %s (median s): PostgreSQL load %.2f + lists %.2f; DuckDB load %.2f + lists %.2f (load: the extracts to checked facts; lists: the lists and their files); preparation before the timed runs (XLSX and XML to TSV) %.2f\n",
+                         scale, med(1), med(2), med(3), med(4), prep }' >>"$VAR/stages.txt"
     else
         P=0 K=0 EQ=-
     fi
