@@ -205,6 +205,9 @@ typedef struct LoadCtx {
     int              nthreads;
     struct Chunk    *queue, *queue_tail;   /* under mu: pieces of files waiting to be parsed */
     int              producers;   /* under mu: files being cut into pieces */
+    struct Chunk    *spare;       /* under mu: pieces done with, their lists kept for reuse */
+    unsigned char   *spare_bufs[32];   /* under mu: piece buffers to reuse */
+    int              nspare_bufs;
     pthread_mutex_t  mu;          /* the task queue, fail_at, the store's facts, the pieces */
     pthread_cond_t   cv;          /* a piece queued or parsed, a producer done */
 } LoadCtx;
@@ -690,15 +693,61 @@ chunked(const LoadCtx *cx, const FileJob *fj)
            def->max_record_bytes + 5 <= chunk_bytes && fj->cost >= chunk_min_file;
 }
 
+/* Piece buffers and pieces are reused rather than freed and allocated again: memory touched
+ * once, and no heap left fragmented by hundreds of large blocks freed in other threads. */
+static unsigned char *
+buffer_get(LoadCtx *cx)
+{
+    pthread_mutex_lock(&cx->mu);
+    unsigned char *b = cx->nspare_bufs > 0 ? cx->spare_bufs[--cx->nspare_bufs] : NULL;
+    pthread_mutex_unlock(&cx->mu);
+    return b ? b : xmalloc(chunk_bytes + READ_STEP);
+}
+
+static void
+buffer_put(LoadCtx *cx, unsigned char *b)
+{
+    if (b == NULL)
+        return;
+    pthread_mutex_lock(&cx->mu);
+    if (cx->nspare_bufs < (int) (sizeof cx->spare_bufs / sizeof cx->spare_bufs[0])) {
+        cx->spare_bufs[cx->nspare_bufs++] = b;
+        b = NULL;
+    }
+    pthread_mutex_unlock(&cx->mu);
+    free(b);
+}
+
+static Chunk *
+chunk_new(LoadCtx *cx)
+{
+    pthread_mutex_lock(&cx->mu);
+    Chunk *c = cx->spare;
+    if (c != NULL)
+        cx->spare = c->next;
+    pthread_mutex_unlock(&cx->mu);
+    if (c == NULL) {
+        c = xcalloc(1, sizeof *c);
+        vec_init(&c->entries, sizeof(ChunkEntry));
+        vec_init(&c->facts, sizeof(Fact));
+        vec_init(&c->pending, sizeof(PendingRecord));
+        vec_init(&c->rejects, sizeof(Reject));
+    }
+    Vec entries = c->entries, facts = c->facts, pending = c->pending, rejects = c->rejects;
+    memset(c, 0, sizeof *c);
+    c->entries = entries;
+    c->facts = facts;
+    c->pending = pending;
+    c->rejects = rejects;
+    c->entries.len = c->facts.len = c->pending.len = c->rejects.len = 0;
+    arena_init(&c->strings, 64 * 1024);
+    return c;
+}
+
 /* Phase A: the records of piece c into its own lists. */
 static void
 parse_chunk(LoadCtx *cx, Chunk *c)
 {
-    vec_init(&c->entries, sizeof(ChunkEntry));
-    vec_init(&c->facts, sizeof(Fact));
-    vec_init(&c->pending, sizeof(PendingRecord));
-    vec_init(&c->rejects, sizeof(Reject));
-    arena_init(&c->strings, 64 * 1024);
     Extract *ex = extract_open_chunk(c->def, c->name, c->data, c->len, c->offset, c->at_start, &c->err);
     if (ex == NULL) {
         c->failed = true;
@@ -750,7 +799,7 @@ parse_chunk(LoadCtx *cx, Chunk *c)
          (p = memchr(p, '\n', (size_t) (e - p))) != NULL; p++)
         c->lines++;
 done:
-    free(c->data);
+    buffer_put(cx, c->data);
     c->data = NULL;
 }
 
@@ -786,9 +835,10 @@ parse_taken(LoadCtx *cx, Chunk *c)
 
 /* The state of a file read in pieces, for its producer. */
 typedef struct Pieces {
-    Chunk  **chunks;              /* in order */
+    Chunk  **chunks;              /* in order; NULL once merged (and reused) */
     size_t   n, cap, merged;
     bool     failed;              /* a piece failed: nothing more is merged */
+    CbError  err;                 /* why */
     uint64_t records, line;       /* before the next piece to merge: records, its first line */
     bool     row_accepted;
 } Pieces;
@@ -803,6 +853,19 @@ chunk_free(Chunk *c)
     vec_free(&c->rejects);
     arena_free(&c->strings);
     free(c);
+}
+
+/* A piece done with: its buffer and lists kept for the next. */
+static void
+chunk_release(LoadCtx *cx, Chunk *c)
+{
+    buffer_put(cx, c->data);
+    c->data = NULL;
+    arena_free(&c->strings);
+    pthread_mutex_lock(&cx->mu);
+    c->next = cx->spare;
+    cx->spare = c;
+    pthread_mutex_unlock(&cx->mu);
 }
 
 /* Phase B: piece c's records in order, as read_file treats them. */
@@ -858,7 +921,8 @@ merge_chunk(TaskState *ts, Pieces *pc, Chunk *c, SourceOut *so, SourceFile *sf, 
     arena_init(&c->strings, 1);
 }
 
-/* Merges the parsed pieces that are next in order (none after a failed one). */
+/* Merges the parsed pieces that are next in order (none after a failed one); a merged piece
+ * goes back to the pool at once. */
 static void
 merge_ready(TaskState *ts, Pieces *pc, SourceOut *so, SourceFile *sf, KeySet *dups)
 {
@@ -868,11 +932,15 @@ merge_ready(TaskState *ts, Pieces *pc, SourceOut *so, SourceFile *sf, KeySet *du
         pthread_mutex_unlock(&ts->cx->mu);
         if (!ready)
             return;
-        Chunk *c = pc->chunks[pc->merged++];
-        if (c->failed)
+        Chunk *c = pc->chunks[pc->merged];
+        pc->chunks[pc->merged++] = NULL;
+        if (c->failed) {
             pc->failed = true;
-        else
+            pc->err = c->err;
+        } else {
             merge_chunk(ts, pc, c, so, sf, dups);
+        }
+        chunk_release(ts->cx, c);
     }
 }
 
@@ -898,7 +966,9 @@ drain_pieces(TaskState *ts, Pieces *pc, uint32_t fno, SourceOut *so, SourceFile 
         if (c != NULL && (failed || pc->failed)) {   /* not needed any more */
             c->failed = true;
             c->state = CH_DONE;
-            free(c->data);
+            pthread_mutex_unlock(&cx->mu);
+            buffer_put(cx, c->data);
+            pthread_mutex_lock(&cx->mu);
             c->data = NULL;
             pthread_mutex_unlock(&cx->mu);
             continue;
@@ -959,8 +1029,7 @@ read_file_chunked(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
     size_t keep = (size_t) cx->nthreads * 2;       /* pieces waiting, at most */
     uint64_t pos = 0;                              /* stream offset of buf[0] */
     uint64_t skipped_lines = 0;                    /* before the next piece */
-    size_t cap = chunk_bytes + READ_STEP;
-    unsigned char *buf = xmalloc(cap);
+    unsigned char *buf = buffer_get(cx);
     size_t len = 0;
     while (ok && !pc.failed) {
         if (stopped_before(cx, file_no) || !cancel_check("the end of reading the delivery", err)) {
@@ -1010,7 +1079,7 @@ read_file_chunked(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
             skipping = nl == NULL && !eof;
             dropped_end = nl != NULL;
         }
-        Chunk *c = xcalloc(1, sizeof *c);
+        Chunk *c = chunk_new(cx);
         c->def = def;
         c->name = fj->name;
         c->fno = fno;
@@ -1022,7 +1091,7 @@ read_file_chunked(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
         c->data = buf;
         c->len = cut;
         /* what follows starts the next buffer */
-        unsigned char *next = xmalloc(cap);
+        unsigned char *next = buffer_get(cx);
         memcpy(next, buf + from, len - from);
         pos += from;
         len -= from;
@@ -1043,17 +1112,15 @@ read_file_chunked(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
         pthread_mutex_unlock(&cx->mu);
         drain_pieces(ts, &pc, fno, so, sf, dups, false, keep, false);
     }
-    free(buf);
+    buffer_put(cx, buf);
     /* the pieces still queued or in other threads' hands; the rest merged */
     drain_pieces(ts, &pc, fno, so, sf, dups, true, 0, !ok);
-    for (size_t i = 0; i < pc.n; i++) {
-        Chunk *c = pc.chunks[i];
-        if (c->failed && ok) {
-            ok = false;
-            *err = c->err;
-        }
-        chunk_free(c);
+    if (pc.failed && ok) {
+        ok = false;
+        *err = pc.err;
     }
+    for (size_t i = pc.merged; i < pc.n; i++)   /* after a failure: those not merged */
+        chunk_release(cx, pc.chunks[i]);
     free(pc.chunks);
     pthread_mutex_lock(&cx->mu);
     cx->producers--;
@@ -1277,6 +1344,13 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         for (int j = 0; j < nfiles[k]; j++)
             t->cost += cx.files[cx.first_file[k] + (size_t) j].cost;
     }
+    /* the facts' room, once: about one per 128 bytes (room that is not used is never touched),
+     * so that no thread reallocates and copies them midway */
+    uint64_t est = 0;
+    for (size_t i = 0; i < cx.nfiles; i++)
+        est += cx.files[i].cost / 128;
+    if (est > st->facts.cap && est < ((uint64_t) 1 << 32))
+        vec_reserve(&st->facts, (size_t) est);
     if (threads < 1)
         threads = load_default_threads();
     if ((size_t) threads > cx.ntasks)
@@ -1301,6 +1375,13 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         pthread_join(tid[i], NULL);
     pthread_mutex_destroy(&cx.mu);
     pthread_cond_destroy(&cx.cv);
+    while (cx.spare != NULL) {
+        Chunk *c = cx.spare;
+        cx.spare = c->next;
+        chunk_free(c);
+    }
+    for (int i = 0; i < cx.nspare_bufs; i++)
+        free(cx.spare_bufs[i]);
 
     bool ok = cx.fail_at == UINT32_MAX;
     if (!ok)
