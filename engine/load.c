@@ -1344,13 +1344,6 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         for (int j = 0; j < nfiles[k]; j++)
             t->cost += cx.files[cx.first_file[k] + (size_t) j].cost;
     }
-    /* the facts' room, once: about one per 128 bytes (room that is not used is never touched),
-     * so that no thread reallocates and copies them midway */
-    uint64_t est = 0;
-    for (size_t i = 0; i < cx.nfiles; i++)
-        est += cx.files[i].cost / 128;
-    if (est > st->facts.cap && est < ((uint64_t) 1 << 32))
-        vec_reserve(&st->facts, (size_t) est);
     if (threads < 1)
         threads = load_default_threads();
     if ((size_t) threads > cx.ntasks)
