@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "bytestream.h"
@@ -208,6 +209,7 @@ typedef struct LoadCtx {
     struct Chunk    *spare;       /* under mu: pieces done with, their lists kept for reuse */
     unsigned char   *spare_bufs[32];   /* under mu: piece buffers to reuse */
     int              nspare_bufs;
+    double           cpu[LOAD_MAX_THREADS];   /* each thread's CPU seconds in the load */
     pthread_mutex_t  mu;          /* the task queue, fail_at, the store's facts, the pieces */
     pthread_cond_t   cv;          /* a piece queued or parsed, a producer done */
 } LoadCtx;
@@ -1188,10 +1190,24 @@ run_task(LoadCtx *cx, const LoadTask *t)
 
 /* A thread: pieces of files first (their producers wait for them), then tasks, then, while
  * files are being cut, waits for more pieces. */
+typedef struct WorkerArg {
+    LoadCtx *cx;
+    int      index;
+} WorkerArg;
+
+static double
+thread_cpu(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return (double) ts.tv_sec + (double) ts.tv_nsec / 1e9;
+}
+
 static void *
 worker(void *arg)
 {
-    LoadCtx *cx = arg;
+    LoadCtx *cx = ((WorkerArg *) arg)->cx;
+    double cpu0 = thread_cpu();
     pthread_mutex_lock(&cx->mu);
     for (;;) {
         Chunk *c = take_chunk(cx, UINT32_MAX);
@@ -1213,6 +1229,7 @@ worker(void *arg)
         pthread_cond_wait(&cx->cv, &cx->mu);
     }
     pthread_mutex_unlock(&cx->mu);
+    cx->cpu[((WorkerArg *) arg)->index] = thread_cpu() - cpu0;
     return NULL;
 }
 
@@ -1355,17 +1372,27 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
     pthread_mutex_init(&cx.mu, NULL);
     pthread_cond_init(&cx.cv, NULL);
     pthread_t tid[LOAD_MAX_THREADS];
+    WorkerArg wa[LOAD_MAX_THREADS];
     int started = 0;
     for (int i = 1; i < threads; i++) {
-        if (pthread_create(&tid[started], NULL, worker, &cx) != 0) {
+        wa[started + 1] = (WorkerArg) {&cx, started + 1};
+        if (pthread_create(&tid[started], NULL, worker, &wa[started + 1]) != 0) {
             log_warn("event=thread_not_started note=\"reading with %d threads\"", started + 1);
             break;
         }
         started++;
     }
-    worker(&cx);
+    wa[0] = (WorkerArg) {&cx, 0};
+    worker(&wa[0]);
     for (int i = 0; i < started; i++)
         pthread_join(tid[i], NULL);
+    if (started > 0) {   /* how evenly the threads shared the work */
+        char list[LOAD_MAX_THREADS * 8] = "";
+        size_t o = 0;
+        for (int i = 0; i <= started && o + 16 < sizeof list; i++)
+            o += (size_t) snprintf(list + o, sizeof list - o, "%s%.2f", i ? "," : "", cx.cpu[i]);
+        log_info("event=read_threads threads=%d cpu_seconds=%s", started + 1, list);
+    }
     pthread_mutex_destroy(&cx.mu);
     pthread_cond_destroy(&cx.cv);
     while (cx.spare != NULL) {
