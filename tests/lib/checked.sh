@@ -52,7 +52,7 @@ valgrind)
     rm -rf "$VG"
     mkdir -p "$VG/tests"
     stub() {   # stand-in REAL
-        printf '#!/bin/sh\nexec valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30 --suppressions=%s --log-file=%s %s "$@"\n' \
+        printf '#!/bin/sh\nexec valgrind --leak-check=full --show-leak-kinds=definite,indirect --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --num-callers=30 --suppressions=%q --log-file=%q %q "$@"\n' \
             "$ROOT/tests/valgrind.supp" "$REPORTS/vg.%p" "$ROOT/$1"
     }
     for f in "$BUILD"/*; do
