@@ -527,6 +527,14 @@ def seeds_extract():
     put(t, "fixed", (FIXED_DEF + "%%\n").encode() +
         f"{ID_A}金哲    2019010120261231\n{ID_B}李美兰  20200615        \n{ID_C}\n".encode("gb18030"))
     put(t, "xlsx", (XLSX_DEF + "%%\n").encode() + zip_bytes(workbook_parts(ROWS, SHARED)))
+    with open(os.path.join(ROOT, "connectors", "agencies", "poverty_household.conf"), "rb") as f:
+        pov = f.read()
+    # split(): member IDs and names packed in one cell (one record per member, one row counted)
+    put(t, "agency_poverty_split", pov + b"%%\n" +
+        ("户编号,户主姓名,成员姓名,成员证件号码,纳入日期,退出日期\n"
+         f"P001,金哲,\"金哲;李美兰\",\"{ID_A};{ID_B}\",2019-01-01,\n"
+         f"P002,李美兰,李美兰、金哲,{ID_B}、{ID_A}、{ID_C},20200615,\n"
+         f"P003,x,,,2020-06-15,\n").encode())
     with open(os.path.join(ROOT, "connectors", "agencies", "si_resident_payment.conf"), "rb") as f:
         pay = f.read()
     put(t, "agency_si_resident_payment", pay + b"%%\n" +
