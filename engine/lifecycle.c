@@ -263,7 +263,8 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
 {
     DbCopy c;
     if (!db_copy_begin(&c, conn,
-                       "COPY canbao.run_items (run_id, list_name, row_no, item_id, class) FROM STDIN", err))
+                       "COPY canbao.run_items (run_id, list_name, row_no, item_id, class, status) FROM STDIN",
+                       err))
         return false;
     for (int l = 0; l < ls->n && l < lc->nlists; l++) {
         const ListOut *lo = &ls->lists[l];
@@ -276,6 +277,7 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
             db_copy_int(&c, (int64_t) i + 1);
             db_copy_int(&c, lc->rows[l][i].item_id);
             db_copy_text(&c, lifecycle_row_class(lo, &rows[i]));
+            db_copy_text(&c, lc->rows[l][i].is_new ? "new" : "open");
             db_copy_end_row(&c);
         }
     }

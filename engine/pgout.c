@@ -169,6 +169,7 @@ pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, co
               copy_lists(conn, run_id, ls, err) && cancel_check("the lists' lifecycle", err) &&
               (lc == NULL || lifecycle_apply(conn, run_id, ls, lc, NULL, NULL, NULL, err)) &&
               (idr == NULL || identity_write_reviews(conn, run_id, st, idr, err)) &&
+              db_exec_params(conn, "SELECT canbao.run_check($1::bigint)", 1, params, NULL, err) &&
               supersede(conn, id, err) &&
               db_exec_params(conn,
                              "UPDATE canbao.runs SET state = 'succeeded', finished_at = now(), "

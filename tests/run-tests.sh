@@ -135,6 +135,28 @@ check "ledger row says succeeded with the rule-set hash" test "$(sql "SELECT cou
     WHERE state = 'succeeded' AND length(ruleset_sha256) = 64 AND finished_at IS NOT NULL")" = 1
 check "database agrees: sum of records = accepted + duplicates + rejected" test "$(sql "SELECT count(*) FROM canbao.source_files
     WHERE records_read <> accepted + duplicates + rejected")" = 0
+# a run's rows are checked set-wise before its commit (schema/006): a dangling one is refused,
+# by name; run_delete removes everything a run stored (in a transaction rolled back here)
+run_check_refuses() {
+    local r msg
+    r=$(sql "SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded'")
+    sql "SELECT canbao.run_check($r)" >/dev/null || { echo "run_check refused a good run"; return 1; }
+    msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "INSERT INTO canbao.list_evidence
+            (run_id, list_name, row_no, file_no, record_no, fact_kind) VALUES ($r, 'unenrolled_eligible', 99999999, 0, 1, 'x')" \
+          -c "SELECT canbao.run_check($r)" -c "ROLLBACK" 2>&1) && { echo "dangling evidence accepted"; return 1; }
+    grep -q "evidence of unenrolled_eligible row 99999999: no such list row" <<<"$msg" || { echo "$msg"; return 1; }
+    msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "UPDATE canbao.run_items SET item_id = -7
+            WHERE run_id = $r AND row_no = 1 AND list_name = 'unenrolled_eligible'" \
+          -c "SELECT canbao.run_check($r)" -c "ROLLBACK" 2>&1) && { echo "dangling run item accepted"; return 1; }
+    grep -q "no such item -7" <<<"$msg" || { echo "$msg"; return 1; }
+    msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT canbao.run_delete($r)" -c "SELECT
+            (SELECT count(*) FROM canbao.list_rows WHERE run_id = $r) + (SELECT count(*) FROM canbao.list_evidence WHERE run_id = $r)
+          + (SELECT count(*) FROM canbao.run_items WHERE run_id = $r) + (SELECT count(*) FROM canbao.source_files WHERE run_id = $r)
+          + (SELECT count(*) FROM canbao.rejects WHERE run_id = $r) + (SELECT count(*) FROM canbao.runs WHERE run_id = $r)" \
+          -c "ROLLBACK" 2>&1) || { echo "$msg"; return 1; }
+    [ "$(sed -n 2p <<<"$msg")" = 0 ] || { echo "run_delete left rows: $msg"; return 1; }
+}
+check "run_check refuses dangling rows by name; run_delete removes a run's rows" run_check_refuses
 
 # same inputs, same as-of date: byte-identical lists
 OUT2="$TMP/out2"
