@@ -158,7 +158,7 @@ supersede(PGconn *conn, const char *id, CbError *err)
 }
 
 bool
-pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const LcRun *lc,
+pgout_stage(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const LcRun *lc,
             const IdentityResult *idr, const char *summary, CbError *err)
 {
     char id[24];
@@ -174,15 +174,24 @@ pgout_write(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, co
               db_exec_params(conn,
                              "UPDATE canbao.runs SET state = 'succeeded', finished_at = now(), "
                              "ruleset_sha256 = $2, message = $3 WHERE run_id = $1",
-                             3, params, NULL, err) &&
-              cancel_check("the commit", err);
-    if (ok) {
-        fault_hit(FAULT_BEFORE_COMMIT);
-        ok = db_exec(conn, "COMMIT", err);
-        if (ok)
-            fault_hit(FAULT_AFTER_COMMIT);
-        return ok;
+                             3, params, NULL, err);
+    if (!ok)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return ok;
+}
+
+bool
+pgout_commit(PGconn *conn, CbError *err)
+{
+    if (!cancel_check("the commit", err)) {
+        PQclear(PQexec(conn, "ROLLBACK"));
+        return false;
     }
-    PQclear(PQexec(conn, "ROLLBACK"));
-    return false;
+    fault_hit(FAULT_BEFORE_COMMIT);
+    bool ok = db_exec(conn, "COMMIT", err);
+    if (ok)
+        fault_hit(FAULT_AFTER_COMMIT);
+    else
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return ok;
 }

@@ -2,6 +2,7 @@
 #include "secout.h"
 
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -338,6 +339,68 @@ ledger_set(PGconn *conn, int64_t run_id, const char *sql, const char *value, CbE
     return db_exec_params(conn, sql, 2, params, NULL, err);
 }
 
+/* The ledger's one-line summary of a run: counts, and the sources it did without. */
+static void
+run_summary(char *summary, size_t cap, const Store *st, const ListSet *ls, const SourcePlan *plan)
+{
+    size_t o = (size_t) snprintf(summary, cap, "persons=%zu facts=%zu rejects=%zu", st->persons.len,
+                                 st->facts.len, st->rejects.len);
+    for (int i = 0; i < ls->n && o < cap - 80; i++)
+        o += (size_t) snprintf(summary + o, cap - o, " %s=%zu", ls->lists[i].name, ls->lists[i].rows.len);
+    for (int k = 0; k < plan->n && o < cap - 120; k++) {
+        char d[11];
+        date_format(plan->src[k].data_asof, d);
+        if (plan->src[k].status == SRC_LAST_GOOD)
+            o += (size_t) snprintf(summary + o, cap - o, " last_good=%s@%s", plan->src[k].def->name, d);
+        else if (plan->src[k].status == SRC_MISSING || plan->src[k].status == SRC_STOPPED)
+            o += (size_t) snprintf(summary + o, cap - o, " missing=%s", plan->src[k].def->name);
+    }
+    if (plan->deaths_incomplete[0] && o < cap - 40)
+        snprintf(summary + o, cap - o, " deaths_incomplete=yes");
+}
+
+/* The night's files, written into the staging folder while the database stores the run. */
+typedef struct FileWriter {
+    const char           *dir;
+    const Store          *st;
+    const ListSet        *ls;
+    const LcRun          *lc;
+    const OutPlaces      *pl;
+    const OutRunInfo     *ri;
+    const OutHistory     *hist;
+    OutAlertCounts       *ac;
+    const IdentityResult *idr;
+    double                read_s, rules_s;
+    double                seconds;   /* out: how long it took */
+    bool                  ok;
+    CbError               err;
+} FileWriter;
+
+static void *
+write_files(void *arg)
+{
+    FileWriter *w = arg;
+    double t0 = clock_now();
+    memset(&w->err, 0, sizeof w->err);
+    OutXlsxOptions xo;
+    char xbuf[512];
+    out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
+    w->ok = csvout_write_all(w->dir, w->st, w->ls, &w->err) &&
+            identity_write_links_csv(w->dir, w->st, w->idr, &w->err) &&
+            out_xlsx_write_townships(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, &xo, &w->err) &&
+            out_alerts_write(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, NULL, w->ac, &w->err);
+    if (w->ok) {
+        /* what people use: township workbooks, suspension alerts, the nightly report */
+        OutTiming tm[] = {{"读取与匹配", w->read_s}, {"规则", w->rules_s}, {"输出", clock_now() - t0}};
+        OutReportInput in = {.st = w->st, .ls = w->ls, .lc = w->lc, .pl = w->pl, .ri = w->ri,
+                             .hist = w->hist, .alerts = w->ac, .timings = tm, .ntimings = 3,
+                             .staff_per = 6000};
+        w->ok = out_report_write(w->dir, &in, &w->err);
+    }
+    w->seconds = clock_now() - t0;
+    return NULL;
+}
+
 /* What a dry run would have done. */
 static void
 print_dry_run(PGconn *conn, const RunOptions *opt, const Release *rel, const ListSet *ls, const Store *st,
@@ -394,7 +457,7 @@ run_nightly(const RunOptions *opt, CbError *err)
     int ndefs = 0;
     RuleSet *rules = NULL;
     char *json = NULL;
-    bool staged = false;
+    bool staged = false, txn_open = false;
     char asof_s[11], summary[2048], state_dir[4096];
     store_init(&st);
     memset(&ls, 0, sizeof ls);
@@ -498,35 +561,46 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (!release_begin(&rel, err))
         goto done;
     staged = true;
-    if (!csvout_write_all(rel.staging, &st, &ls, err) || !identity_write_links_csv(rel.staging, &st, &idr, err))
-        goto done;
     {
-        /* what people use: township workbooks, suspension alerts, the nightly report */
-        double t_out0 = clock_now();
+        /* what the writers need from PostgreSQL, before the run's transaction */
         char ref[4096];
         snprintf(ref, sizeof ref, "%s/ref_divisions.csv", plan.input_dir);
         if (!out_places_load(ref, &pl, err) ||
             !(opt->dry_run ? lifecycle_prepare_dry(conn, &ls, opt->asof, &lc, err)
-                           : lifecycle_prepare(conn, &ls, opt->asof, &lc, err)))
-            goto done;
-        OutRunInfo ri = {.asof = opt->asof, .rule_version = ls.rule_version,
-                         .engine_version = CANBAO_VERSION,
-                         .city = rules_param_text(rules, "city_division"),
-                         .data_notes = plan.notes, .ndata_notes = plan.nnotes,
-                         .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
-        OutXlsxOptions xo;
-        char xbuf[512];
-        out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
-        if (!out_xlsx_write_townships(rel.staging, &st, &ls, &lc, &pl, &ri, &xo, err) ||
-            !out_alerts_write(rel.staging, &st, &ls, &lc, &pl, &ri, NULL, &ac, err) ||
+                           : lifecycle_prepare(conn, &ls, opt->asof, &lc, err)) ||
             !out_history_load(conn, opt->asof, 30, &hist, err))
             goto done;
-        OutTiming tm[] = {{"读取与匹配", rep.seconds}, {"规则", t_rules}, {"输出", clock_now() - t_out0}};
-        OutReportInput in = {.st = &st, .ls = &ls, .lc = &lc, .pl = &pl, .ri = &ri, .hist = &hist,
-                             .alerts = &ac, .timings = tm, .ntimings = 3, .staff_per = 6000};
-        if (!out_report_write(rel.staging, &in, err))
-            goto done;
     }
+    run_summary(summary, sizeof summary, &st, &ls, &plan);
+    OutRunInfo ri = {.asof = opt->asof, .rule_version = ls.rule_version,
+                     .engine_version = CANBAO_VERSION,
+                     .city = rules_param_text(rules, "city_division"),
+                     .data_notes = plan.notes, .ndata_notes = plan.nnotes,
+                     .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
+    /* the files (a thread of their own) and the database (PostgreSQL's own process) at once; the
+     * transaction commits only when both are done and the files are sealed */
+    FileWriter fw = {.dir = rel.staging, .st = &st, .ls = &ls, .lc = &lc, .pl = &pl, .ri = &ri,
+                     .hist = &hist, .ac = &ac, .idr = &idr, .read_s = rep.seconds, .rules_s = t_rules};
+    pthread_t writer;
+    bool threaded = pthread_create(&writer, NULL, write_files, &fw) == 0;
+    if (!threaded)
+        write_files(&fw);
+    double t_db0 = clock_now(), t_db = 0;
+    bool db_ok = true;
+    if (!opt->dry_run && cancel_check("storing the run in PostgreSQL", err)) {
+        db_ok = txn_open = pgout_stage(conn, run_id, &st, &ls, &lc, &idr, summary, err);
+    } else if (!opt->dry_run) {
+        db_ok = false;
+    }
+    t_db = clock_now() - t_db0;
+    if (threaded)
+        pthread_join(writer, NULL);
+    if (!fw.ok) {
+        *err = fw.err;
+        goto done;
+    }
+    if (!db_ok)
+        goto done;
     /* township packages, encrypted and signed, beside the workbooks (secout.h) */
     int npkg = 0;
     if (opt->secout && !secout_write_packages(opt->secout, opt->dry_run ? NULL : conn, run_id, opt->asof,
@@ -541,28 +615,11 @@ run_nightly(const RunOptions *opt, CbError *err)
         ok = true;
         goto done;
     }
-    {
-        size_t o = (size_t) snprintf(summary, sizeof summary, "persons=%zu facts=%zu rejects=%zu",
-                                     st.persons.len, st.facts.len, st.rejects.len);
-        for (int i = 0; i < ls.n && o < sizeof summary - 80; i++)
-            o += (size_t) snprintf(summary + o, sizeof summary - o, " %s=%zu", ls.lists[i].name,
-                                   ls.lists[i].rows.len);
-        for (int k = 0; k < plan.n && o < sizeof summary - 120; k++) {
-            char d[11];
-            date_format(plan.src[k].data_asof, d);
-            if (plan.src[k].status == SRC_LAST_GOOD)
-                o += (size_t) snprintf(summary + o, sizeof summary - o, " last_good=%s@%s", plan.src[k].def->name, d);
-            else if (plan.src[k].status == SRC_MISSING || plan.src[k].status == SRC_STOPPED)
-                o += (size_t) snprintf(summary + o, sizeof summary - o, " missing=%s", plan.src[k].def->name);
-        }
-        if (plan.deaths_incomplete[0] && o < sizeof summary - 40)
-            snprintf(summary + o, sizeof summary - o, " deaths_incomplete=yes");
-    }
-    if (!cancel_check("storing the run in PostgreSQL", err))
+    double t_commit0 = clock_now();
+    txn_open = false;
+    if (!pgout_commit(conn, err))
         goto done;
-    double t_db0 = clock_now();
-    if (!pgout_write(conn, run_id, &st, &ls, &lc, &idr, summary, err))
-        goto done;
+    t_db += clock_now() - t_commit0;
     committed = true;
     /* from here on the run is stored: a signal no longer stops it before it is published */
     double t_publish0 = clock_now();
@@ -584,8 +641,8 @@ run_nightly(const RunOptions *opt, CbError *err)
     double t_end = clock_now();
     /* each stage's wall time, for the operator and the benchmark */
     log_info("event=timings read=%.3f link=%.3f group=%.3f rules=%.3f write=%.3f database=%.3f "
-             "publish=%.3f", t_link0 - t_read0, t_group0 - t_link0, t_rules0 - t_group0,
-             t_write0 - t_rules0, t_db0 - t_write0, t_publish0 - t_db0, t_end - t_publish0);
+             "publish=%.3f store=%.3f", t_link0 - t_read0, t_group0 - t_link0, t_rules0 - t_group0,
+             t_write0 - t_rules0, fw.seconds, t_db, t_end - t_publish0, t_publish0 - t_write0);
     log_info("event=run_done run_id=%lld release=%s %s", (long long) run_id, rel.name, summary);
     if (cancel_requested())
         log_warn("event=signal_after_commit run_id=%lld note=\"the run was stored when the signal came; it "
@@ -603,6 +660,8 @@ run_nightly(const RunOptions *opt, CbError *err)
     ok = true;
 
 done:
+    if (txn_open)
+        PQclear(PQexec(conn, "ROLLBACK"));   /* the files failed while the database waited */
     if (!ok && err->kind == CBERR_DB && conn != NULL && db_conn_lost(conn) && err->hint[0] == '\0') {
         char was[sizeof err->message];
         snprintf(was, sizeof was, "%s", err->message);

@@ -75,6 +75,10 @@ check_exit "full disk: a clean failure naming the file, exit 6" 6 'could not wri
     bash -c 'ulimit -f 100; exec "$@"' _ "$CANBAO" --quiet run --asof $ASOF --extracts "$OPS_D" --out "$O"
 check "full disk: nothing published, the ledger says failed, no staging left" \
     test "$(readlink "$O")" = "$ops_first" -a "$(ops_state)" = failed -a "$(ls -A "$O.releases" | grep -c '^\.')" = 0
+# the files fail while the database holds the run's rows in its open transaction: rolled back
+check "full disk: none of the failed run's rows stored" test "$(sql "SELECT (SELECT count(*) FROM canbao.list_rows
+    WHERE run_id = r.m) + (SELECT count(*) FROM canbao.run_items WHERE run_id = r.m)
+    FROM (SELECT max(run_id) AS m FROM canbao.runs) r")" = 0
 
 # -- SIGTERM: stops at the next safe point, says so in the ledger, publishes nothing
 "$CANBAO" run --asof $ASOF --extracts "$OPS_D" --out "$O" >"$OPS/term.log" 2>&1 &
