@@ -15,6 +15,7 @@
 #include "arena.h"
 #include "log.h"
 #include "release.h"
+#include "text.h"
 
 static bool
 io_fail(CbError *err, const char *what, const char *path)
@@ -268,27 +269,6 @@ lastgood_after_load(SourcePlan *plan, const LoadReport *rep)
             o += (size_t) snprintf(plan->deaths_incomplete + o, sizeof plan->deaths_incomplete - o, "%s%s（%s）",
                                    o ? "、" : "", s->def->name, s->def->agency);
     }
-}
-
-static size_t
-json_str(char *out, size_t cap, size_t o, const char *s)
-{
-    if (o + 2 >= cap)
-        return o;
-    out[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *) s; *p && o + 8 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char) *p;
-        } else if (*p < 0x20) {
-            o += (size_t) snprintf(out + o, cap - o, "\\u%04x", *p);
-        } else {
-            out[o++] = (char) *p;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return o;
 }
 
 char *

@@ -5,28 +5,7 @@
 #include "fault.h"
 #include "log.h"
 #include "output.h"
-
-/* Appends s as a JSON string literal. */
-static size_t
-json_str(char *out, size_t cap, size_t o, const char *s)
-{
-    if (o + 2 >= cap)
-        return o;
-    out[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p && o + 8 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char) *p;
-        } else if (*p < 0x20) {
-            o += (size_t) snprintf(out + o, cap - o, "\\u%04x", *p);
-        } else {
-            out[o++] = (char) *p;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return o;
-}
+#include "text.h"
 
 static bool
 copy_files(PGconn *conn, int64_t run_id, const Store *st, CbError *err)

@@ -21,6 +21,7 @@
 #include "rules.h"
 #include "sourcedef.h"
 #include "store.h"
+#include "text.h"
 #include "version.h"
 #include "lifecycle.h"
 #include "out_alerts.h"
@@ -192,28 +193,6 @@ ledger_fail(PGconn **connp, const RunOptions *opt, int64_t run_id, const CbError
     db_exec_params(*connp,
                    "UPDATE canbao.runs SET state = $3, finished_at = now(), message = $2 "
                    "WHERE run_id = $1 AND state = 'running'", 3, params, NULL, &ignored);
-}
-
-/* Appends s as a JSON string. */
-static size_t
-json_str(char *out, size_t cap, size_t o, const char *s)
-{
-    if (o + 2 >= cap)
-        return o;
-    out[o++] = '"';
-    for (const unsigned char *p = (const unsigned char *) s; *p && o + 8 < cap; p++) {
-        if (*p == '"' || *p == '\\') {
-            out[o++] = '\\';
-            out[o++] = (char) *p;
-        } else if (*p < 0x20) {
-            o += (size_t) snprintf(out + o, cap - o, "\\u%04x", *p);
-        } else {
-            out[o++] = (char) *p;
-        }
-    }
-    out[o++] = '"';
-    out[o] = '\0';
-    return o;
 }
 
 /* rules/parameters.conf as loaded, as JSON for the ledger: {"min_age": "16 years",

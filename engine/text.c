@@ -1,6 +1,7 @@
 #include "text.h"
 
 #include <stdint.h>
+#include <stdio.h>
 
 size_t
 utf8_char_len(const unsigned char *s, size_t n)
@@ -52,4 +53,25 @@ utf8_valid(const char *s, size_t n, size_t *bad_at)
         i += k;
     }
     return true;
+}
+
+size_t
+json_str(char *out, size_t cap, size_t o, const char *s)
+{
+    if (o + 2 >= cap)
+        return o;
+    out[o++] = '"';
+    for (const unsigned char *p = (const unsigned char *) (s ? s : ""); *p && o + 8 < cap; p++) {
+        if (*p == '"' || *p == '\\') {
+            out[o++] = '\\';
+            out[o++] = (char) *p;
+        } else if (*p < 0x20) {
+            o += (size_t) snprintf(out + o, cap - o, "\\u%04x", *p);
+        } else {
+            out[o++] = (char) *p;
+        }
+    }
+    out[o++] = '"';
+    out[o] = '\0';
+    return o;
 }

@@ -15,4 +15,8 @@ size_t utf8_char_len(const unsigned char *s, size_t n);
 /* True when all n bytes are well-formed UTF-8 without NUL; else *bad_at = first bad byte. */
 bool utf8_valid(const char *s, size_t n, size_t *bad_at);
 
+/* Appends s (NULL: "") as a JSON string literal at out[o], NUL-terminated, cut short rather than
+ * overflow cap; returns the new length. */
+size_t json_str(char *out, size_t cap, size_t o, const char *s);
+
 #endif
