@@ -770,7 +770,7 @@ write_township(const char *dir, const ListSet *ls, const WRow *rows, size_t nrow
     else
         snprintf(stem, sizeof stem, "township_unassigned");
     snprintf(path, sizeof path, "%s/%s.xlsx", dir, stem);
-    lxw_workbook_options wopt = {0};
+    lxw_workbook_options wopt = {.constant_memory = LXW_TRUE};
     lxw_workbook *wb = workbook_new_opt(path, &wopt);
     bool ok = wb != NULL;
     if (!ok) {
