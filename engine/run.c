@@ -527,7 +527,7 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (!cancel_check("applying the rules", err))
         goto done;
     double t_group0 = clock_now();
-    store_group(&st);
+    store_group_threads(&st, opt->threads > 0 ? opt->threads : load_default_threads());
     if (st.unlinked > 0)
         log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
                  (unsigned long long) st.unlinked);

@@ -1,5 +1,7 @@
 #include "store.h"
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -104,14 +106,90 @@ sort_bundle(Fact *f, size_t n)
     }
 }
 
+/* key and index side by side: one cache miss per lookup instead of two */
+typedef struct Slot {
+    PersonKey key;
+    uint64_t  idx;   /* person index + 1, 0 = empty */
+} Slot;
+
+/* One thread's share of the grouping: a range of the facts (lookup and scatter), then a range
+ * of the persons (their bundles sorted). */
+typedef struct GroupPart {
+    const Slot *slots;
+    uint64_t    mask;
+    const Fact *in;
+    Fact       *out;
+    uint32_t   *bucket;
+    size_t      f0, f1;     /* facts [f0, f1) */
+    size_t      np;
+    size_t     *next;       /* np + 2: this part's counts, then its next slot in each bucket */
+    Person     *ps;
+    size_t      p0, p1;     /* persons [p0, p1) */
+    int         phase;
+} GroupPart;
+
+static void *
+group_part(void *arg)
+{
+    GroupPart *g = arg;
+    enum { AHEAD = 16 };
+    if (g->phase == 0) {
+        /* each fact's bucket: its person's index, np for a person not on the register */
+        for (size_t i = g->f0; i < g->f1; i++) {
+            if (i + AHEAD < g->f1)
+                __builtin_prefetch(&g->slots[hash_key(g->in[i + AHEAD].person) & g->mask]);
+            uint64_t h = hash_key(g->in[i].person) & g->mask;
+            while (g->slots[h].idx != 0 && g->slots[h].key != g->in[i].person)
+                h = (h + 1) & g->mask;
+            uint32_t b = g->slots[h].idx ? (uint32_t) (g->slots[h].idx - 1) : (uint32_t) g->np;
+            g->bucket[i] = b;
+            g->next[b]++;
+        }
+    } else if (g->phase == 1) {
+        for (size_t i = g->f0; i < g->f1; i++)
+            g->out[g->next[g->bucket[i]]++] = g->in[i];
+    } else {
+        for (size_t b = g->p0; b < g->p1; b++)
+            sort_bundle(g->out + g->ps[b].fact_first, g->ps[b].fact_count);
+    }
+    return NULL;
+}
+
+/* Runs one phase on every part: the first on the calling thread, the others on their own. */
+static void
+group_phase(GroupPart *parts, int n, int phase)
+{
+    pthread_t th[STORE_GROUP_MAX_THREADS];
+    bool started[STORE_GROUP_MAX_THREADS] = {false};
+    for (int t = 0; t < n; t++)
+        parts[t].phase = phase;
+    for (int t = 1; t < n; t++)
+        started[t] = pthread_create(&th[t], NULL, group_part, &parts[t]) == 0;
+    group_part(&parts[0]);
+    for (int t = 1; t < n; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            group_part(&parts[t]);
+    }
+}
+
 /* Persons sorted by key and indexed; then the facts put in person order by a counting sort
  * (each fact's bucket looked up once, the facts scattered to their buckets in their order) and
  * each bundle sorted on its own.  The same order as sorting all facts by cmp_fact, the facts
  * about ID numbers not on the register after every bundle, in O(n) moves instead of
- * O(n log n); the loops have independent iterations, so the cache misses overlap. */
+ * O(n log n); the loops have independent iterations, so the cache misses overlap.  With
+ * threads, each takes a contiguous range of the facts and writes them into its own part of
+ * every bucket, after the parts before it: the result is the same whatever their number. */
 void
-store_group(Store *s)
+store_group_threads(Store *s, int threads)
 {
+    if (threads < 1)
+        threads = 1;
+    if (threads > STORE_GROUP_MAX_THREADS)
+        threads = STORE_GROUP_MAX_THREADS;
+    if (s->facts.len < (size_t) threads * 65536)
+        threads = 1;
     if (s->persons.len > 1)
         qsort(s->persons.data, s->persons.len, sizeof(Person), cmp_person);
 
@@ -123,11 +201,7 @@ store_group(Store *s)
     s->index_mask = cap - 1;
     Person *ps = s->persons.data;
     size_t np = s->persons.len;
-    /* key and index side by side: one cache miss per lookup instead of two */
-    struct Slot {
-        PersonKey key;
-        uint64_t  idx;   /* person index + 1, 0 = empty */
-    } *slots = xcalloc(cap, sizeof *slots);
+    Slot *slots = xcalloc(cap, sizeof *slots);
     for (size_t i = 0; i < np; i++) {
         uint64_t h = hash_key(ps[i].key) & s->index_mask;
         while (s->index[h] != 0)
@@ -139,42 +213,52 @@ store_group(Store *s)
         ps[i].fact_count = 0;
     }
 
-    /* bucket of each fact: its person's index, np for a person not on the register */
     const Fact *fs = s->facts.data;
     size_t nf = s->facts.len;
-    enum { AHEAD = 16 };
     uint32_t *bucket = xmalloc((nf ? nf : 1) * sizeof *bucket);
-    size_t *next = xcalloc(np + 2, sizeof *next);   /* counts, then each bucket's next slot */
-    for (size_t i = 0; i < nf; i++) {
-        if (i + AHEAD < nf)
-            __builtin_prefetch(&slots[hash_key(fs[i + AHEAD].person) & s->index_mask]);
-        uint64_t h = hash_key(fs[i].person) & s->index_mask;
-        while (slots[h].idx != 0 && slots[h].key != fs[i].person)
-            h = (h + 1) & s->index_mask;
-        uint32_t b = slots[h].idx ? (uint32_t) (slots[h].idx - 1) : (uint32_t) np;
-        bucket[i] = b;
-        next[b + 1]++;
-    }
-    free(slots);
-    for (size_t b = 0; b <= np; b++)
-        next[b + 1] += next[b];
-    for (size_t b = 0; b < np; b++) {
-        ps[b].fact_first = (uint32_t) next[b];
-        ps[b].fact_count = (uint32_t) (next[b + 1] - next[b]);
-    }
-    s->unlinked = next[np + 1] - next[np];
     Fact *out = xmalloc((nf ? nf : 1) * sizeof *out);
-    for (size_t i = 0; i < nf; i++)
-        out[next[bucket[i]]++] = fs[i];
-    free(next);
+    GroupPart parts[STORE_GROUP_MAX_THREADS];
+    for (int t = 0; t < threads; t++)
+        parts[t] = (GroupPart) {.slots = slots, .mask = s->index_mask, .in = fs, .out = out,
+                                .bucket = bucket, .f0 = nf * (size_t) t / (size_t) threads,
+                                .f1 = nf * (size_t) (t + 1) / (size_t) threads, .np = np,
+                                .next = xcalloc(np + 2, sizeof(size_t)), .ps = ps,
+                                .p0 = np * (size_t) t / (size_t) threads,
+                                .p1 = np * (size_t) (t + 1) / (size_t) threads};
+    group_phase(parts, threads, 0);
+    free(slots);
+    /* bucket b holds part 0's facts, then part 1's ...: each part's first slot in it */
+    size_t at = 0;
+    for (size_t b = 0; b <= np; b++) {
+        if (b < np)
+            ps[b].fact_first = (uint32_t) at;
+        size_t start = at;
+        for (int t = 0; t < threads; t++) {
+            size_t c = parts[t].next[b];
+            parts[t].next[b] = at;
+            at += c;
+        }
+        if (b < np)
+            ps[b].fact_count = (uint32_t) (at - start);
+        else
+            s->unlinked = at - start;
+    }
+    group_phase(parts, threads, 1);
+    for (int t = 0; t < threads; t++)
+        free(parts[t].next);
     free(bucket);
     free(s->facts.data);
     s->facts.data = out;
     s->facts.cap = nf ? nf : 1;
-    for (size_t b = 0; b < np; b++)
-        sort_bundle(out + ps[b].fact_first, ps[b].fact_count);
+    group_phase(parts, threads, 2);
     if (s->unlinked > 1)
         qsort(out + (nf - s->unlinked), s->unlinked, sizeof *out, cmp_fact);
+}
+
+void
+store_group(Store *s)
+{
+    store_group_threads(s, 1);
 }
 
 const Person *

@@ -96,6 +96,10 @@ void          store_adopt_arena(Store *s, Arena *a);
 void          store_append_facts(Store *s, const Fact *f, size_t n);
 /* Sorts persons and facts, builds the index, attaches bundles, counts unlinked facts. */
 void          store_group(Store *s);
+/* The same with up to `threads` threads (at most STORE_GROUP_MAX_THREADS); the result does not
+ * depend on their number. */
+#define STORE_GROUP_MAX_THREADS 16
+void          store_group_threads(Store *s, int threads);
 const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on the register */
 static inline const Fact *store_facts(const Store *s, const Person *p)
 {

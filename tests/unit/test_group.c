@@ -1,0 +1,131 @@
+/*
+ * test_group.c
+ *     Unit tests for store_group (the counting sort that puts the facts in person order): on
+ *     random stores, the order is the one a full sort by (person, kind, first date, file,
+ *     record) gives, facts about persons not on the register come after every bundle and are
+ *     counted, every bundle points at its own facts, and 1, 2, 3 and 16 threads give the same
+ *     bytes.  Ties (equal on every sort key) keep their input order.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "store.h"
+
+static uint64_t rng = 88172645463325252ULL;
+static uint64_t
+next_rand(void)
+{
+    rng ^= rng << 13;
+    rng ^= rng >> 7;
+    rng ^= rng << 17;
+    return rng;
+}
+
+/* n persons with distinct keys, m facts: most about them, some about unknown keys; small
+ * value ranges so that ties on every key happen (amount tells them apart). */
+static void
+make_store(Store *s, size_t n, size_t m)
+{
+    store_init(s);
+    for (size_t i = 0; i < n; i++) {
+        Person *p = vec_push(&s->persons);
+        p->key = (next_rand() % 1000000007ULL) * 1000 + i;   /* distinct */
+    }
+    const Person *ps = s->persons.data;
+    for (size_t i = 0; i < m; i++) {
+        Fact *f = vec_push(&s->facts);
+        f->person = next_rand() % 10 == 0 ? 5 + (next_rand() % 7) * 1000 + 999 * 1000000ULL
+                                          : ps[next_rand() % n].key;
+        f->kind = (uint16_t) (next_rand() % 4);
+        f->d1 = (Day) (next_rand() % 3);
+        f->file = (uint16_t) (next_rand() % 2);
+        f->record = next_rand() % 3;
+        f->amount = (int64_t) i;   /* input position: ties must keep it ascending */
+    }
+}
+
+static int
+cmp_keys(const Fact *x, const Fact *y)
+{
+    if (x->person != y->person)
+        return x->person < y->person ? -1 : 1;
+    if (x->kind != y->kind)
+        return x->kind < y->kind ? -1 : 1;
+    if (x->d1 != y->d1)
+        return x->d1 < y->d1 ? -1 : 1;
+    if (x->file != y->file)
+        return x->file < y->file ? -1 : 1;
+    if (x->record != y->record)
+        return x->record < y->record ? -1 : 1;
+    return 0;
+}
+
+static void
+check_grouped(const Store *s)
+{
+    const Person *ps = s->persons.data;
+    const Fact *fs = s->facts.data;
+    size_t linked = 0;
+    for (size_t i = 0; i < s->persons.len; i++) {
+        if (i > 0)
+            assert_true(ps[i - 1].key < ps[i].key);
+        assert_int_equal(ps[i].fact_first, linked);
+        const Fact *b = store_facts(s, &ps[i]);
+        for (uint32_t k = 0; k < ps[i].fact_count; k++) {
+            assert_true(b[k].person == ps[i].key);
+            if (k > 0) {
+                int c = cmp_keys(&b[k - 1], &b[k]);
+                assert_true(c < 0 || (c == 0 && b[k - 1].amount < b[k].amount));
+            }
+        }
+        linked += ps[i].fact_count;
+        assert_ptr_equal(store_person(s, ps[i].key), &ps[i]);
+    }
+    assert_int_equal(linked + s->unlinked, s->facts.len);
+    for (size_t i = linked; i < s->facts.len; i++)
+        assert_null(store_person(s, fs[i].person));
+}
+
+static void
+test_order_and_threads(void **state)
+{
+    (void) state;
+    const size_t sizes[][2] = {{1, 1}, {3, 0}, {50, 200}, {1000, 150000}, {20000, 300000}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        Store ref;
+        uint64_t seed = rng;
+        make_store(&ref, sizes[k][0], sizes[k][1]);
+        store_group_threads(&ref, 1);
+        check_grouped(&ref);
+        const int threads[] = {2, 3, 16};
+        for (size_t t = 0; t < 3; t++) {
+            Store s;
+            rng = seed;
+            make_store(&s, sizes[k][0], sizes[k][1]);
+            store_group_threads(&s, threads[t]);
+            assert_int_equal(s.facts.len, ref.facts.len);
+            assert_int_equal(s.unlinked, ref.unlinked);
+            if (s.facts.len > 0)
+                assert_memory_equal(s.facts.data, ref.facts.data, s.facts.len * sizeof(Fact));
+            assert_memory_equal(s.persons.data, ref.persons.data, s.persons.len * sizeof(Person));
+            store_free(&s);
+        }
+        store_free(&ref);
+    }
+}
+
+int
+main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_order_and_threads),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
