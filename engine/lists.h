@@ -51,9 +51,13 @@ typedef struct ListSet {
     int     n;
     char    rule_version[65]; /* SHA-256 of the rule set (rule files and parameters) */
     Arena   arena;
+    Vec     arenas;           /* Arena: more strings of rows (other threads' lists), owned */
 } ListSet;
 
 /* Releases the rows and strings of a ListSet (a zeroed ListSet is fine). */
 void lists_free(ListSet *ls);
+/* Takes over the string arena of `from` (its rows' strings and evidence), then frees the rest
+ * of `from`; the rows themselves must have been copied into ls before. */
+void lists_adopt(ListSet *ls, ListSet *from);
 
 #endif

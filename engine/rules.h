@@ -77,10 +77,11 @@ RuleStats   rules_stats(const RuleSet *rs);
  *     is read from refdir (the delivery folder) with the CSV reader and recorded in st->files
  *     (and its bad rows in st->rejects), so that rows can cite its records.  Fills ls (the
  *     caller frees it with lists_free, also on failure).  *seconds, when not NULL, receives the
- *     time spent evaluating (reading reference data excluded).
+ *     time spent evaluating (reading reference data excluded).  The persons are shared out
+ *     among `threads` threads (1: the caller's alone); the lists do not depend on the number.
  */
 bool        rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListSet *ls,
-                           double *seconds, CbError *err);
+                           int threads, double *seconds, CbError *err);
 
 /*
  * rules_run_tests

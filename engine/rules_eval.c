@@ -16,6 +16,7 @@
  * argument's evidence; a false flag keeps none.
  */
 #include <math.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -1278,30 +1279,121 @@ rules_eval_finish(EvalCtx *c)
     }
 }
 
+/* One thread's share of the person pass: persons [p0, p1) into its own lists and tallies. */
+typedef struct EvalPart {
+    EvalCtx        c;
+    ListSet        ls;
+    const Person  *ps;
+    size_t         p0, p1;
+    bool           progress;
+} EvalPart;
+
+static void *
+eval_part(void *arg)
+{
+    EvalPart *e = arg;
+    for (size_t i = e->p0; i < e->p1; i++) {
+        rules_ctx_person(&e->c, &e->ps[i]);
+        rules_eval_person(&e->c);
+        if (e->progress && ((i - e->p0) & 0xFFFF) == 0)
+            progress_update(i - e->p0);
+    }
+    return NULL;
+}
+
+/* Adds tally map b's counts into a (b's keys are copied). */
+static void
+tally_merge(TallyMap *a, const TallyMap *b)
+{
+    for (uint32_t i = 0; i < b->cap; i++) {
+        if (b->keys[i] == NULL)
+            continue;
+        tally_add(a, b->keys[i]);
+        /* tally_add counted one; the rest of b's count goes to the same slot */
+        uint64_t h = 1469598103934665603ull;
+        for (const char *s = b->keys[i]; *s; s++)
+            h = (h ^ (unsigned char) *s) * 1099511628211ull;
+        uint32_t j = (uint32_t) h & (a->cap - 1);
+        while (strcmp(a->keys[j], b->keys[i]) != 0)
+            j = (j + 1) & (a->cap - 1);
+        a->counts[j] += b->counts[i] - 1;
+    }
+}
+
+/* The persons in contiguous ranges, one per thread; every list's rows of the ranges appended
+ * in range order, so that the rows (and after the sort, the lists) are those of one thread. */
+void
+rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls,
+                       bool progress, int threads)
+{
+    size_t np = st->persons.len;
+    if (threads < 1)
+        threads = 1;
+    if (threads > RULES_MAX_THREADS)
+        threads = RULES_MAX_THREADS;
+    if (np < (size_t) threads * 256)
+        threads = 1;
+    rules_lists_init(rs, ls);
+    EvalPart *parts = xcalloc((size_t) threads, sizeof *parts);
+    for (int t = 0; t < threads; t++) {
+        EvalPart *e = &parts[t];
+        ListSet *out = ls;
+        if (t > 0) {
+            rules_lists_init(rs, &e->ls);
+            out = &e->ls;
+        }
+        rules_ctx_init(&e->c, rs, st, asof, rd, out);
+        e->ps = st->persons.data;
+        e->p0 = np * (size_t) t / (size_t) threads;
+        e->p1 = np * (size_t) (t + 1) / (size_t) threads;
+        e->progress = progress && t == 0;
+    }
+    if (progress)
+        progress_begin("rules", "persons (first thread)");
+    pthread_t th[RULES_MAX_THREADS];
+    bool started[RULES_MAX_THREADS] = {false};
+    for (int t = 1; t < threads; t++)
+        started[t] = pthread_create(&th[t], NULL, eval_part, &parts[t]) == 0;
+    eval_part(&parts[0]);
+    for (int t = 1; t < threads; t++) {
+        if (started[t])
+            pthread_join(th[t], NULL);
+        else
+            eval_part(&parts[t]);
+    }
+    if (progress)
+        progress_end(parts[0].p1 - parts[0].p0);
+    EvalCtx *c = &parts[0].c;
+    for (int t = 1; t < threads; t++) {
+        EvalPart *e = &parts[t];
+        for (int li = 0; li < ls->n; li++) {
+            Vec *to = &ls->lists[li].rows, *from = &e->ls.lists[li].rows;
+            if (from->len == 0)
+                continue;
+            vec_reserve(to, to->len + from->len);
+            memcpy((ListRow *) to->data + to->len, from->data, from->len * sizeof(ListRow));
+            to->len += from->len;
+        }
+        for (size_t k = 0; k < rs->tallies.len; k++)
+            tally_merge(&c->tallies[k], &e->c.tallies[k]);
+        c->evaluated += e->c.evaluated;
+        lists_adopt(ls, &e->ls);   /* the rows' strings and evidence live in its arena */
+        rules_ctx_done(&e->c);
+    }
+    rules_eval_finish(c);
+    rules_ctx_done(c);
+    free(parts);
+}
+
 void
 rules_eval_all(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls, bool progress)
 {
-    rules_lists_init(rs, ls);
-    EvalCtx c;
-    rules_ctx_init(&c, rs, st, asof, rd, ls);
-    const Person *ps = st->persons.data;
-    if (progress)
-        progress_begin("rules", "persons");
-    for (size_t i = 0; i < st->persons.len; i++) {
-        rules_ctx_person(&c, &ps[i]);
-        rules_eval_person(&c);
-        if (progress && (i & 0xFFFF) == 0)
-            progress_update(i);
-    }
-    if (progress)
-        progress_end(st->persons.len);
-    rules_eval_finish(&c);
-    rules_ctx_done(&c);
+    rules_eval_all_threads(rs, st, asof, rd, ls, progress, 1);
 }
 
 bool
-rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListSet *ls, double *seconds,
-               CbError *err)
+rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListSet *ls, int threads,
+               double *seconds, CbError *err)
 {
     RefData rd;
     memset(ls, 0, sizeof *ls);
@@ -1310,7 +1402,7 @@ rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListS
         return false;
     }
     double t0 = clock_now();
-    rules_eval_all(rs, st, asof, &rd, ls, true);
+    rules_eval_all_threads(rs, st, asof, &rd, ls, true, threads);
     double dt = clock_now() - t0;
     if (seconds)
         *seconds = dt;

@@ -458,6 +458,11 @@ void     rules_eval_finish(EvalCtx *c);
 void     rules_lists_init(const RuleSet *rs, ListSet *ls);
 /* The whole pass over a store. */
 void     rules_eval_all(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls, bool progress);
+/* The same on up to `threads` threads (RULES_MAX_THREADS at most): the same lists whatever the
+ * number. */
+#define RULES_MAX_THREADS 16
+void     rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls,
+                                bool progress, int threads);
 Val      rules_eval(EvalCtx *c, int node);
 bool     rules_truthy(Val v);
 /* Formats v of type t as output text into buf (always NUL-terminated). */

@@ -527,12 +527,13 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (!cancel_check("applying the rules", err))
         goto done;
     double t_group0 = clock_now();
-    store_group_threads(&st, opt->threads > 0 ? opt->threads : load_default_threads());
+    int nthreads = opt->threads > 0 ? opt->threads : load_default_threads();
+    store_group_threads(&st, nthreads);
     if (st.unlinked > 0)
         log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
                  (unsigned long long) st.unlinked);
     double t_rules0 = clock_now();
-    if (!rules_evaluate(rules, &st, opt->asof, plan.input_dir, &ls, &t_rules, err) ||
+    if (!rules_evaluate(rules, &st, opt->asof, plan.input_dir, &ls, nthreads, &t_rules, err) ||
         !cancel_check("writing the outputs", err))
         goto done;
     double t_write0 = clock_now();

@@ -188,7 +188,7 @@ store_group_threads(Store *s, int threads)
         threads = 1;
     if (threads > STORE_GROUP_MAX_THREADS)
         threads = STORE_GROUP_MAX_THREADS;
-    if (s->facts.len < (size_t) threads * 65536)
+    if (s->facts.len < (size_t) threads * 4096)
         threads = 1;
     if (s->persons.len > 1)
         qsort(s->persons.data, s->persons.len, sizeof(Person), cmp_person);
