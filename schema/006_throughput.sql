@@ -142,3 +142,43 @@ BEGIN
     RETURN QUERY SELECT v_new, v_open, v_gone;
 END
 $$;
+
+-- Step 3 (003): only the items whose state, first or last night sent, or class change are
+-- written; the night run again (a rerun) rewrites nothing.  Returns how many changed.
+CREATE OR REPLACE FUNCTION canbao.lifecycle_mark_sent(p_run bigint)
+RETURNS bigint
+LANGUAGE plpgsql AS $$
+DECLARE
+    v_asof date;
+    v_n bigint;
+BEGIN
+    SELECT r.asof INTO STRICT v_asof FROM canbao.runs r WHERE r.run_id = p_run AND r.state = 'succeeded';
+
+    INSERT INTO canbao.item_events (item_id, run_id, from_state, to_state, by_whom, why)
+    SELECT i.item_id, p_run, i.state, 'sent', 'run',
+           CASE WHEN i.state = 'new' THEN 'published' ELSE 'published again: now ' || r.class END
+      FROM canbao.run_items r JOIN canbao.list_items i ON i.item_id = r.item_id
+     WHERE r.run_id = p_run
+       AND (i.state = 'new'
+            OR (i.state IN ('acknowledged', 'dismissed') AND i.sent_class IS NOT NULL
+                AND r.class IS DISTINCT FROM i.sent_class))
+     ORDER BY i.item_id;
+
+    UPDATE canbao.list_items i
+       SET state = u.to_state, first_sent_run = coalesce(i.first_sent_run, p_run),
+           sent_asof = v_asof, sent_class = u.to_class
+      FROM (SELECT r.item_id,
+                   CASE WHEN j.state = 'new'
+                          OR (j.state IN ('acknowledged', 'dismissed') AND j.sent_class IS NOT NULL
+                              AND r.class IS DISTINCT FROM j.sent_class)
+                        THEN 'sent' ELSE j.state END AS to_state,
+                   coalesce(r.class, j.sent_class) AS to_class
+              FROM canbao.run_items r JOIN canbao.list_items j ON j.item_id = r.item_id
+             WHERE r.run_id = p_run AND j.state IN ('new', 'sent', 'acknowledged', 'dismissed')) u
+     WHERE i.item_id = u.item_id
+       AND (u.to_state IS DISTINCT FROM i.state OR i.first_sent_run IS NULL
+            OR i.sent_asof IS DISTINCT FROM v_asof OR u.to_class IS DISTINCT FROM i.sent_class);
+    GET DIAGNOSTICS v_n = ROW_COUNT;
+    RETURN v_n;
+END
+$$;
