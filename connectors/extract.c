@@ -234,8 +234,9 @@ hash_text(uint64_t h, const char *s, size_t n)
         s += 8;
         n -= 8;
     }
-    uint64_t w = 0;
-    memcpy(&w, s, n);
+    uint64_t w = 0;   /* the tail as memcpy would load it (little-endian), without the call */
+    for (size_t k = 0; k < n; k++)
+        w |= (uint64_t) (unsigned char) s[k] << (8 * k);
     h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
     return h ^ h >> 31;
 }
