@@ -144,13 +144,14 @@ for scale in $SCALES; do
         'BEGIN { printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f |", s, p, mb / 1e6, f, r, r / f, m / 1024
                  if (pg > 0) printf " %.2f | %.2f | %.1f | %.1f | %s |\n", pg, dk, pg / r, dk / r, eq
                  else printf " - | - | - | - | - |\n" }' >>"$report"
-    # each stage's median seconds and its share of the run
+    # each stage's median seconds and its share of the run; "store" is the wall time from the
+    # rules to the commit, in which the files (write) and PostgreSQL (database) run at once
     awk -v scale="$scale" '
         { for (i = 1; i <= NF; i++) { split($i, kv, "="); v[kv[1], NR] = kv[2]; names[kv[1]] = 1 } n = NR }
         END {
             line = "stages at " scale " (median s, share):"
-            split("read link group rules write database publish", order, " ")
-            for (k = 1; k <= 7; k++) {
+            split("read link group rules store publish write database", order, " ")
+            for (k = 1; k <= 8; k++) {
                 s = order[k]; m = 0
                 for (r = 1; r <= n; r++) {          # insertion sort (mawk has no asort)
                     x = v[s, r] + 0; j = r - 1
@@ -158,9 +159,10 @@ for scale in $SCALES; do
                     a[j + 1] = x
                 }
                 m = (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2
-                med[s] = m; tot += m
+                med[s] = m; if (k <= 6) tot += m
             }
-            for (k = 1; k <= 7; k++) { s = order[k]; line = line sprintf(" %s %.2f (%.0f%%);", s, med[s], tot ? 100 * med[s] / tot : 0) }
+            for (k = 1; k <= 6; k++) { s = order[k]; line = line sprintf(" %s %.2f (%.0f%%);", s, med[s], tot ? 100 * med[s] / tot : 0) }
+            line = line sprintf(" within store, at once: write %.2f, database %.2f", med["write"], med["database"])
             print line
         }' "$VAR/stages-$scale" >>"$VAR/stages.txt"
     # the identity step of the runs (their event=linkage lines): candidate pairs, median time
