@@ -137,15 +137,24 @@ supersede(PGconn *conn, const char *id, CbError *err)
 }
 
 bool
-pgout_stage(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const LcRun *lc,
-            const IdentityResult *idr, const char *summary, CbError *err)
+pgout_stage_rows(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, CbError *err)
+{
+    bool ok = db_exec(conn, "BEGIN", err) && copy_files(conn, run_id, st, err) &&
+              copy_rejects(conn, run_id, st, err) && cancel_check("storing the lists", err) &&
+              copy_lists(conn, run_id, ls, err);
+    if (!ok)
+        PQclear(PQexec(conn, "ROLLBACK"));
+    return ok;
+}
+
+bool
+pgout_stage_items(PGconn *conn, int64_t run_id, const Store *st, const ListSet *ls, const LcRun *lc,
+                  const IdentityResult *idr, const char *summary, CbError *err)
 {
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long) run_id);
     const char *params[] = {id, ls->rule_version, summary};
-    bool ok = db_exec(conn, "BEGIN", err) && copy_files(conn, run_id, st, err) &&
-              copy_rejects(conn, run_id, st, err) && cancel_check("storing the lists", err) &&
-              copy_lists(conn, run_id, ls, err) && cancel_check("the lists' lifecycle", err) &&
+    bool ok = cancel_check("the lists' lifecycle", err) &&
               (lc == NULL || lifecycle_apply(conn, run_id, ls, lc, NULL, NULL, NULL, err)) &&
               (idr == NULL || identity_write_reviews(conn, run_id, st, idr, err)) &&
               db_exec_params(conn, "SELECT canbao.run_check($1::bigint)", 1, params, NULL, err) &&

@@ -380,6 +380,50 @@ write_files(void *arg)
     return NULL;
 }
 
+/* lifecycle_prepare and the report's history, on a connection of their own (or, for a dry run
+ * or without a second connection, the run's); then, on the same thread, the files. */
+typedef struct Preparer {
+    PGconn         *conn;
+    PGconn         *own;       /* the second connection, closed by the caller */
+    const ListSet  *ls;
+    Day             asof;
+    LcRun          *lc;
+    OutHistory     *hist;
+    bool            dry;
+    bool            ok;
+    CbError         err;
+    FileWriter     *fw;        /* written after a successful prepare, when not NULL */
+    pthread_mutex_t mu;
+    pthread_cond_t  cv;
+    bool            prepared;  /* under mu: lc and hist are filled (or ok is false) */
+} Preparer;
+
+static void *
+prepare_lifecycle(void *arg)
+{
+    Preparer *p = arg;
+    memset(&p->err, 0, sizeof p->err);
+    p->ok = (p->dry ? lifecycle_prepare_dry(p->conn, p->ls, p->asof, p->lc, &p->err)
+                    : lifecycle_prepare(p->conn, p->ls, p->asof, p->lc, &p->err)) &&
+            out_history_load(p->conn, p->asof, 30, p->hist, &p->err);
+    pthread_mutex_lock(&p->mu);
+    p->prepared = true;
+    pthread_cond_broadcast(&p->cv);
+    pthread_mutex_unlock(&p->mu);
+    if (p->ok && p->fw)
+        write_files(p->fw);
+    return NULL;
+}
+
+static void
+wait_prepared(Preparer *p)
+{
+    pthread_mutex_lock(&p->mu);
+    while (!p->prepared)
+        pthread_cond_wait(&p->cv, &p->mu);
+    pthread_mutex_unlock(&p->mu);
+}
+
 /* What a dry run would have done. */
 static void
 print_dry_run(PGconn *conn, const RunOptions *opt, const Release *rel, const ListSet *ls, const Store *st,
@@ -542,39 +586,76 @@ run_nightly(const RunOptions *opt, CbError *err)
         goto done;
     staged = true;
     {
-        /* what the writers need from PostgreSQL, before the run's transaction */
         char ref[4096];
         snprintf(ref, sizeof ref, "%s/ref_divisions.csv", plan.input_dir);
-        if (!out_places_load(ref, &pl, err) ||
-            !(opt->dry_run ? lifecycle_prepare_dry(conn, &ls, opt->asof, &lc, err)
-                           : lifecycle_prepare(conn, &ls, opt->asof, &lc, err)) ||
-            !out_history_load(conn, opt->asof, 30, &hist, err))
+        if (!out_places_load(ref, &pl, err))
             goto done;
     }
     run_summary(summary, sizeof summary, &st, &ls, &plan);
+    /* What the writers need from PostgreSQL (the rows' items, their states, the history) comes
+     * from lifecycle_prepare in a short transaction of its own; the run's rows do not need it.
+     * So a thread with a second connection prepares, then writes the files, while this thread
+     * begins the run's transaction with the rows and, once the items are known, goes on with
+     * the lifecycle; the commit waits for both and for the seal.  Without a second connection
+     * (CANBAO_DB_CONNECTIONS=1, none to be had, or a dry run) the preparation comes first, then
+     * the files and the database at once. */
     OutRunInfo ri = {.asof = opt->asof, .rule_version = ls.rule_version,
                      .engine_version = CANBAO_VERSION,
                      .city = rules_param_text(rules, "city_division"),
                      .data_notes = plan.notes, .ndata_notes = plan.nnotes,
                      .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
-    /* the files (a thread of their own) and the database (PostgreSQL's own process) at once; the
-     * transaction commits only when both are done and the files are sealed */
     FileWriter fw = {.dir = rel.staging, .st = &st, .ls = &ls, .lc = &lc, .pl = &pl, .ri = &ri,
                      .hist = &hist, .ac = &ac, .idr = &idr, .read_s = rep.seconds, .rules_s = t_rules};
-    pthread_t writer;
-    bool threaded = pthread_create(&writer, NULL, write_files, &fw) == 0;
-    if (!threaded)
-        write_files(&fw);
+    Preparer pr = {.conn = conn, .ls = &ls, .asof = opt->asof, .lc = &lc, .hist = &hist,
+                   .dry = opt->dry_run, .fw = &fw};
+    pthread_mutex_init(&pr.mu, NULL);
+    pthread_cond_init(&pr.cv, NULL);
     double t_db0 = clock_now(), t_db = 0;
-    bool db_ok = true;
-    if (!opt->dry_run && cancel_check("storing the run in PostgreSQL", err)) {
-        db_ok = txn_open = pgout_stage(conn, run_id, &st, &ls, &lc, &idr, summary, err);
-    } else if (!opt->dry_run) {
-        db_ok = false;
+    bool db_ok = true, threaded = false;
+    pthread_t night;
+    if (!opt->dry_run && env_int("CANBAO_DB_CONNECTIONS", 2, 1, 2) == 2) {
+        CbError ce = {0};
+        pr.own = db_connect_retry(opt->conninfo, 1, 0, &ce);
+        if (pr.own == NULL)
+            log_warn("event=second_connection_failed note=\"%s; preparing the lifecycle first\"", ce.message);
+        else
+            pr.conn = pr.own;
+        threaded = pr.own != NULL && pthread_create(&night, NULL, prepare_lifecycle, &pr) == 0;
     }
-    t_db = clock_now() - t_db0;
-    if (threaded)
-        pthread_join(writer, NULL);
+    if (threaded) {
+        db_ok = txn_open = cancel_check("storing the run in PostgreSQL", err) &&
+                           pgout_stage_rows(conn, run_id, &st, &ls, err);
+        wait_prepared(&pr);
+        if (db_ok && pr.ok)
+            db_ok = txn_open = pgout_stage_items(conn, run_id, &st, &ls, &lc, &idr, summary, err);
+        t_db = clock_now() - t_db0;
+        pthread_join(night, NULL);
+    } else {
+        pr.fw = NULL;
+        pr.conn = conn;
+        prepare_lifecycle(&pr);
+        if (pr.ok) {
+            pthread_t writer;
+            bool wt = pthread_create(&writer, NULL, write_files, &fw) == 0;
+            if (!wt)
+                write_files(&fw);
+            if (!opt->dry_run)
+                db_ok = txn_open = cancel_check("storing the run in PostgreSQL", err) &&
+                                   pgout_stage_rows(conn, run_id, &st, &ls, err) &&
+                                   pgout_stage_items(conn, run_id, &st, &ls, &lc, &idr, summary, err);
+            t_db = clock_now() - t_db0;
+            if (wt)
+                pthread_join(writer, NULL);
+        }
+    }
+    if (pr.own)
+        db_close(pr.own);
+    pthread_mutex_destroy(&pr.mu);
+    pthread_cond_destroy(&pr.cv);
+    if (!pr.ok) {
+        *err = pr.err;
+        goto done;
+    }
     if (!fw.ok) {
         *err = fw.err;
         goto done;

@@ -1,6 +1,6 @@
 # Parallel reading, grouping and rules (issues 3 and 8), sourced by tests/run-tests.sh: the
-# delivery read, grouped and evaluated with 1, 2 and 3 threads gives the same counts, rejects,
-# lists and database rows, and a broken delivery the same error (the first broken file in file
+# delivery read, grouped and evaluated with 1, 2 and 3 threads (and with one PostgreSQL
+# connection or two) gives the same counts, rejects, lists and database rows, and a broken delivery the same error (the first broken file in file
 # order, whichever thread met it first).  Grouping and rules share out persons from 256 per
 # thread, so the 2,000 persons of the valgrind run use the threads too.  Runs on databases of
 # its own; leaves PGDATABASE as it found it.
@@ -29,7 +29,8 @@ check "check-extracts: the same counts and rejects with 1, 2 and 3 threads" thr_
 thr_run() {   # thr_run T: the night with T threads on database canbao_thr_T
     "$PG_BIN/createdb" "canbao_thr_$1" || return 1
     PGDATABASE="canbao_thr_$1" "$CANBAO" --quiet db migrate >/dev/null || return 1
-    PGDATABASE="canbao_thr_$1" "$CANBAO" run --threads "$1" --asof $ASOF \
+    # one thread also with one connection (the lifecycle prepared first, not beside the rows)
+    PGDATABASE="canbao_thr_$1" CANBAO_DB_CONNECTIONS=$(( $1 == 1 ? 1 : 2 )) "$CANBAO" run --threads "$1" --asof $ASOF \
         --extracts "$DATA/extracts" --out "$THR/out-$1" >"$THR/run-$1.log" 2>&1 || {
         tail -n 5 "$THR/run-$1.log"; return 1; }
 }
@@ -58,7 +59,7 @@ thr_same() {
     done
     [ "$(wc -l <"$THR/out-1/rejects.csv")" -gt 10 ] && grep -q 'event=timings read=' "$THR/run-2.log"
 }
-check "run: the same lists, rejects, files and database rows with 1, 2 and 3 threads" thr_same
+check "run: the same lists, rejects, files and database rows with 1 (and one connection), 2 and 3 threads" thr_same
 
 # a delivery with two broken files: the error is the first in file order, whatever the threads
 thr_broken() {
