@@ -16,12 +16,12 @@
  * argument's evidence; a false flag keeps none.
  */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "log.h"
+#include "parallel.h"
 #include "rules_int.h"
 
 #define AGG_WITNESS_MAX 32
@@ -1054,7 +1054,7 @@ rules_emit_list(EvalCtx *c, int li)
 /* ------------------------------------------------------------------ tallies */
 
 static void
-tally_add(TallyMap *m, const char *key)
+tally_add(TallyMap *m, const char *key, int64_t n)
 {
     if ((m->n + 1) * 2 > m->cap) {
         uint32_t cap = m->cap ? m->cap * 2 : 64;
@@ -1087,7 +1087,7 @@ tally_add(TallyMap *m, const char *key)
         m->keys[i] = xstrdup(key);
         m->n++;
     }
-    m->counts[i]++;
+    m->counts[i] += n;
 }
 
 /* ------------------------------------------------------------------ the pass */
@@ -1198,7 +1198,7 @@ rules_eval_person(EvalCtx *c)
             continue;
         char key[512];
         rules_format(c, rnode(rs, tl->key)->type, k, key, sizeof key);
-        tally_add(&c->tallies[t], key);
+        tally_add(&c->tallies[t], key, 1);
     }
     c->nowit--;
     c->evaluated++;
@@ -1305,19 +1305,9 @@ eval_part(void *arg)
 static void
 tally_merge(TallyMap *a, const TallyMap *b)
 {
-    for (uint32_t i = 0; i < b->cap; i++) {
-        if (b->keys[i] == NULL)
-            continue;
-        tally_add(a, b->keys[i]);
-        /* tally_add counted one; the rest of b's count goes to the same slot */
-        uint64_t h = 1469598103934665603ull;
-        for (const char *s = b->keys[i]; *s; s++)
-            h = (h ^ (unsigned char) *s) * 1099511628211ull;
-        uint32_t j = (uint32_t) h & (a->cap - 1);
-        while (strcmp(a->keys[j], b->keys[i]) != 0)
-            j = (j + 1) & (a->cap - 1);
-        a->counts[j] += b->counts[i] - 1;
-    }
+    for (uint32_t i = 0; i < b->cap; i++)
+        if (b->keys[i] != NULL)
+            tally_add(a, b->keys[i], b->counts[i]);
 }
 
 /* The persons in contiguous ranges, one per thread; every list's rows of the ranges appended
@@ -1350,17 +1340,7 @@ rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefDa
     }
     if (progress)
         progress_begin("rules", "persons (first thread)");
-    pthread_t th[RULES_MAX_THREADS];
-    bool started[RULES_MAX_THREADS] = {false};
-    for (int t = 1; t < threads; t++)
-        started[t] = pthread_create(&th[t], NULL, eval_part, &parts[t]) == 0;
-    eval_part(&parts[0]);
-    for (int t = 1; t < threads; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            eval_part(&parts[t]);
-    }
+    par_run(eval_part, parts, sizeof *parts, threads);
     if (progress)
         progress_end(parts[0].p1 - parts[0].p0);
     EvalCtx *c = &parts[0].c;

@@ -1,9 +1,10 @@
 #include "store.h"
 
-#include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "parallel.h"
 
 void
 store_init(Store *s)
@@ -155,23 +156,13 @@ group_part(void *arg)
     return NULL;
 }
 
-/* Runs one phase on every part: the first on the calling thread, the others on their own. */
+/* Runs one phase on every part (parallel.h). */
 static void
 group_phase(GroupPart *parts, int n, int phase)
 {
-    pthread_t th[STORE_GROUP_MAX_THREADS];
-    bool started[STORE_GROUP_MAX_THREADS] = {false};
     for (int t = 0; t < n; t++)
         parts[t].phase = phase;
-    for (int t = 1; t < n; t++)
-        started[t] = pthread_create(&th[t], NULL, group_part, &parts[t]) == 0;
-    group_part(&parts[0]);
-    for (int t = 1; t < n; t++) {
-        if (started[t])
-            pthread_join(th[t], NULL);
-        else
-            group_part(&parts[t]);
-    }
+    par_run(group_part, parts, sizeof *parts, n);
 }
 
 /* Persons sorted by key and indexed; then the facts put in person order by a counting sort
