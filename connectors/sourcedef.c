@@ -474,6 +474,14 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     } else if (strcmp(key, "required") == 0) {
         if (!parse_bool(val, &def->required))
             return cur_fail(c, val_at, err, "bad value", "yes or no");
+    } else if (strcmp(key, "history") == 0) {
+        if (strcmp(val, "all") == 0)
+            def->history = HISTORY_ALL;
+        else if (strcmp(val, "latest") == 0)
+            def->history = HISTORY_LATEST;
+        else
+            return cur_fail(c, val_at, err, "bad history", "all (every record) or latest (per person, by date)");
+        def->history_line = c->lineno;
     } else if (strcmp(key, "max_age") == 0) {
         char *endp;
         long v = strtol(val, &endp, 10);
@@ -499,7 +507,7 @@ parse_source_line(Cur *c, SourceDef *def, bool *seen_fact, CbError *err)
     } else {
         return cur_fail(c, key_at, err, "unknown key in [source]",
                         "name, agency, fact, evidence, files, format, encoding, header, delimiter, quote, required, "
-                        "max_age, max_record_bytes, record, sheet, positions, max_depth, manifest, signature or public_key");
+                        "history, max_age, max_record_bytes, record, sheet, positions, max_depth, manifest, signature or public_key");
     }
     return true;
 }
@@ -598,6 +606,13 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
         CB_FAIL(err, CBERR_INPUT, "max_age is for an optional source; %s is required", def->name);
         cb_error_at(err, "%s:%d:1", path, def->max_age_line);
         cb_error_hint(err, "required = no, to let the last good delivery stand in for a missing one");
+        return false;
+    }
+    if (def->history == HISTORY_LATEST && factkind_d1_type(def->kind) < 0) {
+        CB_FAIL(err, CBERR_INPUT, "history = latest needs a date: fact kind %s has no date or month in its first date slot",
+                factkind_spec(def->kind)->name);
+        cb_error_at(err, "%s:%d:1", path, def->history_line);
+        cb_error_hint(err, "history = all");
         return false;
     }
     if (def->delimiter == def->quote)

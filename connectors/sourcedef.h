@@ -57,6 +57,14 @@ typedef struct FieldMap {
 
 #define SOURCEDEF_MAX_GLOBS 8
 
+/* `history = all` (the default): every accepted record becomes a fact.  `history = latest`:
+ * of a person's records only the latest on or before the run's as-of date and the latest after
+ * it (by the kind's date or month, the first in record order among equal ones) are kept, the
+ * rest reduced away while reading; the rules may then ask only what those two answer (any,
+ * none, max or latest of the date, where the date is on or before the as-of date or within a
+ * span before it), which run checks against the rule set. */
+typedef enum { HISTORY_ALL = 0, HISTORY_LATEST } SourceHistory;
+
 typedef struct SourceDef {
     const char    *path;          /* definition file */
     const char    *name;
@@ -71,6 +79,8 @@ typedef struct SourceDef {
     char           delimiter;
     char           quote;
     bool           required;
+    SourceHistory  history;       /* how much of a person's history the rules need */
+    int            history_line;  /* line of history in the definition (0: none) */
     int            max_age_days;  /* optional source: the last good delivery stands in for a
                                      missing one up to this many days old (0: never) */
     int            max_age_line;  /* line of max_age in the definition (0: none) */

@@ -25,13 +25,16 @@
 #include "store.h"
 
 static const char *usage_rules =
-    "Usage: canbao rules check [DIR] [--home DIR]\n"
+    "Usage: canbao rules check [DIR] [--connectors DIR] [--home DIR]\n"
     "       canbao rules test [DIR] [--home DIR]\n"
     "\n"
     "check  parses and checks the rule set in DIR (default: the rules folder of the\n"
     "       installation): every *.rules file and parameters.conf.  Prints each problem as\n"
     "       file:line:column: message, with a hint of what was expected; exit code 3 when\n"
     "       there is one, 0 when the set is valid (with its version, the SHA-256 of the files).\n"
+    "       The source definitions (--connectors, default: those of the installation) are\n"
+    "       checked with it: a source that keeps only its latest records (history = latest)\n"
+    "       must be enough for every rule about its kind.\n"
     "test   runs the example cases written in the rule files (test \"...\" asof D given ...\n"
     "       expect ...); exit code 1 when one fails.\n";
 
@@ -96,13 +99,15 @@ print_diags(const Vec *diags)
 int
 cmd_rules(int argc, char **argv)
 {
-    const char *home = NULL, *dir = NULL, *sub = NULL;
+    const char *home = NULL, *dir = NULL, *sub = NULL, *conn = NULL;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
             fputs(usage_rules, stdout);
             return EXIT_OK;
         } else if (strcmp(argv[i], "--home") == 0 && i + 1 < argc) {
             home = argv[++i];
+        } else if (strcmp(argv[i], "--connectors") == 0 && i + 1 < argc) {
+            conn = argv[++i];
         } else if (argv[i][0] == '-') {
             fprintf(stderr, "canbao: unknown or incomplete option %s\n\n%s", argv[i], usage_rules);
             return EXIT_USAGE;
@@ -119,14 +124,16 @@ cmd_rules(int argc, char **argv)
         fprintf(stderr, "canbao: rules needs check or test\n\n%s", usage_rules);
         return EXIT_USAGE;
     }
-    char rules_dir[PATH_MAX + 16];
-    if (dir) {
+    char rules_dir[PATH_MAX + 16], conn_dir[PATH_MAX + 32], h[PATH_MAX];
+    home_dir(home, h, sizeof h);
+    if (dir)
         snprintf(rules_dir, sizeof rules_dir, "%s", dir);
-    } else {
-        char h[PATH_MAX];
-        home_dir(home, h, sizeof h);
+    else
         snprintf(rules_dir, sizeof rules_dir, "%s/rules", h);
-    }
+    if (conn)
+        snprintf(conn_dir, sizeof conn_dir, "%s", conn);
+    else
+        snprintf(conn_dir, sizeof conn_dir, "%s/connectors/agencies", h);
     Vec diags;
     vec_init(&diags, sizeof(RuleDiag));
     CbError err = {0};
@@ -144,6 +151,19 @@ cmd_rules(int argc, char **argv)
     vec_free(&diags);
     int rc = EXIT_OK;
     RuleStats s = rules_stats(rs);
+    if (strcmp(sub, "check") == 0 && (conn != NULL || access(conn_dir, R_OK) == 0)) {
+        SourceDef *defs = NULL;
+        int ndefs = 0;
+        bool ok = sourcedefs_load_dir(conn_dir, &defs, &ndefs, &err) && rules_check_history(rs, defs, ndefs, &err);
+        if (defs)
+            sourcedefs_free(defs, ndefs);
+        if (!ok) {
+            cb_error_print(&err);
+            fprintf(stderr, "canbao: rule set %s does not fit the sources in %s; nothing was run\n", rules_dir, conn_dir);
+            rules_free(rs);
+            return run_exit_code(&err) == EXIT_OK ? EXIT_INPUT : run_exit_code(&err);
+        }
+    }
     if (strcmp(sub, "check") == 0) {
         printf("canbao: rule set %s is valid: %d files, %d lists, %d definitions, %d references, "
                "%d parameters, %d example cases\n", rules_dir, s.files, s.lists, s.defines, s.references, s.params,

@@ -139,6 +139,16 @@ factkind_field(FactKind k, const char *name)
 }
 
 int
+factkind_d1_type(FactKind k)
+{
+    for (int i = 0; kinds[k].fields[i].name != NULL; i++)
+        if (kinds[k].fields[i].slot == SLOT_D1)
+            return kinds[k].fields[i].type == FT_DATE || kinds[k].fields[i].type == FT_MONTH
+                       ? (int) kinds[k].fields[i].type : -1;
+    return -1;
+}
+
+int
 factkind_enum_value(const FieldSpec *f, const char *value)
 {
     for (int i = 0; i < FIELD_MAX_VALUES && f->values[i] != NULL; i++)

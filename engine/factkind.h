@@ -68,6 +68,8 @@ bool             factkind_lookup(const char *name, FactKind *out);
 const char      *factkind_name(FactKind k);
 /* Index of a field of kind k by name, or -1. */
 int              factkind_field(FactKind k, const char *name);
+/* The type of the field in slot d1 when it is a day or a month (FT_DATE, FT_MONTH), else -1. */
+int              factkind_d1_type(FactKind k);
 /* Index of an enum value of a field, or -1. */
 int              factkind_enum_value(const FieldSpec *f, const char *value);
 bool             evidence_lookup(const char *name, Evidence *out);

@@ -210,6 +210,8 @@ typedef struct LoadCtx {
     unsigned char   *spare_bufs[32];   /* under mu: piece buffers to reuse */
     int              nspare_bufs;
     double           cpu[LOAD_MAX_THREADS];   /* each thread's CPU seconds in the load */
+    Day              asof;        /* history = latest sources keep the latest facts around it;
+                                     DAY_NONE: every fact */
     pthread_mutex_t  mu;          /* the task queue, fail_at, the store's facts, the pieces */
     pthread_cond_t   cv;          /* a piece queued or parsed, a producer done */
 } LoadCtx;
@@ -221,7 +223,19 @@ typedef struct TaskState {
     size_t   nfacts;
     KeySet   reg_seen;            /* register: ID → (file << 48 | record) of its accepted row */
     bool     register_task;
+    /* a source with history = latest being read: per person the latest fact on or before the
+     * as-of date (slot 0) and the latest after it (slot 1), the first in record order among
+     * equal dates; the others are superseded.  Facts without a date are kept as they are. */
+    bool     latest;
+    int32_t  latest_limit;        /* the as-of date in the unit of the kind's d1 */
+    KeySet   latest_map;          /* person → index + 1 into latest_facts */
+    Vec      latest_facts;        /* LatestPair */
+    uint64_t superseded;
 } TaskState;
+
+typedef struct LatestPair {
+    Fact f[2];                    /* kind = UINT16_MAX: empty */
+} LatestPair;
 
 /* A definition's fields and properties, looked up once rather than per record. */
 typedef struct DefInfo {
@@ -314,6 +328,68 @@ new_fact(TaskState *ts)
     Fact *f = &ts->facts[ts->nfacts++];
     memset(f, 0, sizeof *f);
     return f;
+}
+
+/* An accepted plain fact: to the store, or (history = latest) kept if it is its person's
+ * latest so far on its side of the as-of date. */
+static inline void
+keep_fact(TaskState *ts, const Fact *f)
+{
+    if (!ts->latest || f->d1 == DAY_NONE) {
+        *new_fact(ts) = *f;
+        return;
+    }
+    uint64_t at;
+    LatestPair *lp;
+    if (set_put(&ts->latest_map, f->person, ts->latest_facts.len + 1, &at)) {
+        lp = &VEC_AT(&ts->latest_facts, LatestPair, at - 1);
+    } else {
+        lp = vec_push(&ts->latest_facts);
+        lp->f[0].kind = lp->f[1].kind = UINT16_MAX;
+    }
+    Fact *k = &lp->f[f->d1 > ts->latest_limit];
+    if (k->kind == UINT16_MAX) {
+        *k = *f;
+    } else {
+        ts->superseded++;
+        if (f->d1 > k->d1)
+            *k = *f;
+    }
+}
+
+static void
+latest_begin(TaskState *ts, const SourceDef *def, Day asof)
+{
+    ts->latest = def->history == HISTORY_LATEST && asof != DAY_NONE;
+    if (!ts->latest)
+        return;
+    ts->latest_limit = factkind_d1_type(def->kind) == FT_MONTH ? date_month_of(asof) : asof;
+    set_init(&ts->latest_map, 1024, true);
+    vec_init(&ts->latest_facts, sizeof(LatestPair));
+    ts->superseded = 0;
+}
+
+/* The kept facts to the store (their order does not matter: store_group sorts). */
+static void
+latest_end(TaskState *ts, const SourceDef *def)
+{
+    if (!ts->latest)
+        return;
+    const LatestPair *lp = ts->latest_facts.data;
+    size_t kept = 0;
+    for (size_t i = 0; i < ts->latest_facts.len; i++)
+        for (int j = 0; j < 2; j++)
+            if (lp[i].f[j].kind != UINT16_MAX) {
+                *new_fact(ts) = lp[i].f[j];
+                kept++;
+            }
+    flockfile(stderr);
+    log_info("event=history source=%s history=latest persons=%zu kept=%zu superseded=%llu", def->name,
+             ts->latest_facts.len, kept, (unsigned long long) ts->superseded);
+    funlockfile(stderr);
+    set_free(&ts->latest_map);
+    vec_free(&ts->latest_facts);
+    ts->latest = false;
 }
 
 typedef struct RegFields {
@@ -485,7 +561,7 @@ ring_drain(TaskState *ts, const RingFact *rf, KeySet *dups, SourceFile *sf)
     if (set_put(dups, rf->hash, 1, NULL)) {
         sf->duplicates++;
     } else {
-        *new_fact(ts) = rf->fact;
+        keep_fact(ts, &rf->fact);
         sf->accepted++;
     }
 }
@@ -909,9 +985,12 @@ merge_chunk(TaskState *ts, Pieces *pc, Chunk *c, SourceOut *so, SourceFile *sf, 
         }
         if (e[i].what == E_PENDING)
             continue;   /* counted by identity_link */
-        Fact *f = new_fact(ts);
-        *f = VEC_AT(&c->facts, Fact, e[i].idx);
-        f->record += rec0;
+        Fact f = VEC_AT(&c->facts, Fact, e[i].idx);
+        f.record += rec0;
+        if (e[i].what == E_FACT_PENDING)
+            *new_fact(ts) = f;
+        else
+            keep_fact(ts, &f);
         pc->row_accepted = true;
         if (last)
             sf->accepted++;
@@ -1165,6 +1244,7 @@ run_task(LoadCtx *cx, const LoadTask *t)
         int k = t->defs[d];
         KeySet dups;
         set_init(&dups, expected_records(cx, k), false);
+        latest_begin(&ts, &cx->defs[k], cx->asof);
         for (int j = 0; j < cx->nfiles_def[k] && ok; j++) {
             uint32_t file_no = (uint32_t) (cx->first_file[k] + (size_t) j);
             if (stopped_before(cx, file_no)) {
@@ -1181,6 +1261,13 @@ run_task(LoadCtx *cx, const LoadTask *t)
             }
         }
         set_free(&dups);
+        if (ok)
+            latest_end(&ts, &cx->defs[k]);
+        else if (ts.latest) {
+            set_free(&ts.latest_map);
+            vec_free(&ts.latest_facts);
+            ts.latest = false;
+        }
     }
     flush_facts(&ts);
     if (ts.register_task)
@@ -1302,9 +1389,9 @@ vec_append(Vec *dst, Vec *src)
  * outputs then put together in definition order. */
 static bool
 read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **names, size_t nn,
-         const int *owner, const int *nfiles, int threads, LoadReport *rep, CbError *err)
+         const int *owner, const int *nfiles, int threads, Day asof, LoadReport *rep, CbError *err)
 {
-    LoadCtx cx = {.st = st, .defs = defs, .dir = dir, .fail_at = UINT32_MAX};
+    LoadCtx cx = {.st = st, .defs = defs, .dir = dir, .fail_at = UINT32_MAX, .asof = asof};
     size_t total = 0;
     for (int k = 0; k < ndefs; k++)
         total += (size_t) nfiles[k];
@@ -1444,6 +1531,13 @@ bool
 load_delivery_threads(Store *st, const SourceDef *defs, int ndefs, const char *dir,
                       bool require_sources, int threads, LoadReport *rep, CbError *err)
 {
+    return load_delivery_asof(st, defs, ndefs, dir, require_sources, threads, DAY_NONE, rep, err);
+}
+
+bool
+load_delivery_asof(Store *st, const SourceDef *defs, int ndefs, const char *dir,
+                   bool require_sources, int threads, Day asof, LoadReport *rep, CbError *err)
+{
     memset(rep, 0, sizeof *rep);
     vec_init(&rep->pending, sizeof(PendingRecord));
     double t0 = clock_now();
@@ -1548,7 +1642,7 @@ load_delivery_threads(Store *st, const SourceDef *defs, int ndefs, const char *d
     }
 
     if (ok)
-        ok = read_all(st, defs, ndefs, dir, names, nn, owner, nfiles, threads, rep, err);
+        ok = read_all(st, defs, ndefs, dir, names, nn, owner, nfiles, threads, asof, rep, err);
     for (size_t i = 0; i < nn; i++)
         free(names[i]);
     free(names);

@@ -77,6 +77,12 @@ bool load_delivery(Store *st, const SourceDef *defs, int ndefs, const char *dir,
  * file in that order. */
 bool load_delivery_threads(Store *st, const SourceDef *defs, int ndefs, const char *dir,
                            bool require_sources, int threads, LoadReport *rep, CbError *err);
+/* The same for a run on asof: sources with history = latest (sourcedef.h) keep per person only
+ * the latest fact on or before asof and the latest after it, the others superseded while
+ * reading (counted accepted; logged per source).  Every rule that may ask about such a kind
+ * must be answered the same by those two (rules_check_history).  DAY_NONE keeps every fact. */
+bool load_delivery_asof(Store *st, const SourceDef *defs, int ndefs, const char *dir,
+                        bool require_sources, int threads, Day asof, LoadReport *rep, CbError *err);
 
 /* Tests: large line-format files (fixed, jsonl) are read in pieces of this many bytes, shared
  * among the threads; 0 restores the default (4 MiB pieces, files of 16 MiB and more).  With a

@@ -84,6 +84,15 @@ bool        rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *r
                            int threads, double *seconds, CbError *err);
 
 /*
+ * rules_check_history
+ *     Checks that every aggregate over the kind of a source with history = latest (sourcedef.h)
+ *     is answered the same by the facts such a source keeps (rules_history.c says which are).
+ *     Fails with the first that is not: its rule file position, the source, and a hint.
+ */
+struct SourceDef;
+bool        rules_check_history(const RuleSet *rs, const struct SourceDef *defs, int ndefs, CbError *err);
+
+/*
  * rules_run_tests
  *     Runs the example cases of every rule file; prints one line per case (and what differed)
  *     to out.  Returns the number of failed cases; *passed receives the number that passed.

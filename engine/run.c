@@ -96,7 +96,8 @@ load_config(const RunOptions *opt, RuleSet **rules, SourceDef **defs, int *ndefs
     *rules = rules_load(opt->rules_dir, err, NULL);
     if (*rules == NULL)
         return false;
-    return sourcedefs_load_dir(opt->connectors_dir, defs, ndefs, err);
+    return sourcedefs_load_dir(opt->connectors_dir, defs, ndefs, err) &&
+           rules_check_history(*rules, *defs, *ndefs, err);
 }
 
 static void
@@ -541,7 +542,7 @@ run_nightly(const RunOptions *opt, CbError *err)
         !cancel_check("reading the delivery", err))
         goto done;
     double t_read0 = clock_now();
-    if (!load_delivery_threads(&st, defs, ndefs, plan.input_dir, true, opt->threads, &rep, err))
+    if (!load_delivery_asof(&st, defs, ndefs, plan.input_dir, true, opt->threads, opt->asof, &rep, err))
         goto done;
     lastgood_after_load(&plan, &rep);
     json = lastgood_json(&plan);

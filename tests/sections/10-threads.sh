@@ -1,7 +1,8 @@
 # Parallel reading, grouping and rules (issues 3 and 8), sourced by tests/run-tests.sh: the
 # delivery read, grouped and evaluated with 1, 2 and 3 threads (and with one PostgreSQL
 # connection or two) gives the same counts, rejects, lists and database rows, and a broken delivery the same error (the first broken file in file
-# order, whichever thread met it first).  Grouping and rules share out persons from 256 per
+# order, whichever thread met it first); sources that keep only their latest records per person
+# (history = latest) give the lists of every record kept, and a rule needing more is refused.  Grouping and rules share out persons from 256 per
 # thread, so the 2,000 persons of the valgrind run use the threads too.  Runs on databases of
 # its own; leaves PGDATABASE as it found it.
 echo "== parallel reading"
@@ -97,4 +98,48 @@ thr_split() {
           JOIN canbao.source_files f USING (run_id, file_no) WHERE f.file_name = '$f'")" -gt 0 ]
 }
 check "split(): poverty rows with several member IDs read as one record each, members listed" thr_split
+# history = latest (medical claims, provident fund): the night gives the lists it gives with
+# every record kept (history = all), on a fresh database; only the provident-fund record a row
+# of unenrolled_eligible cites may differ (the latest contribution in the window, not the
+# earliest).  The same counts of records read and accepted.
+thr_history() {
+    local c="$THR/conn-all" f n
+    cp -r connectors/agencies "$c"
+    sed -i 's/^history *= *latest.*$/history = all/' "$c"/*.conf
+    [ "$(grep -l '^history = all' "$c"/*.conf | wc -l)" -ge 2 ] || { echo "no history = latest to undo"; return 1; }
+    grep -q 'event=history source=medical_claims .*superseded=[1-9]' "$THR/run-1.log" ||
+        { echo "nothing superseded: $(grep event=history "$THR/run-1.log")"; return 1; }
+    "$PG_BIN/createdb" canbao_thr_all || return 1
+    PGDATABASE=canbao_thr_all "$CANBAO" --quiet db migrate >/dev/null || return 1
+    PGDATABASE=canbao_thr_all "$CANBAO" run --threads 1 --connectors "$c" --asof $ASOF \
+        --extracts "$DATA/extracts" --out "$THR/out-all" >"$THR/run-all.log" 2>&1 || { tail -n 5 "$THR/run-all.log"; return 1; }
+    ! grep -q 'event=history' "$THR/run-all.log" || { echo "history = all reduced something"; return 1; }
+    for f in "$THR/out-1"/*; do
+        n=$(basename "$f")
+        case $n in report_*|SHA256SUMS) continue ;; esac
+        if [ "$n" = unenrolled_eligible.csv ]; then
+            cmp <(sed 's/;provident_fund_[^;,]*//g' "$f") <(sed 's/;provident_fund_[^;,]*//g' "$THR/out-all/$n") || return 1
+        else
+            cmp "$f" "$THR/out-all/$n" || return 1
+        fi
+    done
+    diff <(PGDATABASE=canbao_thr_1 psql -XAtq -c "SELECT file_name, records_read, accepted, duplicates, rejected
+                                                  FROM canbao.source_files ORDER BY file_no") \
+         <(PGDATABASE=canbao_thr_all psql -XAtq -c "SELECT file_name, records_read, accepted, duplicates, rejected
+                                                    FROM canbao.source_files ORDER BY file_no")
+}
+check "history = latest: the same lists and counts as with every record kept" thr_history
+
+# a rule that needs every claim, with the claims source keeping the latest: refused before reading
+RHIST="$THR/rules-hist"
+cp -r rules "$RHIST"
+echo 'define claims_this_year = count(medical_claim where date within 1 year before asof)' >>"$RHIST/common.rules"
+sed -i 's/^  where eligible and not live and not in_prison$/  where eligible and not live and not in_prison and claims_this_year >= 0/' \
+    "$RHIST/unenrolled_eligible.rules"
+check_exit "rules check: a count of claims with history = latest names the rule and the source" 3 \
+    'common.rules:[0-9]+:[0-9]+: this aggregate over medical_claim needs every record, but source medical_claims keeps only the latest' \
+    "$CANBAO" rules check "$RHIST" --connectors connectors/agencies
+check_exit "run: the same refusal, exit 3, before reading" 3 'keeps only the latest per person' \
+    "$CANBAO" run --rules "$RHIST" --asof $ASOF --extracts "$DATA/extracts" --out "$THR/out-hist"
+check "refused run: no lists written" test ! -e "$THR/out-hist"
 export PGDATABASE=$THR_DB0

@@ -7,7 +7,9 @@
  *     limit (cut inside a piece or across several), malformed JSON, IDs for repair, duplicates,
  *     no line end at the end, gzip -- are read with 1 thread and with 2 and 3 threads in tiny
  *     pieces; every count, reject, pending record and fact must agree.  A truncated gzip file
- *     gives the same error.
+ *     gives the same error.  With history = latest the same files keep, per person, the latest
+ *     fact on or before the as-of date and the latest after it (the first in record order among
+ *     equal dates), whatever the threads and pieces, with the same counts.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -174,7 +176,8 @@ cmp_fact(const void *a, const void *b)
 }
 
 static char *
-load_text(const SourceDef *defs, int ndefs, int threads, size_t piece, CbError *err, bool *ok)
+load_text_asof(const SourceDef *defs, int ndefs, int threads, size_t piece, Day asof, CbError *err,
+			   bool *ok, Vec *facts)
 {
 	Store		st;
 	LoadReport	rep;
@@ -185,7 +188,7 @@ load_text(const SourceDef *defs, int ndefs, int threads, size_t piece, CbError *
 	store_init(&st);
 	load_set_piece_bytes(piece);
 	memset(err, 0, sizeof *err);
-	*ok = load_delivery_threads(&st, defs, ndefs, dir, false, threads, &rep, err);
+	*ok = load_delivery_asof(&st, defs, ndefs, dir, false, threads, asof, &rep, err);
 	load_set_piece_bytes(0);
 #define OUT(...) do { if (n + 16384 > cap) { cap *= 2; out = realloc(out, cap); assert_non_null(out); } \
 					  n += (size_t) snprintf(out + n, cap - n, __VA_ARGS__); } while (0)
@@ -228,11 +231,22 @@ load_text(const SourceDef *defs, int ndefs, int threads, size_t piece, CbError *
 				(long long) f->amount2, f->code);
 		}
 		OUT("bytes %llu\n", (unsigned long long) rep.bytes);
+		if (facts)
+		{
+			*facts = st.facts;
+			vec_init(&st.facts, sizeof(Fact));
+		}
 	}
 #undef OUT
 	load_report_free(&rep);
 	store_free(&st);
 	return out;
+}
+
+static char *
+load_text(const SourceDef *defs, int ndefs, int threads, size_t piece, CbError *err, bool *ok)
+{
+	return load_text_asof(defs, ndefs, threads, piece, DAY_NONE, err, ok, NULL);
 }
 
 static void
@@ -349,12 +363,153 @@ test_truncated_gzip_same_error(void **state)
 	sourcedef_free(&defs[1]);
 }
 
+/* The definitions with history = latest. */
+static void
+parse_latest_defs(SourceDef defs[2])
+{
+	char		a[sizeof JSONL_DEF + 32],
+				b[sizeof FIXED_DEF + 32];
+	CbError		err;
+
+	memset(&err, 0, sizeof err);
+	/* both begin with "[source]\n": the key goes right after it */
+	snprintf(a, sizeof a, "[source]\nhistory = latest\n%s", JSONL_DEF + 9);
+	snprintf(b, sizeof b, "[source]\nhistory = latest\n%s", FIXED_DEF + 9);
+	if (!sourcedef_parse("claims.conf", a, strlen(a), &defs[0], &err) ||
+		!sourcedef_parse("fund.conf", b, strlen(b), &defs[1], &err))
+		fail_msg("%s: %s", err.input_at, err.message);
+	assert_int_equal(defs[0].history, HISTORY_LATEST);
+	assert_int_equal(defs[1].history, HISTORY_LATEST);
+}
+
+/* The counts (and rejects, pending records) of a load: its text up to the facts. */
+static size_t
+head_len(const char *text)
+{
+	const char *f = strstr(text, "\nfact ");
+
+	return f ? (size_t) (f - text) : strlen(text);
+}
+
+static bool
+side(const Fact *f, int32_t limit_day, int32_t limit_month)
+{
+	return f->d1 > (f->kind == FK_PROVIDENT_FUND ? limit_month : limit_day);
+}
+
+static void
+test_history_latest(void **state)
+{
+	static char a[200000], b[200000], c[200000];
+	SourceDef	all[2],
+				latest[2];
+	CbError		err;
+	bool		ok;
+	Day			asof = date_from_ymd(2024, 5, 10);
+	int32_t		asof_month = date_month_of(asof);
+
+	(void) state;
+	parse_defs(all);
+	parse_latest_defs(latest);
+	for (int round = 0; round < 12; round++)
+	{
+		size_t		na = make_jsonl(a, sizeof a, 200 + (int) rnd(1500)),
+					nb = make_jsonl(b, sizeof b, 50 + (int) rnd(800)),
+					nc = make_fixed(c, sizeof c, 200 + (int) rnd(800));
+		Vec			fa,
+					fl;
+
+		remove_all();
+		write_bytes("claims_1.jsonl", a, na, false);
+		write_bytes("claims_2.jsonl.gz", b, nb, true);
+		write_bytes("fund_1.dat", c, nc, false);
+		char	   *every = load_text_asof(all, 2, 1, 0, asof, &err, &ok, &fa);
+
+		assert_true(ok);
+		char	   *kept = load_text_asof(latest, 2, 1, 0, asof, &err, &ok, &fl);
+
+		assert_true(ok);
+		/* the same counts, rejects and pending records; fewer facts */
+		assert_int_equal(head_len(every), head_len(kept));
+		assert_memory_equal(every, kept, head_len(every));
+		assert_true(fl.len < fa.len);
+		/* without an as-of date (check-extracts, explain) every fact stays */
+		char	   *nodate = load_text_asof(latest, 2, 1, 0, DAY_NONE, &err, &ok, NULL);
+
+		assert_string_equal(every, nodate);
+		free(nodate);
+
+		const Fact *A = fa.data,
+				   *L = fl.data;
+
+		/* every kept fact is one of all the facts (both sorted by file, record, sub) */
+		for (size_t i = 0, j = 0; i < fl.len; i++)
+		{
+			while (j < fa.len && cmp_fact(&A[j], &L[i]) < 0)
+				j++;
+			assert_true(j < fa.len && memcmp(&A[j], &L[i], sizeof(Fact)) == 0);
+		}
+		/* for every fact: the kept ones of its person, kind and side of the as-of date include
+		 * one with the latest date, the first of all the facts with it; undated facts stay; a
+		 * fund record (never pending) is kept once per person and side */
+		for (size_t i = 0; i < fa.len; i++)
+		{
+			const Fact *x = &A[i];
+			const Fact *first = NULL;
+			size_t		same_side = 0;
+			bool		found = false;
+
+			if (x->d1 == DAY_NONE)
+			{
+				for (size_t j = 0; j < fl.len && !found; j++)
+					found = memcmp(&L[j], x, sizeof(Fact)) == 0;
+				assert_true(found);
+				continue;
+			}
+			for (size_t j = 0; j < fa.len; j++)
+				if (A[j].person == x->person && A[j].kind == x->kind && A[j].d1 != DAY_NONE &&
+					side(&A[j], asof, asof_month) == side(x, asof, asof_month) &&
+					(first == NULL || A[j].d1 > first->d1))
+					first = &A[j];
+			for (size_t j = 0; j < fl.len; j++)
+				if (L[j].person == x->person && L[j].kind == x->kind && L[j].d1 != DAY_NONE &&
+					side(&L[j], asof, asof_month) == side(x, asof, asof_month))
+				{
+					same_side++;
+					found |= memcmp(&L[j], first, sizeof(Fact)) == 0;
+				}
+			assert_true(found);
+			if (x->kind == FK_PROVIDENT_FUND)
+				assert_int_equal(same_side, 1);
+		}
+		/* the same whatever the threads and pieces */
+		for (int threads = 2; threads <= 3; threads++)
+		{
+			char	   *cut = load_text_asof(latest, 2, threads, 69 + rnd(400), asof, &err, &ok, NULL);
+
+			assert_true(ok);
+			assert_string_equal(kept, cut);
+			free(cut);
+		}
+		free(every);
+		free(kept);
+		vec_free(&fa);
+		vec_free(&fl);
+	}
+	for (int k = 0; k < 2; k++)
+	{
+		sourcedef_free(&all[k]);
+		sourcedef_free(&latest[k]);
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_pieces_agree),
 		cmocka_unit_test(test_truncated_gzip_same_error),
+		cmocka_unit_test(test_history_latest),
 	};
 
 	return cmocka_run_group_tests_name("reading in pieces", tests, setup, teardown);

@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "rules_int.h"
+#include "sourcedef.h"
 
 /* compiles one rule file with a parameters file; expects success */
 static RuleSet *
@@ -164,6 +165,88 @@ test_good(void **state)
     rules_free(rs);
 }
 
+/* history = latest: the aggregates the kept facts answer pass, the others are refused at
+ * their position, naming the source */
+static void
+history_case(const SourceDef *defs, const char *rules, const char *where)
+{
+    RuleSet *rs = compile_ok(rules, "w = 3 months\n");
+    CbError err;
+    memset(&err, 0, sizeof err);
+    bool ok = rules_check_history(rs, defs, 2, &err);
+    if (where == NULL && !ok)
+        fail_msg("refused %s: %s: %s", rules, err.input_at, err.message);
+    if (where != NULL && ok)
+        fail_msg("accepted %s", rules);
+    if (where != NULL && (strcmp(err.input_at, where) != 0 || strstr(err.message, "keeps only the latest") == NULL ||
+                          err.kind != CBERR_INPUT))
+        fail_msg("%s: wanted %s, got %s: %s", rules, where, err.input_at, err.message);
+    rules_free(rs);
+}
+
+static void
+test_history(void **state)
+{
+    (void) state;
+    static const char claims[] = "[source]\nname = claims\nfact = medical_claim\nfiles = c_*\nformat = jsonl\n"
+                                 "history = latest\n[fields]\nid_number = id | idnum\ndate = t | date\n";
+    static const char fund[] = "[source]\nname = fund\nfact = provident_fund\nfiles = f_*\nformat = jsonl\n"
+                               "history = latest\n[fields]\nid_number = id | idnum\nmonth = m | month\n";
+    SourceDef defs[2];
+    CbError err;
+    memset(&err, 0, sizeof err);
+    assert_true(sourcedef_parse("claims.conf", claims, strlen(claims), &defs[0], &err));
+    assert_true(sourcedef_parse("fund.conf", fund, strlen(fund), &defs[1], &err));
+    /* answered by the latest facts on each side of the as-of date */
+    history_case(defs, "define a = max(date of medical_claim where date <= asof)\nlist x \"t\"\n  where a is none\n"
+                       "  flag y when $w > 1 month", NULL);
+    history_case(defs, "define a = any(provident_fund where first_day(month) within $w before asof)\n"
+                       "define b = none(medical_claim)\n"
+                       "define c = max(first_day(month) of provident_fund where first_day(month) <= asof and "
+                       "first_day(month) within $w before asof)\n"
+                       "define d = max(date of medical_claim)\n"
+                       "list x \"t\"\n  where a and b and c is none and d is none", NULL);
+    /* needing the other records */
+    history_case(defs, "define a = count(medical_claim) > 1\nlist x \"t\"\n  where a and $w > 1 month", "r.rules:1:12");
+    history_case(defs, "define a = max(amount of medical_claim) > 0 yuan\nlist x \"t\"\n  where a and $w > 1 month",
+                 "r.rules:1:12");
+    history_case(defs, "define a = any(medical_claim where date < asof)\nlist x \"t\"\n  where a and $w > 1 month",
+                 "r.rules:1:12");
+    history_case(defs, "define a = any(medical_claim where date >= asof)\nlist x \"t\"\n  where a and $w > 1 month",
+                 "r.rules:1:12");
+    history_case(defs, "define a = any(medical_claim where date <= asof or amount > 0 yuan)\nlist x \"t\"\n"
+                       "  where a and $w > 1 month", "r.rules:1:12");
+    history_case(defs, "define a = min(first_day(month) of provident_fund)\nlist x \"t\"\n  where a is none and $w > 1 month",
+                 "r.rules:1:12");
+    history_case(defs, "list x \"t\"\n  where $w > 1 month and earliest(medical_claim) is none", "r.rules:2:26");
+    /* history = latest needs a date, and takes all or latest */
+    static const char nodate[] = "[source]\nname = s\nfact = prison\nfiles = p_*\nformat = jsonl\nhistory = newest\n"
+                                 "[fields]\nid_number = id | idnum\n";
+    SourceDef bad;
+    assert_false(sourcedef_parse("p.conf", nodate, strlen(nodate), &bad, &err));
+    assert_non_null(strstr(err.message, "bad history"));
+    assert_string_equal(err.input_at, "p.conf:6:11");
+    sourcedef_free(&bad);
+    int nodated = 0;
+    for (int k = 0; k < FK_COUNT; k++) {
+        char text[400];
+        snprintf(text, sizeof text, "[source]\nname = s\nfact = %s\nfiles = p_*\nformat = jsonl\nhistory = latest\n"
+                 "[fields]\nid_number = id | idnum\n", factkind_name((FactKind) k));
+        memset(&err, 0, sizeof err);
+        bool ok = sourcedef_parse("p.conf", text, strlen(text), &bad, &err);
+        bool refused = !ok && strstr(err.message, "history = latest needs a date") != NULL;
+        if (refused != (factkind_d1_type((FactKind) k) < 0))
+            fail_msg("fact = %s, history = latest: %s", factkind_name((FactKind) k), ok ? "accepted" : err.message);
+        if (refused)
+            assert_string_equal(err.input_at, "p.conf:6:1");
+        nodated += refused;
+        sourcedef_free(&bad);
+    }
+    assert_true(nodated > 0 && nodated < FK_COUNT);
+    sourcedef_free(&defs[0]);
+    sourcedef_free(&defs[1]);
+}
+
 int
 main(void)
 {
@@ -173,6 +256,7 @@ main(void)
         cmocka_unit_test(test_parameters),
         cmocka_unit_test(test_declarations),
         cmocka_unit_test(test_good),
+        cmocka_unit_test(test_history),
     };
     return cmocka_run_group_tests_name("rules_check", tests, NULL, NULL);
 }
