@@ -61,7 +61,8 @@ cmp_person(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-/* Deterministic order within a bundle: kind, first date, file, record. */
+/* Deterministic order within a bundle: kind, first date, file, record, member of a split
+ * record (no two facts of a run share file, record and member). */
 static int
 cmp_fact(const void *a, const void *b)
 {
@@ -74,7 +75,9 @@ cmp_fact(const void *a, const void *b)
         return x->d1 < y->d1 ? -1 : 1;
     if (x->file != y->file)
         return x->file < y->file ? -1 : 1;
-    return (x->record > y->record) - (x->record < y->record);
+    if (x->record != y->record)
+        return x->record < y->record ? -1 : 1;
+    return (x->sub > y->sub) - (x->sub < y->sub);
 }
 
 static inline uint64_t
@@ -113,13 +116,12 @@ typedef struct Slot {
     uint64_t  idx;   /* person index + 1, 0 = empty */
 } Slot;
 
-/* One thread's share of the grouping: a range of the facts (lookup and scatter), then a range
- * of the persons (their bundles sorted). */
+/* One thread's share of the grouping: a range of the facts (their buckets looked up), then a
+ * range of the persons (their bundles sorted). */
 typedef struct GroupPart {
     const Slot *slots;
     uint64_t    mask;
-    const Fact *in;
-    Fact       *out;
+    Fact       *facts;
     uint32_t   *bucket;
     size_t      f0, f1;     /* facts [f0, f1) */
     size_t      np;
@@ -138,20 +140,17 @@ group_part(void *arg)
         /* each fact's bucket: its person's index, np for a person not on the register */
         for (size_t i = g->f0; i < g->f1; i++) {
             if (i + AHEAD < g->f1)
-                __builtin_prefetch(&g->slots[hash_key(g->in[i + AHEAD].person) & g->mask]);
-            uint64_t h = hash_key(g->in[i].person) & g->mask;
-            while (g->slots[h].idx != 0 && g->slots[h].key != g->in[i].person)
+                __builtin_prefetch(&g->slots[hash_key(g->facts[i + AHEAD].person) & g->mask]);
+            uint64_t h = hash_key(g->facts[i].person) & g->mask;
+            while (g->slots[h].idx != 0 && g->slots[h].key != g->facts[i].person)
                 h = (h + 1) & g->mask;
             uint32_t b = g->slots[h].idx ? (uint32_t) (g->slots[h].idx - 1) : (uint32_t) g->np;
             g->bucket[i] = b;
             g->next[b]++;
         }
-    } else if (g->phase == 1) {
-        for (size_t i = g->f0; i < g->f1; i++)
-            g->out[g->next[g->bucket[i]]++] = g->in[i];
     } else {
         for (size_t b = g->p0; b < g->p1; b++)
-            sort_bundle(g->out + g->ps[b].fact_first, g->ps[b].fact_count);
+            sort_bundle(g->facts + g->ps[b].fact_first, g->ps[b].fact_count);
     }
     return NULL;
 }
@@ -165,13 +164,100 @@ group_phase(GroupPart *parts, int n, int phase)
     par_run(group_part, parts, sizeof *parts, n);
 }
 
+/*
+ * The facts put in bucket order where they are (in_place), in two steps that stay in the
+ * cache.  First into coarse buckets (bucket >> shift, at most 256 of them: contiguous ranges of
+ * buckets) by an American flag sort: a fact out of place is swapped into the next free slot of
+ * its coarse bucket, and the fact found there carried on, until one for the bucket being
+ * filled comes back; every fact moves once, and 256 write positions stay in the cache.  Then
+ * each coarse bucket (a few MB) is scattered to its buckets through a scratch array of its
+ * size and copied back, the coarse buckets shared out over the threads.  Beside the facts:
+ * their bucket numbers and one coarse bucket per thread.  The order within a bucket differs
+ * from the facts' order, which the bundles' sort undoes.
+ */
+#define COARSE_MAX 256
+
+typedef struct InPlacePart {
+    Fact           *f;
+    const uint32_t *bucket;
+    size_t         *next;      /* each bucket's next slot (starts at the bucket's start) */
+    const size_t   *cstart;    /* coarse bucket c: facts [cstart[c], cstart[c + 1]) */
+    size_t          c0, c1;    /* this part's coarse buckets */
+} InPlacePart;
+
+static void *
+in_place_part(void *arg)
+{
+    InPlacePart *g = arg;
+    size_t most = 0;
+    for (size_t c = g->c0; c < g->c1; c++)
+        if (g->cstart[c + 1] - g->cstart[c] > most)
+            most = g->cstart[c + 1] - g->cstart[c];
+    Fact *scratch = xmalloc((most ? most : 1) * sizeof *scratch);
+    for (size_t c = g->c0; c < g->c1; c++) {
+        size_t a = g->cstart[c], z = g->cstart[c + 1];
+        for (size_t i = a; i < z; i++)
+            scratch[g->next[g->bucket[i]]++ - a] = g->f[i];
+        memcpy(g->f + a, scratch, (z - a) * sizeof *scratch);
+    }
+    free(scratch);
+    return NULL;
+}
+
+static void
+permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, int threads)
+{
+    int shift = 0;
+    while ((nb - 1) >> shift >= COARSE_MAX)
+        shift++;
+    size_t nc = ((nb - 1) >> shift) + 1;
+    size_t cstart[COARSE_MAX + 1], head[COARSE_MAX];
+    for (size_t c = 0; c < nc; c++)
+        cstart[c] = next[c << shift];   /* the start of its first bucket */
+    cstart[nc] = nf;
+    memcpy(head, cstart, nc * sizeof *head);
+    for (size_t c = 0; c < nc; c++) {
+        while (head[c] < cstart[c + 1]) {
+            size_t i = head[c];
+            uint32_t d = bucket[i];
+            if (d >> shift == c) {
+                head[c]++;
+                continue;
+            }
+            Fact cur = f[i];
+            do {
+                size_t j = head[d >> shift]++;
+                while (bucket[j] >> shift == d >> shift)
+                    j = head[d >> shift]++;
+                Fact t = f[j];
+                uint32_t td = bucket[j];
+                f[j] = cur;
+                bucket[j] = d;
+                cur = t;
+                d = td;
+            } while (d >> shift != c);
+            f[i] = cur;
+            bucket[i] = d;
+            head[c]++;
+        }
+    }
+    if ((size_t) threads > nc)
+        threads = (int) nc;
+    InPlacePart parts[STORE_GROUP_MAX_THREADS];
+    for (int t = 0; t < threads; t++)
+        parts[t] = (InPlacePart) {.f = f, .bucket = bucket, .next = next, .cstart = cstart,
+                                  .c0 = nc * (size_t) t / (size_t) threads,
+                                  .c1 = nc * (size_t) (t + 1) / (size_t) threads};
+    par_run(in_place_part, parts, sizeof *parts, threads);
+}
+
 /* Persons sorted by key and indexed; then the facts put in person order by a counting sort
- * (each fact's bucket looked up once, the facts scattered to their buckets in their order) and
+ * (each fact's bucket looked up once, the facts moved to their buckets in place, as above) and
  * each bundle sorted on its own.  The same order as sorting all facts by cmp_fact, the facts
  * about ID numbers not on the register after every bundle, in O(n) moves instead of
  * O(n log n); the loops have independent iterations, so the cache misses overlap.  With
- * threads, each takes a contiguous range of the facts and writes them into its own part of
- * every bucket, after the parts before it: the result is the same whatever their number. */
+ * threads, each looks up a contiguous range of the facts, moves a range of coarse buckets and
+ * sorts a range of bundles: the result is the same whatever their number. */
 void
 store_group_threads(Store *s, int threads)
 {
@@ -204,13 +290,12 @@ store_group_threads(Store *s, int threads)
         ps[i].fact_count = 0;
     }
 
-    const Fact *fs = s->facts.data;
+    Fact *fs = s->facts.data;
     size_t nf = s->facts.len;
     uint32_t *bucket = xmalloc((nf ? nf : 1) * sizeof *bucket);
-    Fact *out = xmalloc((nf ? nf : 1) * sizeof *out);
     GroupPart parts[STORE_GROUP_MAX_THREADS];
     for (int t = 0; t < threads; t++)
-        parts[t] = (GroupPart) {.slots = slots, .mask = s->index_mask, .in = fs, .out = out,
+        parts[t] = (GroupPart) {.slots = slots, .mask = s->index_mask, .facts = fs,
                                 .bucket = bucket, .f0 = nf * (size_t) t / (size_t) threads,
                                 .f1 = nf * (size_t) (t + 1) / (size_t) threads, .np = np,
                                 .next = xcalloc(np + 2, sizeof(size_t)), .ps = ps,
@@ -234,16 +319,14 @@ store_group_threads(Store *s, int threads)
         else
             s->unlinked = at - start;
     }
-    group_phase(parts, threads, 1);
+    /* part 0's next slot in each bucket is the bucket's start */
+    permute_in_place(fs, bucket, parts[0].next, nf, np + 1, threads);
     for (int t = 0; t < threads; t++)
         free(parts[t].next);
     free(bucket);
-    free(s->facts.data);
-    s->facts.data = out;
-    s->facts.cap = nf ? nf : 1;
-    group_phase(parts, threads, 2);
+    group_phase(parts, threads, 1);
     if (s->unlinked > 1)
-        qsort(out + (nf - s->unlinked), s->unlinked, sizeof *out, cmp_fact);
+        qsort(fs + (nf - s->unlinked), s->unlinked, sizeof *fs, cmp_fact);
 }
 
 void
