@@ -162,7 +162,7 @@ find_town(Town *t, int n, const char *code9)
 }
 
 static bool
-live_enrolment(const Store *st, const Person *p)
+live_facts(const Store *st, const Person *p)
 {
     const Fact *f = store_facts(st, p);
     for (uint32_t i = 0; i < p->fact_count; i++)
@@ -170,6 +170,22 @@ live_enrolment(const Store *st, const Person *p)
             (f[i].code == RP_CONTRIBUTING || f[i].code == RP_RECEIVING || f[i].code == RP_SUSPENDED))
             return true;
     return false;
+}
+
+uint8_t *
+out_report_enrolled(const Store *st)
+{
+    const Person *ps = st->persons.data;
+    uint8_t *e = xmalloc(st->persons.len + 1);
+    for (size_t i = 0; i < st->persons.len; i++)
+        e[i] = live_facts(st, &ps[i]);
+    return e;
+}
+
+static bool
+live_enrolment(const OutReportInput *in, const Person *p)
+{
+    return in->enrolled ? in->enrolled[p - (const Person *) in->st->persons.data] != 0 : live_facts(in->st, p);
 }
 
 static int
@@ -249,7 +265,7 @@ collect_towns(const OutReportInput *in, Town **out)
             if (ps[i].division == NULL)
                 continue;
             Town *x = find_town(t, n, ps[i].division);
-            if (x && live_enrolment(in->st, &ps[i]))
+            if (x && live_enrolment(in, &ps[i]))
                 x->enrolled++;
         }
     }
@@ -301,7 +317,7 @@ collect_towns(const OutReportInput *in, Town **out)
                 continue;
             x->cohort++;
             const Person *p = in->st ? store_person(in->st, m->key) : NULL;
-            if (p && live_enrolment(in->st, p))
+            if (p && live_enrolment(in, p))
                 x->c_enrolled++;
             else if (nk && bsearch(&m->key, now, nk, sizeof *now, cmp_key))
                 x->c_still++;

@@ -345,6 +345,7 @@ typedef struct FileWriter {
     const Store          *st;
     const ListSet        *ls;
     const LcRun          *lc;
+    const uint8_t        *enrolled;  /* per person (out_report_enrolled) */
     const OutPlaces      *pl;
     const OutRunInfo     *ri;
     const OutHistory     *hist;
@@ -374,7 +375,7 @@ write_files(void *arg)
         OutTiming tm[] = {{"读取与匹配", w->read_s}, {"规则", w->rules_s}, {"输出", clock_now() - t0}};
         OutReportInput in = {.st = w->st, .ls = w->ls, .lc = w->lc, .pl = w->pl, .ri = w->ri,
                              .hist = w->hist, .alerts = w->ac, .timings = tm, .ntimings = 3,
-                             .staff_per = 6000};
+                             .staff_per = 6000, .enrolled = w->enrolled};
         w->ok = out_report_write(w->dir, &in, &w->err);
     }
     w->seconds = clock_now() - t0;
@@ -481,6 +482,7 @@ run_nightly(const RunOptions *opt, CbError *err)
     int ndefs = 0;
     RuleSet *rules = NULL;
     char *json = NULL;
+    uint8_t *enrolled = NULL;
     bool staged = false, txn_open = false;
     char asof_s[11], summary[2048], state_dir[4096];
     store_init(&st);
@@ -593,6 +595,9 @@ run_nightly(const RunOptions *opt, CbError *err)
             goto done;
     }
     run_summary(summary, sizeof summary, &st, &ls, &plan);
+    /* the facts have done their work: what the report needs of them is kept, the rest let go */
+    enrolled = out_report_enrolled(&st);
+    store_release_facts(&st);
     /* What the writers need from PostgreSQL (the rows' items, their states, the history) comes
      * from lifecycle_prepare in a short transaction of its own; the run's rows do not need it.
      * So a thread with a second connection prepares, then writes the files, while this thread
@@ -605,7 +610,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                      .city = rules_param_text(rules, "city_division"),
                      .data_notes = plan.notes, .ndata_notes = plan.nnotes,
                      .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
-    FileWriter fw = {.dir = rel.staging, .st = &st, .ls = &ls, .lc = &lc, .pl = &pl, .ri = &ri,
+    FileWriter fw = {.dir = rel.staging, .st = &st, .ls = &ls, .lc = &lc, .enrolled = enrolled, .pl = &pl, .ri = &ri,
                      .hist = &hist, .ac = &ac, .idr = &idr, .read_s = rep.seconds, .rules_s = t_rules};
     Preparer pr = {.conn = conn, .ls = &ls, .asof = opt->asof, .lc = &lc, .hist = &hist,
                    .dry = opt->dry_run, .fw = &fw};
@@ -746,6 +751,7 @@ done:
     if (!ok && err->kind == CBERR_CANCELLED)
         log_warn("event=run_cancelled run_id=%lld note=\"%s; nothing published\"", (long long) run_id, err->message);
     free(json);
+    free(enrolled);
     lastgood_free(&plan);
     lists_free(&ls);
     lifecycle_free(&lc);

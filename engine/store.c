@@ -330,6 +330,17 @@ store_group_threads(Store *s, int threads)
 }
 
 void
+store_release_facts(Store *s)
+{
+    s->released += s->facts.len;
+    vec_free(&s->facts);
+    vec_init(&s->facts, sizeof(Fact));
+    Person *ps = s->persons.data;
+    for (size_t i = 0; i < s->persons.len; i++)
+        ps[i].fact_first = ps[i].fact_count = 0;
+}
+
+void
 store_group(Store *s)
 {
     store_group_threads(s, 1);

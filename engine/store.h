@@ -83,6 +83,7 @@ typedef struct Store {
     uint32_t *index;          /* open-addressing table: person index + 1, 0 = empty */
     uint64_t  index_mask;
     uint64_t  unlinked;       /* facts whose person is not on the register */
+    size_t    released;       /* facts let go by store_release_facts */
     Arena     strings;
     Vec       arenas;         /* Arena: more string arenas (a loader thread's), owned */
 } Store;
@@ -100,6 +101,9 @@ void          store_group(Store *s);
  * depend on their number. */
 #define STORE_GROUP_MAX_THREADS 16
 void          store_group_threads(Store *s, int threads);
+/* After the rules: the facts let go (memory for writing the outputs); the persons stay, their
+ * bundles emptied.  s->facts.len is kept in s->released. */
+void          store_release_facts(Store *s);
 const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on the register */
 static inline const Fact *store_facts(const Store *s, const Person *p)
 {
