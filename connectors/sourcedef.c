@@ -608,6 +608,12 @@ sourcedef_parse(const char *path, const char *text, size_t len, SourceDef *def, 
         cb_error_hint(err, "required = no, to let the last good delivery stand in for a missing one");
         return false;
     }
+    if (def->history == HISTORY_LATEST && def->kind == FK_RESIDENT_PENSION) {
+        CB_FAIL(err, CBERR_INPUT, "history = latest is not for resident_pension: the nightly report counts every live enrolment");
+        cb_error_at(err, "%s:%d:1", path, def->history_line);
+        cb_error_hint(err, "history = all");
+        return false;
+    }
     if (def->history == HISTORY_LATEST && factkind_d1_type(def->kind) < 0) {
         CB_FAIL(err, CBERR_INPUT, "history = latest needs a date: fact kind %s has no date or month in its first date slot",
                 factkind_spec(def->kind)->name);

@@ -249,7 +249,8 @@ cmd_explain(int argc, char **argv)
     memset(&rep, 0, sizeof rep);
     RuleSet *rs = rules_load(rules_dir, &err, NULL);
     if (rs == NULL || !sourcedefs_load_dir(conn_dir, &defs, &ndefs, &err) ||
-        !load_delivery(&st, defs, ndefs, extracts, true, &rep, &err)) {
+        !rules_check_history(rs, defs, ndefs, &err) ||
+        !load_delivery_asof(&st, defs, ndefs, extracts, true, 0, asof, &rep, &err)) {
         cb_error_print(&err);
         rc = run_exit_code(&err);
         goto done;

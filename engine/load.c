@@ -987,8 +987,8 @@ merge_chunk(TaskState *ts, Pieces *pc, Chunk *c, SourceOut *so, SourceFile *sf, 
             continue;   /* counted by identity_link */
         Fact f = VEC_AT(&c->facts, Fact, e[i].idx);
         f.record += rec0;
-        if (e[i].what == E_FACT_PENDING)
-            *new_fact(ts) = f;
+        if (e[i].what == E_FACT_PENDING || e[i].nsub > 0)
+            *new_fact(ts) = f;   /* as read_file: only plain facts are kept or superseded */
         else
             keep_fact(ts, &f);
         pc->row_accepted = true;
@@ -1565,7 +1565,8 @@ load_delivery_asof(Store *st, const SourceDef *defs, int ndefs, const char *dir,
         names[nn++] = xstrdup(de->d_name);
     }
     closedir(d);
-    qsort(names, nn, sizeof(char *), cmp_name);
+    if (nn > 1)
+        qsort(names, nn, sizeof(char *), cmp_name);
 
     int *owner = xcalloc(nn ? nn : 1, sizeof(int));
     int *nfiles = xcalloc((size_t) ndefs, sizeof(int));

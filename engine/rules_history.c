@@ -9,7 +9,8 @@
  *     of the date itself, or first_day of the month   (max: the value aggregated)
  *     where nothing, or only  DATE <= asof  or  DATE within SPAN before asof  joined by and
  *
- * with DATE the fact's own date (its first date slot) or first_day of its month.  max keeps
+ * with DATE the fact's own date (its first date slot) or first_day of its month, and SPAN a
+ * constant (a parameter is one).  max keeps
  * its deciding record (the first of the equal dates, as grouped facts are ordered); any and
  * none cite the latest matching record instead of the earliest.  Anything else is refused
  * with the rule's position, before anything is read.
@@ -42,8 +43,9 @@ bounded_by_asof(const RuleSet *rs, int i, int depth)
         return bounded_by_asof(rs, n->a, depth) && bounded_by_asof(rs, n->b, depth);
     case OP_CMP:
         return n->sub == PU_LE && is_fact_date(rs, n->a, depth) && rnode(rs, n->b)->op == OP_ASOF;
-    case OP_WITHIN:
-        return n->sub == 0 && is_fact_date(rs, n->a, depth) && rnode(rs, n->b)->op == OP_ASOF;
+    case OP_WITHIN:   /* a span of its own per fact would not be answered by the latest */
+        return n->sub == 0 && is_fact_date(rs, n->a, depth) && rnode(rs, n->b)->op == OP_ASOF &&
+               rnode(rs, n->c)->op == OP_CONST;
     default:
         return false;
     }

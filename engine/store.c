@@ -207,6 +207,8 @@ in_place_part(void *arg)
 static void
 permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, int threads)
 {
+    if (nf == 0)
+        return;
     int shift = 0;
     while ((nb - 1) >> shift >= COARSE_MAX)
         shift++;
@@ -269,6 +271,7 @@ store_group_threads(Store *s, int threads)
         threads = 1;
     if (s->persons.len > 1)
         qsort(s->persons.data, s->persons.len, sizeof(Person), cmp_person);
+    vec_reserve(&s->facts, 1);   /* bundles point into it even when there are no facts */
 
     size_t cap = 16;
     while (cap < s->persons.len * 2)
@@ -335,6 +338,7 @@ store_release_facts(Store *s)
     s->released += s->facts.len;
     vec_free(&s->facts);
     vec_init(&s->facts, sizeof(Fact));
+    vec_reserve(&s->facts, 1);
     Person *ps = s->persons.data;
     for (size_t i = 0; i < s->persons.len; i++)
         ps[i].fact_first = ps[i].fact_count = 0;
