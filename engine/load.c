@@ -370,23 +370,26 @@ latest_begin(TaskState *ts, const SourceDef *def, Day asof)
 }
 
 /* The kept facts to the store (their order does not matter: store_group sorts). */
+/* ... and nothing when the source failed (the load fails). */
 static void
-latest_end(TaskState *ts, const SourceDef *def)
+latest_end(TaskState *ts, const SourceDef *def, bool ok)
 {
     if (!ts->latest)
         return;
     const LatestPair *lp = ts->latest_facts.data;
     size_t kept = 0;
-    for (size_t i = 0; i < ts->latest_facts.len; i++)
+    for (size_t i = 0; ok && i < ts->latest_facts.len; i++)
         for (int j = 0; j < 2; j++)
             if (lp[i].f[j].kind != UINT16_MAX) {
                 *new_fact(ts) = lp[i].f[j];
                 kept++;
             }
-    flockfile(stderr);
-    log_info("event=history source=%s history=latest persons=%zu kept=%zu superseded=%llu", def->name,
-             ts->latest_facts.len, kept, (unsigned long long) ts->superseded);
-    funlockfile(stderr);
+    if (ok) {
+        flockfile(stderr);
+        log_info("event=history source=%s history=latest persons=%zu kept=%zu superseded=%llu", def->name,
+                 ts->latest_facts.len, kept, (unsigned long long) ts->superseded);
+        funlockfile(stderr);
+    }
     set_free(&ts->latest_map);
     vec_free(&ts->latest_facts);
     ts->latest = false;
@@ -1261,13 +1264,7 @@ run_task(LoadCtx *cx, const LoadTask *t)
             }
         }
         set_free(&dups);
-        if (ok)
-            latest_end(&ts, &cx->defs[k]);
-        else if (ts.latest) {
-            set_free(&ts.latest_map);
-            vec_free(&ts.latest_facts);
-            ts.latest = false;
-        }
+        latest_end(&ts, &cx->defs[k], ok);
     }
     flush_facts(&ts);
     if (ts.register_task)

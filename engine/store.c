@@ -306,24 +306,22 @@ store_group_threads(Store *s, int threads)
                                 .p1 = np * (size_t) (t + 1) / (size_t) threads};
     group_phase(parts, threads, 0);
     free(slots);
-    /* bucket b holds part 0's facts, then part 1's ...: each part's first slot in it */
-    size_t at = 0;
+    /* the parts' counts summed; each bucket's start, in part 0's array (its next slot) */
+    size_t *start = parts[0].next, at = 0;
     for (size_t b = 0; b <= np; b++) {
-        if (b < np)
+        size_t count = 0;
+        for (int t = 0; t < threads; t++)
+            count += parts[t].next[b];
+        start[b] = at;
+        if (b < np) {
             ps[b].fact_first = (uint32_t) at;
-        size_t start = at;
-        for (int t = 0; t < threads; t++) {
-            size_t c = parts[t].next[b];
-            parts[t].next[b] = at;
-            at += c;
+            ps[b].fact_count = (uint32_t) count;
+        } else {
+            s->unlinked = count;
         }
-        if (b < np)
-            ps[b].fact_count = (uint32_t) (at - start);
-        else
-            s->unlinked = at - start;
+        at += count;
     }
-    /* part 0's next slot in each bucket is the bucket's start */
-    permute_in_place(fs, bucket, parts[0].next, nf, np + 1, threads);
+    permute_in_place(fs, bucket, start, nf, np + 1, threads);
     for (int t = 0; t < threads; t++)
         free(parts[t].next);
     free(bucket);
