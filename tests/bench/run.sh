@@ -23,7 +23,9 @@ ROOT=$PWD
 VAR=$ROOT/var/bench
 mkdir -p "$VAR"
 source tests/lib/pg.sh
-trap pg_stop EXIT
+PG_HERE=$VAR/pg-$$
+# the cluster holds a copy of every extract at M (several GB): stopped and removed at the end
+trap 'pg_stop; rm -rf "$PG_HERE"' EXIT
 
 persons_of() { case $1 in S) echo 700000 ;; M) echo 7000000 ;; L) echo 24000000 ;; *) echo "$1" ;; esac; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
@@ -69,7 +71,7 @@ compare_lists() {
     if [ $ok = yes ]; then echo "yes ($rows rows)"; else echo "NO (var/bench/compare.log)"; fi
 }
 
-pg_start "$VAR/pg-$$" >/dev/null
+pg_start "$PG_HERE" >/dev/null
 "$BUILD/canbao" --quiet db migrate >/dev/null
 
 report=$VAR/report.md
