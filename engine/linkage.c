@@ -370,6 +370,7 @@ typedef struct Ctx {
     U64Map                 dec_idx;       /* record key hash → first index + 1 (sorted) */
     FILE                  *ex;            /* explain output or NULL */
     int64_t                ex_pending;    /* pending index of the record to explain, -1 */
+    TextBuf                text;          /* a candidate's text, read back (store_person_text) */
 } Ctx;
 
 static const Person *
@@ -543,8 +544,11 @@ add_review(Ctx *c, const PendingRecord *pr, LinkDecision outcome, int rank, Pers
     rr->levels = levels;
     if (cand != PERSON_KEY_NONE) {
         uint64_t i = map_get(&c->pidx, cand, 0);
-        if (i)
-            rr->candidate_name = person_at(c, i - 1)->name;
+        if (i) {
+            PersonText t;
+            store_person_text(c->st, person_at(c, i - 1), &c->text, &t);
+            rr->candidate_name = t.name ? arena_strdup(&c->res->arena, t.name) : NULL;
+        }
     }
 }
 
@@ -577,15 +581,19 @@ static void
 explain_person(const Ctx *c, size_t pi)
 {
     const Person *p = person_at(c, pi);
+    TextBuf tb = {0};
+    PersonText t;
+    store_person_text(c->st, p, &tb, &t);
     char id[19], b[11] = "";
     format_id(p->key, id);
     if (p->birth != DAY_NONE)
         date_format(p->birth, b);
-    fprintf(c->ex, "%s %s, %s, born %s, %s%s, %s %s\n", id, p->name ? p->name : "(no name)",
+    fprintf(c->ex, "%s %s, %s, born %s, %s%s, %s %s\n", id, t.name ? t.name : "(no name)",
             p->sex == SEX_MALE ? "male" : p->sex == SEX_FEMALE ? "female" : "sex unknown",
             b[0] ? b : "?", p->status == REG_ACTIVE ? "active" : "cancelled",
             p->status != REG_ACTIVE && p->cancel_reason == CANCEL_DEATH ? " (death)" : "",
-            p->division ? p->division : "", p->address ? p->address : "");
+            p->division ? p->division : "", t.address ? t.address : "");
+    textbuf_free(&tb);
 }
 
 static void
@@ -654,10 +662,13 @@ build_register(Ctx *c)
     map_init(&c->name_tf, 1024);
     map_init(&c->pinyin_tf, 1024);
     progress_begin("identity", "register names");
+    TextBuf tb = {.ahead = 1u << 20};   /* the persons in register order: the file read through */
     for (size_t i = 0; i < c->np; i++) {
         const Person *p = person_at(c, i);
         IdEvidence *e = &c->pev[i];
-        identity_evidence(c->nn, &c->arena, e, p->name, p->sex, p->birth, -1, DAY_NONE, p->address,
+        PersonText t;
+        store_person_text(c->st, p, &tb, &t);
+        identity_evidence(c->nn, &c->arena, e, t.name, p->sex, p->birth, -1, DAY_NONE, t.address,
                           p->division);
         e->dead = p->status == REG_CANCELLED && p->cancel_reason == CANCEL_DEATH;
         *map_slot(&c->pidx, p->key, true) = i + 1;
@@ -668,6 +679,7 @@ build_register(Ctx *c)
         if ((i & 0xFFFF) == 0)
             progress_update(i);
     }
+    textbuf_free(&tb);
     progress_end(c->np);
 }
 
@@ -1628,6 +1640,7 @@ free_ctx(Ctx *c)
     free(c->first);
     free(c->gamma);
     arena_free(&c->arena);
+    textbuf_free(&c->text);
 }
 
 /* CPU seconds of this process: the step's own work, whatever else runs on the machine */

@@ -170,6 +170,9 @@ typedef struct SourceOut {
     Arena    strings;       /* everything they point to */
     Vec      arenas;        /* Arena: more of them (pieces of a file read in pieces) */
     uint64_t bytes;         /* decompressed bytes read */
+    Vec      text;          /* bytes: the text of persons[text_from..], not yet in the store's file */
+    size_t   text_from;
+    KeySet   divisions;     /* hash of a division code → its one copy in strings */
 } SourceOut;
 
 /* One claimed file of the delivery, in file order. */
@@ -418,10 +421,61 @@ reg_fields(void)
     return f;
 }
 
-static const char *
-text_or_null(Arena *a, const CanonValue *v)
+/* The value slot of key in a map, made (0) when key is new. */
+static uint64_t *
+set_value_slot(KeySet *m, uint64_t key)
 {
-    return v->present ? arena_strndup(a, v->text, v->len) : NULL;
+    if (key == 0)
+        key = 0x9E3779B97F4A7C15ull;
+    if (m->len + 1 > m->limit)
+        set_grow(m);
+    size_t h = slot_of(m, key);
+    while (m->keys[h] != 0 && m->keys[h] != key)
+        h = (h + 1) & m->mask;
+    if (m->keys[h] == 0) {
+        m->keys[h] = key;
+        m->vals[h] = 0;
+        m->len++;
+    }
+    return &m->vals[h];
+}
+
+/* A division code: thousands of persons share each, so one copy of it. */
+static const char *
+division_of(SourceOut *so, const CanonValue *v)
+{
+    if (!v->present)
+        return NULL;
+    uint64_t h = 0xcbf29ce484222325ull;
+    for (uint32_t i = 0; i < v->len; i++)
+        h = (h ^ (unsigned char) v->text[i]) * 0x100000001b3ull;
+    uint64_t *slot = set_value_slot(&so->divisions, h);
+    const char *d = (const char *) (uintptr_t) *slot;
+    if (d != NULL && strncmp(d, v->text, v->len) == 0 && d[v->len] == '\0')
+        return d;
+    char *copy = arena_strndup(&so->strings, v->text, v->len);
+    if (d == NULL)
+        *slot = (uint64_t) (uintptr_t) copy;   /* else another code of the same hash: not shared */
+    return copy;
+}
+
+#define TEXT_FLUSH (1u << 20)
+
+/* The text of the persons read since the last call goes to the store's file; their offsets
+ * become the file's. */
+static bool
+text_flush(Store *st, SourceOut *so, CbError *err)
+{
+    if (so->text.len == 0)
+        return true;
+    uint64_t base;
+    if (!store_text_append(st, so->text.data, so->text.len, &base, err))
+        return false;
+    for (size_t i = so->text_from; i < so->persons.len; i++)
+        VEC_AT(&so->persons, Person, i).text_off += base;
+    so->text_from = so->persons.len;
+    so->text.len = 0;
+    return true;
 }
 
 /* A register record: a person (and, for a cancellation for death, a police death fact).
@@ -448,11 +502,19 @@ add_person(TaskState *ts, SourceOut *so, uint32_t file, CanonRecord *r, const Re
         p->birth = idnum_birth_day(id);   /* the register left it empty: the ID number's */
     }
     p->cancel_date = r->v[f->cancel].present ? (Day) r->v[f->cancel].num : DAY_NONE;
-    p->name = text_or_null(&so->strings, &r->v[f->name]);
-    p->household = text_or_null(&so->strings, &r->v[f->household]);
-    p->division = text_or_null(&so->strings, &r->v[f->division]);
-    p->address = text_or_null(&so->strings, &r->v[f->address]);
-    p->phone = text_or_null(&so->strings, &r->v[f->phone]);
+    p->division = division_of(so, &r->v[f->division]);
+    /* name, household, address, phone: into the text buffer, offsets local to it until flushed */
+    const int tf[4] = {f->name, f->household, f->address, f->phone};
+    const char *tz[4];
+    size_t tl[4];
+    for (int i = 0; i < 4; i++) {
+        const CanonValue *v = &r->v[tf[i]];
+        tz[i] = v->present ? v->text : NULL;
+        tl[i] = v->present ? strnlen(v->text, v->len) : 0;   /* as far as a C string goes */
+    }
+    p->text_off = so->text.len;
+    store_text_encode(&so->text, tz, tl);
+    p->text_len = (uint32_t) (so->text.len - p->text_off);
     p->sex = r->v[f->sex].present ? (uint8_t) r->v[f->sex].num : 0xFF;
     p->status = (uint8_t) r->v[f->status].num;
     p->cancel_reason = r->v[f->reason].present ? (uint8_t) r->v[f->reason].num : 0xFF;
@@ -674,6 +736,10 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
         } else if (def->kind == FK_REGISTER) {   /* never split */
             if (add_person(ts, so, fno, &rec, &rf)) {
                 sf->accepted++;
+                if (so->text.len >= TEXT_FLUSH && !text_flush(cx->st, so, err)) {
+                    extract_close(ex);
+                    return false;
+                }
             } else {
                 sf->rejected++;
                 add_reject(&so->rejects, &so->strings, fno, &rec);
@@ -691,6 +757,10 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
     }
     for (; nring > 0; nring--)
         ring_drain(ts, &ring[(ring_head - nring) % RING], dups, sf);
+    if (!text_flush(cx->st, so, err)) {
+        extract_close(ex);
+        return false;
+    }
     if (cx->progress) {
         progress_end(sf->read);
     } else {
@@ -1409,6 +1479,8 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         vec_init(&cx.out[k].pending, sizeof(PendingRecord));
         vec_init(&cx.out[k].arenas, sizeof(Arena));
         arena_init(&cx.out[k].strings, 1 << 20);
+        vec_init(&cx.out[k].text, 1);
+        set_init(&cx.out[k].divisions, 64, true);
         if (nfiles[k] == 0)
             continue;
         for (size_t i = 0; i < nn; i++) {
@@ -1502,6 +1574,8 @@ read_all(Store *st, const SourceDef *defs, int ndefs, const char *dir, char **na
         vec_free(&so->persons);
         vec_free(&so->rejects);
         vec_free(&so->pending);
+        vec_free(&so->text);
+        set_free(&so->divisions);
         store_adopt_arena(st, &so->strings);   /* freed with the store */
         arena_free(&so->strings);
         for (size_t i = 0; i < so->arenas.len; i++)

@@ -29,14 +29,20 @@ typedef struct Alert {
 
 static void
 fill_alert(const Store *st, const ListOut *lo, const ListRow *r, const LcRow *lc, const OutPlaces *pl,
-           const OutRunInfo *ri, size_t index, char id[19], Alert *a)
+           const OutRunInfo *ri, size_t index, char id[19], Alert *a, TextBuf *tb, Arena *names)
 {
     memset(a, 0, sizeof *a);
     idnum_format(r->key, id);
     const Person *p = st ? store_person(st, r->key) : NULL;
     a->row = r;
     a->id_number = id;
-    a->name = p && p->name ? p->name : out_val(r, out_col(lo, "name"));
+    a->name = out_val(r, out_col(lo, "name"));
+    if (p) {   /* the register's name, as the list's column shows it when it has one */
+        PersonText t;
+        store_person_text_copy(st, p, tb, names, &t);
+        if (t.name)
+            a->name = t.name;
+    }
     a->village = r->village ? r->village : p && p->division ? p->division : "";
     a->township = r->township ? r->township : "";
     const OutPlace *tp = out_places_find(pl, a->township);
@@ -287,6 +293,9 @@ out_alerts_write(const char *dir, const Store *st, const ListSet *ls, const LcRu
     char (*ids)[19] = xcalloc(n + 1, 19);
     int nc = 0, nv = 0, fresh_c = 0, fresh_v = 0;
     const ListRow *rows = lo ? lo->rows.data : NULL;
+    TextBuf tb = {0};
+    Arena names;
+    arena_init(&names, 64 << 10);
     for (size_t i = 0; i < n; i++) {
         if (rows[i].key == PERSON_KEY_NONE)
             continue;
@@ -296,7 +305,7 @@ out_alerts_write(const char *dir, const Store *st, const ListSet *ls, const LcRu
             continue;
         }
         Alert a;
-        fill_alert(st, lo, &rows[i], lr, pl, ri, i, ids[i], &a);
+        fill_alert(st, lo, &rows[i], lr, pl, ri, i, ids[i], &a, &tb, &names);
         bool confirmed = strcmp(a.confidence, "confirmed") == 0;
         if (!confirmed)
             a.confidence = "to_verify";
@@ -313,7 +322,9 @@ out_alerts_write(const char *dir, const Store *st, const ListSet *ls, const LcRu
         else if (lr && lr->alert == LC_ALERT_REPEATED)
             cnt.repeated++;
     }
-    bool ok = write_xml(dir, "confirmed", st, conf, nc, fresh_c, ri, err) &&
+    textbuf_free(&tb);
+    bool ok = (st == NULL || store_text_ok(st, err)) &&
+              write_xml(dir, "confirmed", st, conf, nc, fresh_c, ri, err) &&
               write_csv(dir, "confirmed", st, conf, nc, ri, err) &&
               write_xml(dir, "to_verify", st, verify, nv, fresh_v, ri, err) &&
               write_csv(dir, "to_verify", st, verify, nv, ri, err);
@@ -326,5 +337,6 @@ out_alerts_write(const char *dir, const Store *st, const ListSet *ls, const LcRu
     free(conf);
     free(verify);
     free(ids);
+    arena_free(&names);
     return ok;
 }

@@ -76,6 +76,7 @@ typedef struct WRow {
     const ListRow  *lr;
     const LcRow    *lc;
     const Person   *p;
+    PersonText      text;     /* p's, read back from the store */
     const char     *township;
     const char     *village;
     const char     *household;
@@ -201,7 +202,7 @@ make_cells(const ListSet *ls, const WRow *w, int seq, int hh_seq, const char *vi
     c->v[OXC_VILLAGE] = village_name;
     c->v[OXC_HOUSEHOLD] = w->household;
     c->v[OXC_HH_SEQ] = c->hh_seq;
-    const char *name = w->p && w->p->name ? w->p->name : out_val(w->lr, out_col(lo, "name"));
+    const char *name = w->text.name ? w->text.name : out_val(w->lr, out_col(lo, "name"));
     c->v[OXC_NAME] = name;
     if (w->p)
         c->v[OXC_SEX] = w->p->sex == SEX_MALE ? "男" : w->p->sex == SEX_FEMALE ? "女" : "";
@@ -214,8 +215,8 @@ make_cells(const ListSet *ls, const WRow *w, int seq, int hh_seq, const char *vi
     out_mask_id(w->id, opt->mask_ids, c->id);
     c->v[OXC_ID] = c->id;
     if (w->p) {
-        c->v[OXC_PHONE] = w->p->phone ? w->p->phone : "";
-        c->v[OXC_ADDRESS] = w->p->address ? w->p->address : "";
+        c->v[OXC_PHONE] = w->text.phone ? w->text.phone : "";
+        c->v[OXC_ADDRESS] = w->text.address ? w->text.address : "";
     }
     c->v[OXC_MATTER] = lo->title ? lo->title : lo->name;
     make_hints(lo, w, ri->asof, c->hints, sizeof c->hints);
@@ -826,6 +827,9 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
     }
     WRow *rows = xcalloc(n + 1, sizeof *rows);
     size_t nr = 0;
+    Arena text;
+    arena_init(&text, 1 << 20);
+    TextBuf tb = {0};
     for (int k = 0; k < nsel; k++) {
         int l = sel[k];
         const ListRow *lr = ls->lists[l].rows.data;
@@ -838,12 +842,15 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
             w->lr = &lr[i];
             w->lc = lc && l < lc->nlists && lc->rows[l] ? &lc->rows[l][i] : NULL;
             w->p = st ? store_person(st, lr[i].key) : NULL;
+            if (w->p)
+                store_person_text_copy(st, w->p, &tb, &text, &w->text);
             idnum_format(lr[i].key, w->id);
             w->village = lr[i].village ? lr[i].village : w->p && w->p->division ? w->p->division : "";
             w->township = lr[i].township ? lr[i].township : "";
-            w->household = lr[i].household ? lr[i].household : w->p && w->p->household ? w->p->household : "";
+            w->household = lr[i].household ? lr[i].household : w->text.household ? w->text.household : "";
         }
     }
+    textbuf_free(&tb);
     qsort(rows, nr, sizeof *rows, cmp_wrow);
 
     /* townships: the city's of the reference list, and any other the rows name */
@@ -859,7 +866,7 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
         if (i == 0 || strcmp(rows[i].township, rows[i - 1].township) != 0)
             codes[ncode++] = rows[i].township;
     qsort(codes, ncode, sizeof *codes, strcmp_ptr);
-    bool ok = true;
+    bool ok = st == NULL || store_text_ok(st, err);
     size_t at = 0;
     for (size_t k = 0; ok && k < ncode; k++) {
         if (k > 0 && strcmp(codes[k], codes[k - 1]) == 0)
@@ -874,5 +881,6 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
     }
     free(codes);
     free(rows);
+    arena_free(&text);
     return ok;
 }

@@ -219,11 +219,18 @@ reg_val(EvalCtx *c, int which)
         idnum_format(p->key, id);
         return vtext(id, (uint32_t) strlen(id));
     }
-    case RG_NAME: s = p->name; break;
-    case RG_HOUSEHOLD: s = p->household; break;
     case RG_DIVISION: s = p->division; break;
-    case RG_ADDRESS: s = p->address; break;
-    case RG_PHONE: s = p->phone; break;
+    case RG_NAME:
+    case RG_HOUSEHOLD:
+    case RG_ADDRESS:
+    case RG_PHONE:
+        if (c->ptext_of != p) {   /* read once per person; valid until the next is set */
+            store_person_text(c->st, p, &c->text, &c->ptext);
+            c->ptext_of = p;
+        }
+        s = which == RG_NAME ? c->ptext.name : which == RG_HOUSEHOLD ? c->ptext.household
+            : which == RG_ADDRESS ? c->ptext.address : c->ptext.phone;
+        break;
     case RG_SEX: return p->sex == 0xFF ? vnone() : vint(p->sex);
     case RG_STATUS: return vint(p->status);
     case RG_CANCEL_REASON: return p->cancel_reason == 0xFF ? vnone() : vint(p->cancel_reason);
@@ -1141,6 +1148,7 @@ rules_ctx_done(EvalCtx *c)
     free(c->wit);
     free(c->pool);
     arena_free(&c->scratch);
+    textbuf_free(&c->text);
     for (size_t t = 0; t < c->rs->tallies.len; t++) {
         for (uint32_t i = 0; i < c->tallies[t].cap; i++)
             free((void *) c->tallies[t].keys[i]);
@@ -1155,6 +1163,7 @@ void
 rules_ctx_person(EvalCtx *c, const Person *p)
 {
     c->p = p;
+    c->ptext_of = NULL;
     c->f = p ? store_facts(c->st, p) : NULL;
     c->nf = p ? p->fact_count : 0;
     c->gen++;

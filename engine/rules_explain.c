@@ -107,11 +107,13 @@ static void
 print_register(EvalCtx *c, FILE *out)
 {
     const Person *p = c->p;
+    PersonText t;
+    store_person_text(c->st, p, &c->text, &t);
     char id[19], d[11];
     idnum_format(p->key, id);
     fprintf(out, "register entry (%s:%llu)\n", file_name(c->st, p->file), (unsigned long long) p->record);
     fprintf(out, "  id_number      %s\n", id);
-    fprintf(out, "  name           %s\n", p->name ? p->name : "");
+    fprintf(out, "  name           %s\n", t.name ? t.name : "");
     fprintf(out, "  sex            %s\n", p->sex == SEX_MALE ? "male" : p->sex == SEX_FEMALE ? "female" : "");
     date_format(p->birth, d);
     int age = date_age(p->birth, c->asof);
@@ -122,10 +124,10 @@ print_register(EvalCtx *c, FILE *out)
         fprintf(out, "   (age %d on %s)", age, a);
     }
     fputc('\n', out);
-    fprintf(out, "  household      %s\n", p->household ? p->household : "");
+    fprintf(out, "  household      %s\n", t.household ? t.household : "");
     fprintf(out, "  division       %s\n", p->division ? p->division : "");
-    fprintf(out, "  address        %s\n", p->address ? p->address : "");
-    fprintf(out, "  phone          %s\n", p->phone ? p->phone : "");
+    fprintf(out, "  address        %s\n", t.address ? t.address : "");
+    fprintf(out, "  phone          %s\n", t.phone ? t.phone : "");
     fprintf(out, "  status         %s\n", p->status == REG_ACTIVE ? "active" : "cancelled");
     if (p->status != REG_ACTIVE) {
         static const char *const reasons[] = {"death", "moved_out", "other"};

@@ -437,6 +437,9 @@ typedef struct EvalCtx {
     EvRef         *pool;                            /* definitions' evidence, for reuse */
     uint32_t       npool, cappool;
     Arena          scratch;                         /* texts and sets of the person (reset) */
+    TextBuf        text;                            /* the person's name, household, address */
+    PersonText     ptext;                           /* and phone, read back when first asked */
+    const Person  *ptext_of;
     /* the row being built */
     int            li, ri;
     Val            colval[LIST_MAX_COLS];

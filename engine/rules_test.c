@@ -140,8 +140,7 @@ build(CaseState *cs, Store *st, RefData *rd)
             p.cancel_reason = 0xFF;
             p.status = REG_ACTIVE;
             p.division = "222401001001";
-            p.household = "000000001";
-            p.name = "示例";
+            const char *name = "示例", *household = "000000001", *address = NULL, *phone = NULL;
             const char *id = NULL;
             for (int i = 0; i < g->nvals; i++) {
                 const TestValue *v = &g->vals[i];
@@ -154,15 +153,15 @@ build(CaseState *cs, Store *st, RefData *rd)
                 else if (strcmp(f, "cancel_date") == 0)
                     p.cancel_date = (Day) v->value.num;
                 else if (strcmp(f, "name") == 0)
-                    p.name = arena_strdup(&st->strings, v->value.str);
+                    name = v->value.str;
                 else if (strcmp(f, "household") == 0)
-                    p.household = arena_strdup(&st->strings, v->value.str);
+                    household = v->value.str;
                 else if (strcmp(f, "division") == 0)
                     p.division = arena_strdup(&st->strings, v->value.str);
                 else if (strcmp(f, "address") == 0)
-                    p.address = arena_strdup(&st->strings, v->value.str);
+                    address = v->value.str;
                 else if (strcmp(f, "phone") == 0)
-                    p.phone = arena_strdup(&st->strings, v->value.str);
+                    phone = v->value.str;
                 else if (strcmp(f, "sex") == 0)
                     p.sex = (uint8_t) enum_index(et, v->value.str);
                 else if (strcmp(f, "status") == 0)
@@ -191,6 +190,11 @@ build(CaseState *cs, Store *st, RefData *rd)
                 p.birth = idnum_birth_day(idbuf);
             p.file = file_for(st, -1, rf->name);
             p.record = (uint64_t) g->line;
+            CbError terr = {0};
+            if (!store_person_set_text(st, &p, name, household, address, phone, &terr)) {
+                say(cs, "  %s:%d: %s\n", rf->path, g->line, terr.message);
+                return false;
+            }
             Person *pp = vec_push(&st->persons);
             *pp = p;
             last_index = st->persons.len - 1;

@@ -564,7 +564,7 @@ run_nightly(const RunOptions *opt, CbError *err)
     {
         /* identity resolution: repair, link or reject the records without a usable ID */
         IdentityOptions io = {.rules_dir = opt->rules_dir, .asof = opt->asof, .conn = conn};
-        if (!identity_link(&st, &rep, &io, &idr, err))
+        if (!identity_link(&st, &rep, &io, &idr, err) || !store_text_ok(&st, err))
             goto done;
     }
     fault_hit(FAULT_LINK);
@@ -581,7 +581,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                  (unsigned long long) st.unlinked);
     double t_rules0 = clock_now();
     if (!rules_evaluate(rules, &st, opt->asof, plan.input_dir, &ls, nthreads, &t_rules, err) ||
-        !cancel_check("writing the outputs", err))
+        !store_text_ok(&st, err) || !cancel_check("writing the outputs", err))
         goto done;
     double t_write0 = clock_now();
 

@@ -1,9 +1,13 @@
 #include "store.h"
 
+#include <errno.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "log.h"
 #include "parallel.h"
 
 void
@@ -16,6 +20,8 @@ store_init(Store *s)
     vec_init(&s->facts, sizeof(Fact));
     arena_init(&s->strings, 4 << 20);
     vec_init(&s->arenas, sizeof(Arena));
+    s->text_fd = -1;
+    pthread_mutex_init(&s->text_mu, NULL);
 }
 
 void
@@ -51,7 +57,185 @@ store_free(Store *s)
     for (size_t i = 0; i < s->arenas.len; i++)
         arena_free(&VEC_AT(&s->arenas, Arena, i));
     vec_free(&s->arenas);
+    if (s->text_fd >= 0)
+        close(s->text_fd);
+    pthread_mutex_destroy(&s->text_mu);
     memset(s, 0, sizeof *s);
+    s->text_fd = -1;
+}
+
+/* ---- persons' text ---- */
+
+static void
+put_bytes(Vec *buf, const void *b, size_t n)
+{
+    if (buf->len + n > buf->cap) {
+        size_t cap = buf->cap ? buf->cap : 4096;
+        while (cap < buf->len + n)
+            cap *= 2;
+        vec_reserve(buf, cap);
+    }
+    memcpy((char *) buf->data + buf->len, b, n);
+    buf->len += n;
+}
+
+/* Each field: a byte 0 (empty), or a byte 1 and the text with a NUL. */
+void
+store_text_encode(Vec *buf, const char *const field[4], const size_t len[4])
+{
+    static const char tag[2] = {0, 1};
+    for (int i = 0; i < 4; i++) {
+        put_bytes(buf, &tag[field[i] != NULL], 1);
+        if (field[i]) {
+            put_bytes(buf, field[i], len[i]);
+            put_bytes(buf, &tag[0], 1);
+        }
+    }
+}
+
+static bool
+text_open(Store *s, CbError *err)
+{
+    const char *dir = getenv("TMPDIR");
+    if (dir == NULL || dir[0] == '\0')
+        dir = "/tmp";
+    char path[4096];
+    snprintf(path, sizeof path, "%s/canbao-text-XXXXXX", dir);
+    int fd = mkstemp(path);
+    if (fd < 0) {
+        CB_FAIL(err, CBERR_IO, "could not make a temporary file for the register's text: %m");
+        cb_error_at(err, "%s", dir);
+        cb_error_hint(err, "set TMPDIR to a writable folder with room for about 100 bytes per person");
+        return false;
+    }
+    unlink(path);   /* gone with the process, whatever happens to it */
+    s->text_fd = fd;
+    return true;
+}
+
+bool
+store_text_append(Store *s, const void *bytes, size_t n, uint64_t *off, CbError *err)
+{
+    pthread_mutex_lock(&s->text_mu);
+    bool ok = s->text_fd >= 0 || text_open(s, err);
+    uint64_t at = s->text_size;
+    for (size_t done = 0; ok && done < n;) {
+        ssize_t w = pwrite(s->text_fd, (const char *) bytes + done, n - done, (off_t) (at + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            ok = CB_FAIL(err, CBERR_IO, "could not write the register's text to a temporary file: %s",
+                         w < 0 ? strerror(errno) : "nothing written");
+            cb_error_hint(err, "TMPDIR needs room for about 100 bytes per person of the register");
+            break;
+        }
+        done += (size_t) w;
+    }
+    if (ok)
+        s->text_size += n;
+    pthread_mutex_unlock(&s->text_mu);
+    *off = at;
+    return ok;
+}
+
+bool
+store_person_set_text(Store *s, Person *p, const char *name, const char *household, const char *address,
+                      const char *phone, CbError *err)
+{
+    const char *f[4] = {name, household, address, phone};
+    size_t len[4];
+    for (int i = 0; i < 4; i++)
+        len[i] = f[i] ? strlen(f[i]) : 0;
+    Vec buf;
+    vec_init(&buf, 1);
+    store_text_encode(&buf, f, len);
+    p->text_len = (uint32_t) buf.len;
+    bool ok = store_text_append(s, buf.data, buf.len, &p->text_off, err);
+    vec_free(&buf);
+    return ok;
+}
+
+static void
+text_failed(const Store *s, const Person *p, const char *why)
+{
+    int *failed = (int *) &s->text_failed;   /* the one field a reader writes */
+    if (__atomic_exchange_n(failed, 1, __ATOMIC_RELAXED) == 0)
+        log_warn("event=text_read_failed offset=%llu bytes=%u error=\"%s\"",
+                  (unsigned long long) p->text_off, p->text_len, why);
+}
+
+void
+store_person_text(const Store *s, const Person *p, TextBuf *tb, PersonText *t)
+{
+    memset(t, 0, sizeof *t);
+    if (p->text_len == 0)
+        return;
+    if (p->text_off < tb->at || p->text_off + p->text_len > tb->at + tb->len) {
+        size_t want = p->text_len > tb->ahead ? p->text_len : tb->ahead;
+        if (want > tb->cap) {
+            free(tb->data);
+            tb->data = xmalloc(want);
+            tb->cap = want;
+        }
+        tb->at = p->text_off;
+        tb->len = 0;
+        while (tb->len < want) {
+            ssize_t r = s->text_fd < 0 ? 0 : pread(s->text_fd, tb->data + tb->len, want - tb->len,
+                                                    (off_t) (tb->at + tb->len));
+            if (r < 0 && errno == EINTR)
+                continue;
+            if (r < 0) {
+                text_failed(s, p, strerror(errno));
+                tb->len = 0;
+                return;
+            }
+            if (r == 0)
+                break;
+            tb->len += (size_t) r;
+        }
+        if (tb->len < p->text_len) {
+            text_failed(s, p, "the file ends early");
+            tb->len = 0;
+            return;
+        }
+    }
+    const char *c = tb->data + (p->text_off - tb->at), *end = c + p->text_len;
+    const char **f[4] = {&t->name, &t->household, &t->address, &t->phone};
+    for (int i = 0; i < 4 && c < end; i++) {
+        if (*c++ == 0)
+            continue;
+        const char *z = memchr(c, 0, (size_t) (end - c));
+        if (z == NULL)
+            break;
+        *f[i] = c;
+        c = z + 1;
+    }
+}
+
+void
+store_person_text_copy(const Store *s, const Person *p, TextBuf *tb, Arena *a, PersonText *t)
+{
+    store_person_text(s, p, tb, t);
+    const char **f[4] = {&t->name, &t->household, &t->address, &t->phone};
+    for (int i = 0; i < 4; i++)
+        if (*f[i])
+            *f[i] = arena_strdup(a, *f[i]);
+}
+
+bool
+store_text_ok(const Store *s, CbError *err)
+{
+    if (__atomic_load_n(&s->text_failed, __ATOMIC_RELAXED) == 0)
+        return true;
+    return CB_FAIL(err, CBERR_IO, "could not read the register's text back from its temporary file "
+                   "(event=text_read_failed in the log)");
+}
+
+void
+textbuf_free(TextBuf *tb)
+{
+    free(tb->data);
+    memset(tb, 0, sizeof *tb);
 }
 
 static int

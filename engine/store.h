@@ -9,9 +9,12 @@
 #ifndef CANBAO_STORE_H
 #define CANBAO_STORE_H
 
+#include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "arena.h"
+#include "cberror.h"
 #include "date.h"
 #include "factkind.h"
 #include "idnum.h"
@@ -34,24 +37,40 @@ typedef struct Reject {
     const char *raw;
 } Reject;
 
-/* A person on the household register. */
+/* A person on the household register.  The division is in memory (every person's rules ask
+ * for it); the name, household, address and phone, asked for only by the persons that reach a
+ * list, are kept in the store's text file and read back with store_person_text. */
 typedef struct Person {
     PersonKey   key;
+    uint64_t    record;
+    const char *division;     /* 12-digit village / community code */
+    uint64_t    text_off;     /* in the store's text file (store_person_text) */
+    uint32_t    text_len;
     Day         birth;
     Day         cancel_date;
-    const char *name;
-    const char *household;
-    const char *division;     /* 12-digit village / community code */
-    const char *address;
-    const char *phone;
+    uint32_t    file;
+    uint32_t    fact_first;   /* after grouping: this person's facts */
+    uint32_t    fact_count;
     uint8_t     sex;          /* SEX_MALE / SEX_FEMALE, 0xFF unknown */
     uint8_t     status;       /* REG_ACTIVE / REG_CANCELLED */
     uint8_t     cancel_reason;/* CANCEL_*, 0xFF none */
-    uint32_t    file;
-    uint64_t    record;
-    uint32_t    fact_first;   /* after grouping: this person's facts */
-    uint32_t    fact_count;
 } Person;
+
+/* A person's text as read back; NULL where the register left a field empty. */
+typedef struct PersonText {
+    const char *name, *household, *address, *phone;
+} PersonText;
+
+/* Where store_person_text reads into: reused from person to person, grown as needed.  With
+ * ahead > 0 it reads that many bytes at once and serves the next persons from them (for a walk
+ * in register order); 0 reads just the person's bytes. */
+typedef struct TextBuf {
+    char    *data;
+    size_t   cap;
+    size_t   ahead;
+    uint64_t at;              /* file offset of data[0] */
+    size_t   len;             /* bytes of the file held from there */
+} TextBuf;
 
 /* A fact about a person: compact and fixed-size; what the slots mean depends on the kind
  * (factkind.c says which canonical field lands where). */
@@ -86,6 +105,10 @@ typedef struct Store {
     size_t    released;       /* facts let go by store_release_facts */
     Arena     strings;
     Vec       arenas;         /* Arena: more string arenas (a loader thread's), owned */
+    int       text_fd;        /* persons' text: an unlinked file in $TMPDIR, -1 until needed */
+    uint64_t  text_size;
+    pthread_mutex_t text_mu;
+    int       text_failed;    /* a read of the text file failed (atomic; store_text_ok) */
 } Store;
 
 void          store_init(Store *s);
@@ -105,6 +128,23 @@ void          store_group_threads(Store *s, int threads);
  * bundles emptied.  s->facts.len is kept in s->released. */
 void          store_release_facts(Store *s);
 const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on the register */
+
+/* Persons' text.  store_text_encode appends one person's fields, name, household, address and
+ * phone (len[i] bytes at field[i], NULL when empty; no NUL in them), to buf, a Vec of bytes; store_text_append writes n encoded bytes to the text file and gives their
+ * offset (thread-safe; the file is made on first use).  store_person_set_text does both for
+ * one person. */
+void          store_text_encode(Vec *buf, const char *const field[4], const size_t len[4]);
+bool          store_text_append(Store *s, const void *bytes, size_t n, uint64_t *off, CbError *err);
+bool          store_person_set_text(Store *s, Person *p, const char *name, const char *household,
+                                    const char *address, const char *phone, CbError *err);
+/* Reads p's text into tb; t's strings point into tb until its next use.  When the file cannot
+ * be read the fields are NULL, the failure is logged once and store_text_ok turns false: the
+ * caller's stage then fails instead of publishing lists with names missing. */
+void          store_person_text(const Store *s, const Person *p, TextBuf *tb, PersonText *t);
+/* The same, with t's strings copied into a (they outlive tb). */
+void          store_person_text_copy(const Store *s, const Person *p, TextBuf *tb, Arena *a, PersonText *t);
+bool          store_text_ok(const Store *s, CbError *err);
+void          textbuf_free(TextBuf *tb);
 static inline const Fact *store_facts(const Store *s, const Person *p)
 {
     return (const Fact *) s->facts.data + p->fact_first;

@@ -167,11 +167,8 @@ fx_build(Fixture *fx, bool with_lifecycle)
         p->key = idnum_key(fx_ids[i]);
         p->birth = date_parse(fp->birth8, 8);
         p->cancel_date = DAY_NONE;
-        p->name = fp->name;
-        p->household = fp->household;
+        assert_true(store_person_set_text(&fx->st, p, fp->name, fp->household, fp->address, fp->phone, NULL));
         p->division = fp->division;
-        p->phone = fp->phone;
-        p->address = fp->address;
         p->sex = (uint8_t) (fp->seq % 2 == 1 ? SEX_MALE : SEX_FEMALE);
         p->status = REG_ACTIVE;
         p->cancel_reason = 0xFF;

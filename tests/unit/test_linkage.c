@@ -61,10 +61,9 @@ add_person(const char *id, const char *name, uint8_t sex, Day birth, const char 
 	Person	   *p = vec_push(&w.st.persons);
 
 	p->key = idnum_key(id);
-	p->name = arena_strdup(&w.st.strings, name);
+	assert_true(store_person_set_text(&w.st, p, name, NULL, addr, NULL, NULL));
 	p->sex = sex;
 	p->birth = birth;
-	p->address = addr ? arena_strdup(&w.st.strings, addr) : NULL;
 	p->division = "222401005006";
 	p->status = dead ? REG_CANCELLED : REG_ACTIVE;
 	p->cancel_reason = dead ? CANCEL_DEATH : 0xFF;
