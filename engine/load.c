@@ -231,14 +231,10 @@ typedef struct TaskState {
      * equal dates; the others are superseded.  Facts without a date are kept as they are. */
     bool     latest;
     int32_t  latest_limit;        /* the as-of date in the unit of the kind's d1 */
-    KeySet   latest_map;          /* person → index + 1 into latest_facts */
-    Vec      latest_facts;        /* LatestPair */
+    KeySet   latest_map[2];       /* person → index + 1 into latest_facts[side] */
+    Vec      latest_facts[2];     /* Fact: side 0 on or before the as-of date, 1 after (few) */
     uint64_t superseded;
 } TaskState;
-
-typedef struct LatestPair {
-    Fact f[2];                    /* kind = UINT16_MAX: empty */
-} LatestPair;
 
 /* A definition's fields and properties, looked up once rather than per record. */
 typedef struct DefInfo {
@@ -342,22 +338,16 @@ keep_fact(TaskState *ts, const Fact *f)
         *new_fact(ts) = *f;
         return;
     }
+    int side = f->d1 > ts->latest_limit;
     uint64_t at;
-    LatestPair *lp;
-    if (set_put(&ts->latest_map, f->person, ts->latest_facts.len + 1, &at)) {
-        lp = &VEC_AT(&ts->latest_facts, LatestPair, at - 1);
-    } else {
-        lp = vec_push(&ts->latest_facts);
-        lp->f[0].kind = lp->f[1].kind = UINT16_MAX;
+    if (!set_put(&ts->latest_map[side], f->person, ts->latest_facts[side].len + 1, &at)) {
+        *(Fact *) vec_push(&ts->latest_facts[side]) = *f;
+        return;
     }
-    Fact *k = &lp->f[f->d1 > ts->latest_limit];
-    if (k->kind == UINT16_MAX) {
+    Fact *k = &VEC_AT(&ts->latest_facts[side], Fact, at - 1);
+    ts->superseded++;
+    if (f->d1 > k->d1)
         *k = *f;
-    } else {
-        ts->superseded++;
-        if (f->d1 > k->d1)
-            *k = *f;
-    }
 }
 
 static void
@@ -367,8 +357,10 @@ latest_begin(TaskState *ts, const SourceDef *def, Day asof)
     if (!ts->latest)
         return;
     ts->latest_limit = factkind_d1_type(def->kind) == FT_MONTH ? date_month_of(asof) : asof;
-    set_init(&ts->latest_map, 1024, true);
-    vec_init(&ts->latest_facts, sizeof(LatestPair));
+    for (int side = 0; side < 2; side++) {
+        set_init(&ts->latest_map[side], 1024, true);
+        vec_init(&ts->latest_facts[side], sizeof(Fact));
+    }
     ts->superseded = 0;
 }
 
@@ -379,22 +371,26 @@ latest_end(TaskState *ts, const SourceDef *def, bool ok)
 {
     if (!ts->latest)
         return;
-    const LatestPair *lp = ts->latest_facts.data;
-    size_t kept = 0;
-    for (size_t i = 0; ok && i < ts->latest_facts.len; i++)
-        for (int j = 0; j < 2; j++)
-            if (lp[i].f[j].kind != UINT16_MAX) {
-                *new_fact(ts) = lp[i].f[j];
-                kept++;
-            }
+    size_t kept = 0, persons = ts->latest_facts[0].len;
+    for (int side = 0; ok && side < 2; side++) {
+        const Fact *lf = ts->latest_facts[side].data;
+        for (size_t i = 0; i < ts->latest_facts[side].len; i++) {
+            *new_fact(ts) = lf[i];
+            kept++;
+            if (side == 1 && !set_put(&ts->latest_map[0], lf[i].person, 0, NULL))
+                persons++;   /* a person with facts after the as-of date only */
+        }
+    }
     if (ok) {
         flockfile(stderr);
         log_info("event=history source=%s history=latest persons=%zu kept=%zu superseded=%llu", def->name,
-                 ts->latest_facts.len, kept, (unsigned long long) ts->superseded);
+                 persons, kept, (unsigned long long) ts->superseded);
         funlockfile(stderr);
     }
-    set_free(&ts->latest_map);
-    vec_free(&ts->latest_facts);
+    for (int side = 0; side < 2; side++) {
+        set_free(&ts->latest_map[side]);
+        vec_free(&ts->latest_facts[side]);
+    }
     ts->latest = false;
 }
 
