@@ -508,10 +508,10 @@ add_link_row(Ctx *c, const PendingRecord *pr, PersonKey key, LinkDecision d, dou
 static void
 accept(Ctx *c, PendingRecord *pr, PersonKey key, LinkQuality q)
 {
-    Fact *f = vec_push(&c->st->facts);
-    *f = pr->fact;
-    f->person = key;
-    f->link = (uint8_t) q;
+    Fact f = pr->fact;
+    f.person = key;
+    f.link = (uint8_t) q;
+    store_add_fact(c->st, &f);
     VEC_AT(&c->st->files, SourceFile, pr->file).accepted++;
 }
 
@@ -1317,15 +1317,44 @@ rng_next(uint64_t *s)
  * candidate persons and of the persons of the first U_SIGN_PAIRS pairs of the u sample: one
  * pass over those facts, a bitmap in front of the hash lookup.
  */
+typedef struct SeenScan {
+    Ctx            *c;
+    const U64Map   *want;
+    const uint64_t *filter;
+} SeenScan;
+
+enum { FILTER_BITS = 1 << 24 };
+
 static void
-mark_seen(Ctx *c)
+seen_facts(void *arg, const Fact *f, size_t n)
 {
+    SeenScan *sc = arg;
+    Ctx *c = sc->c;
+    for (size_t i = 0; i < n; i++) {
+        if (!(c->cf.sign_of_life & (1u << f[i].kind)) || f[i].d1 == DAY_NONE ||
+            (f[i].link != LINK_EXACT && f[i].link != LINK_REPAIRED))
+            continue;
+        uint64_t h = mix64(f[i].person) & (FILTER_BITS - 1);
+        if (!(sc->filter[h >> 6] & (1ull << (h & 63))))
+            continue;
+        uint64_t pi = map_get(sc->want, f[i].person, 0);
+        if (pi == 0)
+            continue;
+        IdEvidence *e = &c->pev[pi - 1];
+        if (e->last_seen == DAY_NONE || f[i].d1 > e->last_seen)
+            e->last_seen = f[i].d1;
+    }
+}
+
+static bool
+mark_seen(Ctx *c, CbError *err)
+{
+    bool ok = true;
     if (c->cf.sign_of_life == 0 || c->np == 0)
-        return;
+        return true;
     size_t nu = (size_t) (c->cf.u_pairs < U_SIGN_PAIRS ? c->cf.u_pairs : U_SIGN_PAIRS);
     U64Map want;
     map_init(&want, c->npairs / 2 + nu + 64);
-    enum { FILTER_BITS = 1 << 24 };
     uint64_t *filter = xcalloc(FILTER_BITS / 64, sizeof(uint64_t));
     uint64_t s = c->cf.seed;
     for (size_t k = 0; k < c->npairs + nu; k++) {
@@ -1344,23 +1373,11 @@ mark_seen(Ctx *c)
         filter[h >> 6] |= 1ull << (h & 63);
         c->pev[pi].seen_known = true;
     }
-    const Fact *f = c->st->facts.data;
-    for (size_t i = 0, n = c->st->facts.len; i < n; i++) {
-        if (!(c->cf.sign_of_life & (1u << f[i].kind)) || f[i].d1 == DAY_NONE ||
-            (f[i].link != LINK_EXACT && f[i].link != LINK_REPAIRED))
-            continue;
-        uint64_t h = mix64(f[i].person) & (FILTER_BITS - 1);
-        if (!(filter[h >> 6] & (1ull << (h & 63))))
-            continue;
-        uint64_t pi = map_get(&want, f[i].person, 0);
-        if (pi == 0)
-            continue;
-        IdEvidence *e = &c->pev[pi - 1];
-        if (e->last_seen == DAY_NONE || f[i].d1 > e->last_seen)
-            e->last_seen = f[i].d1;
-    }
+    SeenScan sc = {.c = c, .want = &want, .filter = filter};
+    ok = store_scan_facts(c->st, seen_facts, &sc, err);
     free(filter);
     map_free(&want);
+    return ok;
 }
 
 static void
@@ -1748,7 +1765,8 @@ identity_link(Store *st, LoadReport *rep, const IdentityOptions *opt, IdentityRe
     if (nprob > 0 || (c.ex_pending >= 0 && c.nset > 0)) {
         c.log_prior = log2(c.cf.prior / (double) (c.np ? c.np : 1));
         block(&c);
-        mark_seen(&c);
+        if (!mark_seen(&c, err))
+            goto done;
         compare_pairs(&c);
         estimate_u(&c);
         estimate_m(&c);

@@ -1,6 +1,7 @@
 /*
  * main — the canbao command: argument parsing and exit codes, nothing else.
  */
+#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -52,7 +53,7 @@ static const char *usage_main =
 static const char *usage_run =
     "Usage: canbao run --asof YYYY-MM-DD --extracts DIR --out DIR [--db CONNINFO]\n"
     "                  [--home DIR] [--connectors DIR] [--rules DIR] [--state DIR] [--dry-run]\n"
-    "                  [--threads N]\n"
+    "                  [--threads N] [--memory SIZE]\n"
     "                  [--package-key FILE [--sign-key FILE] [--package-cipher NAME]]\n"
     "                  [--pseudonym-key FILE [--pseudonym-alg sha256|sm3]]\n"
     "\n"
@@ -63,6 +64,11 @@ static const char *usage_run =
     "step.  --state DIR (or CANBAO_STATE; default <out>.state) keeps the last good delivery of\n"
     "optional sources.  --dry-run does everything but the database writes and the publication,\n"
     "and says what it would publish.\n"
+    "\n"
+    "--memory SIZE (or CANBAO_MEMORY; 2048M, 8G; default three quarters of the machine's memory):\n"
+    "the facts in memory are kept to a quarter of it (the rest is for the register, the reading\n"
+    "and the lists); past that they go to files in TMPDIR, by person, and the rules take them\n"
+    "back a part at a time.  The lists are the same.\n"
     "\n"
     "Settings: CANBAO_DB_CONNECT_ATTEMPTS (5), CANBAO_DB_CONNECT_DELAY (2 s, doubling),\n"
     "CANBAO_KEEP_RELEASES (7).  SIGTERM / SIGINT stop the run at a safe point (exit code 7).\n"
@@ -152,7 +158,7 @@ usage_error(const char *usage, const char *fmt, const char *arg)
 
 enum { OPT_ASOF = 256, OPT_EXTRACTS, OPT_OUT, OPT_DB, OPT_HOME, OPT_CONNECTORS, OPT_RULES, OPT_HELP,
        OPT_STATE, OPT_DRY_RUN,
-       OPT_PKEY, OPT_SKEY, OPT_CIPHER, OPT_YKEY, OPT_YALG, OPT_THREADS };
+       OPT_PKEY, OPT_SKEY, OPT_CIPHER, OPT_YKEY, OPT_YALG, OPT_THREADS, OPT_MEMORY };
 
 static const struct option long_opts[] = {
     {"asof", required_argument, NULL, OPT_ASOF},
@@ -164,6 +170,7 @@ static const struct option long_opts[] = {
     {"rules", required_argument, NULL, OPT_RULES},
     {"help", no_argument, NULL, OPT_HELP},
     {"threads", required_argument, NULL, OPT_THREADS},
+    {"memory", required_argument, NULL, OPT_MEMORY},
     {"state", required_argument, NULL, OPT_STATE},
     {"dry-run", no_argument, NULL, OPT_DRY_RUN},
     {"package-key", required_argument, NULL, OPT_PKEY},
@@ -179,6 +186,7 @@ typedef struct Args {
     bool help, dry_run;
     SecOutArgs sec;
     int threads;              /* --threads: reader threads, 0 = one per online CPU */
+    const char *memory;       /* --memory SIZE */
     int npos;
     const char *pos[4];
 } Args;
@@ -208,6 +216,7 @@ parse_args(int argc, char **argv, const char *usage, Args *a)
         case OPT_YALG: a->sec.pseudonym_alg = optarg; break;
         case 'h':
         case OPT_HELP: a->help = true; break;
+        case OPT_MEMORY: a->memory = optarg; break;
         case OPT_THREADS: {
             char *end;
             long n = strtol(optarg, &end, 10);
@@ -235,6 +244,26 @@ finish(bool ok, const CbError *err)
         return EXIT_OK;
     cb_error_print(err);
     return run_exit_code(err);
+}
+
+/* "2048", "2048M", "8G" → bytes (MB without a unit); at least 1 MB (a test's). */
+static bool
+parse_size(const char *s, size_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (end == s || errno != 0 || s[0] == '-')
+        return false;
+    unsigned shift = 20;
+    if ((*end == 'G' || *end == 'g') && end[1] == '\0')
+        shift = 30;
+    else if (!(*end == '\0' || ((*end == 'M' || *end == 'm') && end[1] == '\0')))
+        return false;
+    if (n < 1 || n > (1ull << (62 - shift)))
+        return false;
+    *bytes = (size_t) (n << shift);
+    return true;
 }
 
 static void
@@ -276,6 +305,11 @@ cmd_run(int argc, char **argv)
     if (o.state_dir && !*o.state_dir)
         o.state_dir = NULL;
     o.dry_run = a.dry_run;
+    const char *mem = a.memory ? a.memory : getenv("CANBAO_MEMORY");
+    if (mem && *mem && !parse_size(mem, &o.memory))
+        return usage_error(usage_run, a.memory ? "--memory %s is not a size of at least 1M (MB, or with M or G)"
+                                               : "CANBAO_MEMORY=%s is not a size of at least 1M (MB, or with M or G)",
+                           mem);
     CbError err = {0};
     /* packages and pseudonyms: keys checked before the run; packages go into the release,
      * statistics are written after the run */

@@ -172,14 +172,13 @@ live_facts(const Store *st, const Person *p)
     return false;
 }
 
-uint8_t *
-out_report_enrolled(const Store *st)
+void
+out_report_enrolled_pass(const Store *st, uint8_t *e)
 {
     const Person *ps = st->persons.data;
-    uint8_t *e = xmalloc(st->persons.len + 1);
     for (size_t i = 0; i < st->persons.len; i++)
-        e[i] = live_facts(st, &ps[i]);
-    return e;
+        if (store_in_pass(st, ps[i].key))
+            e[i] = live_facts(st, &ps[i]);
 }
 
 static bool

@@ -71,13 +71,13 @@ typedef struct OutReportInput {
     int                   ntimings;
     int                   staff_per; /* service objects per township staff member (Art. 16: 6000) */
     const uint8_t        *enrolled;  /* per person of st (its order): 1 when a live resident
-                                        enrolment (out_report_enrolled); NULL: from the facts */
+                                        enrolment (out_report_enrolled_pass); NULL: from the facts */
 } OutReportInput;
 
-/* Which persons of the grouped store st have a live resident enrolment (1) or not (0), in the
- * store's order: what the report needs of the facts, so that they can be let go before the
- * files are written.  malloc'ed. */
-uint8_t *out_report_enrolled(const Store *st);
+/* Which persons of the grouped store st whose facts are in memory (store_in_pass) have a live
+ * resident enrolment: e[i] = 1 or 0, in the store's order.  What the report needs of the facts,
+ * so that they can be let go before the files are written; called after each pass. */
+void     out_report_enrolled_pass(const Store *st, uint8_t *e);
 
 /* Writes dir/report_YYYYMMDD.html. */
 bool out_report_write(const char *dir, const OutReportInput *in, CbError *err);

@@ -79,9 +79,14 @@ RuleStats   rules_stats(const RuleSet *rs);
  *     caller frees it with lists_free, also on failure).  *seconds, when not NULL, receives the
  *     time spent evaluating (reading reference data excluded).  The persons are shared out
  *     among `threads` threads (1: the caller's alone); the lists do not depend on the number.
+ *     When the facts are on disk (store_spill_plan made several passes), the passes are
+ *     loaded one by one, each person evaluated in the pass that holds its facts, and the lists
+ *     are the same as in one pass.  on_pass, when not NULL, is called after each pass with the
+ *     pass's facts still in memory (store_in_pass tells whose they are).
  */
+typedef void (*RulesPassFn)(void *arg, const Store *st);
 bool        rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListSet *ls,
-                           int threads, double *seconds, CbError *err);
+                           int threads, double *seconds, RulesPassFn on_pass, void *arg, CbError *err);
 
 /*
  * rules_check_history

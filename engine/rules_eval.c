@@ -1288,7 +1288,8 @@ rules_eval_finish(EvalCtx *c)
     }
 }
 
-/* One thread's share of the person pass: persons [p0, p1) into its own lists and tallies. */
+/* One thread's share of the person pass: persons [p0, p1) into its own lists and tallies (of
+ * them, those whose facts are in memory: store_in_pass). */
 typedef struct EvalPart {
     EvalCtx        c;
     ListSet        ls;
@@ -1301,7 +1302,10 @@ static void *
 eval_part(void *arg)
 {
     EvalPart *e = arg;
+    const Store *st = e->c.st;
     for (size_t i = e->p0; i < e->p1; i++) {
+        if (!store_in_pass(st, e->ps[i].key))
+            continue;
         rules_ctx_person(&e->c, &e->ps[i]);
         rules_eval_person(&e->c);
         if (e->progress && ((i - e->p0) & 0xFFFF) == 0)
@@ -1319,22 +1323,20 @@ tally_merge(TallyMap *a, const TallyMap *b)
             tally_add(a, b->keys[i], b->counts[i]);
 }
 
-/* The persons in contiguous ranges, one per thread; every list's rows of the ranges appended
- * in range order, so that the rows (and after the sort, the lists) are those of one thread. */
-void
-rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls,
-                       bool progress, int threads)
+static EvalPart *
+parts_begin(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls, bool progress,
+            int *threads)
 {
     size_t np = st->persons.len;
-    if (threads < 1)
-        threads = 1;
-    if (threads > RULES_MAX_THREADS)
-        threads = RULES_MAX_THREADS;
-    if (np < (size_t) threads * 256)
-        threads = 1;
+    if (*threads < 1)
+        *threads = 1;
+    if (*threads > RULES_MAX_THREADS)
+        *threads = RULES_MAX_THREADS;
+    if (np < (size_t) *threads * 256)
+        *threads = 1;
     rules_lists_init(rs, ls);
-    EvalPart *parts = xcalloc((size_t) threads, sizeof *parts);
-    for (int t = 0; t < threads; t++) {
+    EvalPart *parts = xcalloc((size_t) *threads, sizeof *parts);
+    for (int t = 0; t < *threads; t++) {
         EvalPart *e = &parts[t];
         ListSet *out = ls;
         if (t > 0) {
@@ -1343,15 +1345,39 @@ rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefDa
         }
         rules_ctx_init(&e->c, rs, st, asof, rd, out);
         e->ps = st->persons.data;
-        e->p0 = np * (size_t) t / (size_t) threads;
-        e->p1 = np * (size_t) (t + 1) / (size_t) threads;
+        e->p0 = np * (size_t) t / (size_t) *threads;
+        e->p1 = np * (size_t) (t + 1) / (size_t) *threads;
         e->progress = progress && t == 0;
     }
+    return parts;
+}
+
+static void
+parts_run(EvalPart *parts, int threads, bool progress)
+{
     if (progress)
         progress_begin("rules", "persons (first thread)");
     par_run(eval_part, parts, sizeof *parts, threads);
     if (progress)
         progress_end(parts[0].p1 - parts[0].p0);
+}
+
+static int
+cmp_row_person(const void *x, const void *y, void *arg)
+{
+    const ListRow *rows = arg;
+    uint32_t a = *(const uint32_t *) x, b = *(const uint32_t *) y;
+    if (rows[a].key != rows[b].key)
+        return rows[a].key < rows[b].key ? -1 : 1;
+    return (a > b) - (a < b);
+}
+
+/* The threads' rows appended to the first's in range order; with several passes, each list's
+ * rows then put back in person order (a person's rows in the order made), as one pass over all
+ * the persons gives them.  Then the lists over reference rows, and the sort. */
+static void
+parts_end(const RuleSet *rs, EvalPart *parts, int threads, ListSet *ls, int passes)
+{
     EvalCtx *c = &parts[0].c;
     for (int t = 1; t < threads; t++) {
         EvalPart *e = &parts[t];
@@ -1369,9 +1395,36 @@ rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefDa
         lists_adopt(ls, &e->ls);   /* the rows' strings and evidence live in its arena */
         rules_ctx_done(&e->c);
     }
+    for (int li = 0; passes > 1 && li < ls->n; li++) {
+        ListOut *lo = &ls->lists[li];
+        size_t n = lo->rows.len;
+        if (n < 2)
+            continue;
+        uint32_t *idx = xmalloc(sizeof(uint32_t) * n);
+        for (size_t i = 0; i < n; i++)
+            idx[i] = (uint32_t) i;
+        qsort_r(idx, n, sizeof(uint32_t), cmp_row_person, lo->rows.data);
+        ListRow *sorted = xmalloc(sizeof(ListRow) * n);
+        for (size_t i = 0; i < n; i++)
+            sorted[i] = ((ListRow *) lo->rows.data)[idx[i]];
+        memcpy(lo->rows.data, sorted, sizeof(ListRow) * n);
+        free(sorted);
+        free(idx);
+    }
     rules_eval_finish(c);
     rules_ctx_done(c);
     free(parts);
+}
+
+/* The persons in contiguous ranges, one per thread; every list's rows of the ranges appended
+ * in range order, so that the rows (and after the sort, the lists) are those of one thread. */
+void
+rules_eval_all_threads(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, ListSet *ls,
+                       bool progress, int threads)
+{
+    EvalPart *parts = parts_begin(rs, st, asof, rd, ls, progress, &threads);
+    parts_run(parts, threads, progress);
+    parts_end(rs, parts, threads, ls, 1);
 }
 
 void
@@ -1382,7 +1435,7 @@ rules_eval_all(const RuleSet *rs, const Store *st, Day asof, const RefData *rd, 
 
 bool
 rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListSet *ls, int threads,
-               double *seconds, CbError *err)
+               double *seconds, RulesPassFn on_pass, void *arg, CbError *err)
 {
     RefData rd;
     memset(ls, 0, sizeof *ls);
@@ -1391,15 +1444,27 @@ rules_evaluate(const RuleSet *rs, Store *st, Day asof, const char *refdir, ListS
         return false;
     }
     double t0 = clock_now();
-    rules_eval_all_threads(rs, st, asof, &rd, ls, true, threads);
+    int passes = store_passes(st);
+    EvalPart *parts = parts_begin(rs, st, asof, &rd, ls, true, &threads);
+    bool ok = true;
+    for (int k = 0; k < passes && ok; k++) {
+        ok = store_spill_load(st, k, threads, err);   /* (in memory: grouped already) */
+        if (ok) {
+            parts_run(parts, threads, true);
+            if (on_pass)
+                on_pass(arg, st);
+        }
+    }
+    parts_end(rs, parts, threads, ls, passes);
     double dt = clock_now() - t0;
     if (seconds)
         *seconds = dt;
     size_t rows = 0;
     for (int i = 0; i < ls->n; i++)
         rows += ls->lists[i].rows.len;
-    log_info("event=rules_evaluated persons=%zu lists=%d rows=%zu seconds=%.3f rule_version=%.12s", st->persons.len,
-             ls->n, rows, dt, rs->version);
+    if (ok)
+        log_info("event=rules_evaluated persons=%zu lists=%d rows=%zu passes=%d seconds=%.3f rule_version=%.12s",
+                 st->persons.len, ls->n, rows, passes, dt, rs->version);
     rules_ref_free(&rd);
-    return true;
+    return ok;
 }

@@ -72,15 +72,10 @@ add_township_feedback(PGconn *conn, Day asof, Store *st, CbError *err)
                 continue;   /* moved-out answers show in the workbooks; no rule reads them yet */
             sf = &VEC_AT(&st->files, SourceFile, file);
             sf->read++;
-            Fact *f = vec_push(&st->facts);
-            f->person = e[i].key;
-            f->d1 = e[i].date != DAY_NONE ? e[i].date : e[i].recorded;
-            f->d2 = DAY_NONE;
-            f->kind = FK_DEATH;
-            f->code = EV_TOWNSHIP;
-            f->link = LINK_PROBABLE;
-            f->file = file;
-            f->record = (uint64_t) e[i].feedback_id;
+            Fact f = {.person = e[i].key, .d1 = e[i].date != DAY_NONE ? e[i].date : e[i].recorded,
+                      .d2 = DAY_NONE, .kind = FK_DEATH, .code = EV_TOWNSHIP, .link = LINK_PROBABLE,
+                      .file = file, .record = (uint64_t) e[i].feedback_id};
+            store_add_fact(st, &f);
             sf->accepted++;
         }
         log_info("event=township_feedback answers=%zu", fb.len);
@@ -121,9 +116,10 @@ report_load(const Store *st, const LoadReport *rep)
         rej += sf[i].rejected;
     }
     log_info("event=loaded files=%zu records=%llu accepted=%llu duplicates=%llu rejected=%llu "
-             "persons=%zu facts=%zu seconds=%.2f",
+             "persons=%zu facts=%llu seconds=%.2f",
              st->files.len, (unsigned long long) read, (unsigned long long) acc,
-             (unsigned long long) dup, (unsigned long long) rej, st->persons.len, st->facts.len,
+             (unsigned long long) dup, (unsigned long long) rej, st->persons.len,
+             (unsigned long long) store_fact_count(st),
              rep->seconds);
 }
 
@@ -319,12 +315,28 @@ ledger_set(PGconn *conn, int64_t run_id, const char *sql, const char *value, CbE
     return db_exec_params(conn, sql, 2, params, NULL, err);
 }
 
+/* The memory a run aims to stay within: --memory, else three quarters of the machine's. */
+static size_t
+run_memory(const RunOptions *opt)
+{
+    if (opt->memory > 0)
+        return opt->memory;
+    long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
+    return pages > 0 && size > 0 ? (size_t) pages / 4 * 3 * (size_t) size : 0;
+}
+
+static void
+enrolled_pass(void *arg, const Store *st)
+{
+    out_report_enrolled_pass(st, arg);
+}
+
 /* The ledger's one-line summary of a run: counts, and the sources it did without. */
 static void
 run_summary(char *summary, size_t cap, const Store *st, const ListSet *ls, const SourcePlan *plan)
 {
-    size_t o = (size_t) snprintf(summary, cap, "persons=%zu facts=%zu rejects=%zu", st->persons.len,
-                                 st->facts.len, st->rejects.len);
+    size_t o = (size_t) snprintf(summary, cap, "persons=%zu facts=%llu rejects=%zu", st->persons.len,
+                                 (unsigned long long) store_fact_count(st), st->rejects.len);
     for (int i = 0; i < ls->n && o < cap - 80; i++)
         o += (size_t) snprintf(summary + o, cap - o, " %s=%zu", ls->lists[i].name, ls->lists[i].rows.len);
     for (int k = 0; k < plan->n && o < cap - 120; k++) {
@@ -345,7 +357,7 @@ typedef struct FileWriter {
     const Store          *st;
     const ListSet        *ls;
     const LcRun          *lc;
-    const uint8_t        *enrolled;  /* per person (out_report_enrolled) */
+    const uint8_t        *enrolled;  /* per person (out_report_enrolled_pass) */
     const OutPlaces      *pl;
     const OutRunInfo     *ri;
     const OutHistory     *hist;
@@ -544,7 +556,9 @@ run_nightly(const RunOptions *opt, CbError *err)
         !cancel_check("reading the delivery", err))
         goto done;
     double t_read0 = clock_now();
-    if (!load_delivery_asof(&st, defs, ndefs, plan.input_dir, true, opt->threads, opt->asof, &rep, err))
+    st.facts_budget = run_memory(opt) / 4;   /* the rest: persons, the reading's tables, the rows */
+    if (!load_delivery_asof(&st, defs, ndefs, plan.input_dir, true, opt->threads, opt->asof, &rep, err) ||
+        !store_spill_ok(&st, err))
         goto done;
     lastgood_after_load(&plan, &rep);
     json = lastgood_json(&plan);
@@ -575,14 +589,17 @@ run_nightly(const RunOptions *opt, CbError *err)
         goto done;
     double t_group0 = clock_now();
     int nthreads = opt->threads > 0 ? opt->threads : load_default_threads();
-    store_group_threads(&st, nthreads);
+    store_spill_plan(&st, nthreads);   /* in memory: grouped; on disk: grouped pass by pass */
+    double t_rules0 = clock_now();
+    /* what the report needs of the facts is kept as the rules go: one byte per person */
+    enrolled = xcalloc(st.persons.len + 1, 1);
+    if (!rules_evaluate(rules, &st, opt->asof, plan.input_dir, &ls, nthreads, &t_rules, enrolled_pass, enrolled,
+                        err) ||
+        !store_text_ok(&st, err) || !cancel_check("writing the outputs", err))
+        goto done;
     if (st.unlinked > 0)
         log_info("event=unlinked_facts count=%llu note=\"facts about ID numbers not on the register\"",
                  (unsigned long long) st.unlinked);
-    double t_rules0 = clock_now();
-    if (!rules_evaluate(rules, &st, opt->asof, plan.input_dir, &ls, nthreads, &t_rules, err) ||
-        !store_text_ok(&st, err) || !cancel_check("writing the outputs", err))
-        goto done;
     double t_write0 = clock_now();
 
     if (!release_begin(&rel, err))
@@ -595,9 +612,7 @@ run_nightly(const RunOptions *opt, CbError *err)
             goto done;
     }
     run_summary(summary, sizeof summary, &st, &ls, &plan);
-    /* the facts have done their work: what the report needs of them is kept, the rest let go */
-    enrolled = out_report_enrolled(&st);
-    store_release_facts(&st);
+    store_release_facts(&st);   /* the facts have done their work */
     /* What the writers need from PostgreSQL (the rows' items, their states, the history) comes
      * from lifecycle_prepare in a short transaction of its own; the run's rows do not need it.
      * So a thread with a second connection prepares, then writes the files, while this thread

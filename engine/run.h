@@ -30,6 +30,7 @@ typedef struct RunOptions {
     const char *rules_dir;       /* parameters.conf and rule files */
     const char *schema_dir;
     int         threads;         /* reader threads, 0: one per online CPU (load.h) */
+    size_t      memory;          /* bytes the run aims to stay within; 0: 3/4 of the machine's */
     const char *state_dir;       /* NULL: <out_dir>.state (last good deliveries) */
     bool        dry_run;
     const struct SecOut *secout; /* NULL: no township packages (secout.h) */

@@ -31,9 +31,20 @@ store_adopt_arena(Store *s, Arena *a)
     arena_init(a, a->chunk_size);
 }
 
+static void spill_begin(Store *s);
+static void spill_put(struct StoreSpill *sp, const Fact *f, size_t n);
+static void spill_free(struct StoreSpill *sp);
+
 void
 store_append_facts(Store *s, const Fact *f, size_t n)
 {
+    if (s->spill == NULL && s->facts_budget > 0 && s->spill_errno == 0 &&
+        (s->facts.len + n) * sizeof(Fact) > s->facts_budget)
+        spill_begin(s);
+    if (s->spill) {
+        spill_put(s->spill, f, n);
+        return;
+    }
     Vec *v = &s->facts;
     if (v->len + n > v->cap) {
         size_t cap = v->cap ? v->cap : 1024;
@@ -59,12 +70,53 @@ store_free(Store *s)
     vec_free(&s->arenas);
     if (s->text_fd >= 0)
         close(s->text_fd);
+    spill_free(s->spill);
     pthread_mutex_destroy(&s->text_mu);
     memset(s, 0, sizeof *s);
     s->text_fd = -1;
 }
 
-/* ---- persons' text ---- */
+/* ---- facts on disk ---- */
+
+#define SPILL_BUF 1024   /* facts held per bucket before they are written */
+
+struct StoreSpill {
+    int      fd[STORE_SPILL_BUCKETS];
+    uint64_t count[STORE_SPILL_BUCKETS];       /* facts put in each bucket */
+    uint32_t nbuf[STORE_SPILL_BUCKETS];
+    Fact    *buf;                              /* SPILL_BUF per bucket */
+    int      err;                              /* errno of the first failed write */
+    int      npass;
+    int      first[STORE_SPILL_BUCKETS + 1];   /* pass k: buckets [first[k], first[k + 1]) */
+    int      b0, b1;                           /* the loaded pass's */
+};
+
+static void
+spill_free(struct StoreSpill *sp)
+{
+    if (sp == NULL)
+        return;
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
+        if (sp->fd[b] >= 0)
+            close(sp->fd[b]);
+    free(sp->buf);
+    free(sp);
+}
+
+/* An unlinked file in $TMPDIR; -1 with errno. */
+static const char *temp_dir(void);
+
+static int
+temp_file(const char *what)
+{
+    char path[4096];
+    snprintf(path, sizeof path, "%s/canbao-%s-XXXXXX", temp_dir(), what);
+    int fd = mkstemp(path);
+    if (fd >= 0)
+        unlink(path);   /* gone with the process, whatever happens to it */
+    return fd;
+}
+
 
 static void
 put_bytes(Vec *buf, const void *b, size_t n)
@@ -93,22 +145,23 @@ store_text_encode(Vec *buf, const char *const field[4], const size_t len[4])
     }
 }
 
+static const char *
+temp_dir(void)
+{
+    const char *dir = getenv("TMPDIR");
+    return dir && dir[0] ? dir : "/tmp";
+}
+
 static bool
 text_open(Store *s, CbError *err)
 {
-    const char *dir = getenv("TMPDIR");
-    if (dir == NULL || dir[0] == '\0')
-        dir = "/tmp";
-    char path[4096];
-    snprintf(path, sizeof path, "%s/canbao-text-XXXXXX", dir);
-    int fd = mkstemp(path);
+    int fd = temp_file("text");
     if (fd < 0) {
         CB_FAIL(err, CBERR_IO, "could not make a temporary file for the register's text: %m");
-        cb_error_at(err, "%s", dir);
+        cb_error_at(err, "%s", temp_dir());
         cb_error_hint(err, "set TMPDIR to a writable folder with room for about 100 bytes per person");
         return false;
     }
-    unlink(path);   /* gone with the process, whatever happens to it */
     s->text_fd = fd;
     return true;
 }
@@ -444,19 +497,11 @@ permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, 
  * O(n log n); the loops have independent iterations, so the cache misses overlap.  With
  * threads, each looks up a contiguous range of the facts, moves a range of coarse buckets and
  * sorts a range of bundles: the result is the same whatever their number. */
-void
-store_group_threads(Store *s, int threads)
+static void
+group_persons(Store *s)
 {
-    if (threads < 1)
-        threads = 1;
-    if (threads > STORE_GROUP_MAX_THREADS)
-        threads = STORE_GROUP_MAX_THREADS;
-    if (s->facts.len < (size_t) threads * 4096)
-        threads = 1;
     if (s->persons.len > 1)
         qsort(s->persons.data, s->persons.len, sizeof(Person), cmp_person);
-    vec_reserve(&s->facts, 1);   /* bundles point into it even when there are no facts */
-
     size_t cap = 16;
     while (cap < s->persons.len * 2)
         cap <<= 1;
@@ -464,18 +509,36 @@ store_group_threads(Store *s, int threads)
     s->index = xcalloc(cap, sizeof(uint32_t));
     s->index_mask = cap - 1;
     Person *ps = s->persons.data;
-    size_t np = s->persons.len;
-    Slot *slots = xcalloc(cap, sizeof *slots);
-    for (size_t i = 0; i < np; i++) {
+    for (size_t i = 0; i < s->persons.len; i++) {
         uint64_t h = hash_key(ps[i].key) & s->index_mask;
         while (s->index[h] != 0)
             h = (h + 1) & s->index_mask;
         s->index[h] = (uint32_t) i + 1;
-        slots[h].key = ps[i].key;
-        slots[h].idx = i + 1;
         ps[i].fact_first = 0;
         ps[i].fact_count = 0;
     }
+}
+
+/* The facts in memory put in person order (above), every person's bundle set (empty for the
+ * persons without facts here); returns the number of facts about persons not on the register. */
+static uint64_t
+group_facts(Store *s, int threads)
+{
+    if (threads < 1)
+        threads = 1;
+    if (threads > STORE_GROUP_MAX_THREADS)
+        threads = STORE_GROUP_MAX_THREADS;
+    if (s->facts.len < (size_t) threads * 4096)
+        threads = 1;
+    vec_reserve(&s->facts, 1);   /* bundles point into it even when there are no facts */
+    Person *ps = s->persons.data;
+    size_t np = s->persons.len, cap = s->index_mask + 1;
+    Slot *slots = xcalloc(cap, sizeof *slots);
+    for (size_t h = 0; h < cap; h++)
+        if (s->index[h] != 0) {
+            slots[h].key = ps[s->index[h] - 1].key;
+            slots[h].idx = s->index[h];
+        }
 
     Fact *fs = s->facts.data;
     size_t nf = s->facts.len;
@@ -492,6 +555,7 @@ store_group_threads(Store *s, int threads)
     free(slots);
     /* the parts' counts summed; each bucket's start, in part 0's array (its next slot) */
     size_t *start = parts[0].next, at = 0;
+    uint64_t unlinked = 0;
     for (size_t b = 0; b <= np; b++) {
         size_t count = 0;
         for (int t = 0; t < threads; t++)
@@ -501,7 +565,7 @@ store_group_threads(Store *s, int threads)
             ps[b].fact_first = (uint32_t) at;
             ps[b].fact_count = (uint32_t) count;
         } else {
-            s->unlinked = count;
+            unlinked = count;
         }
         at += count;
     }
@@ -510,20 +574,250 @@ store_group_threads(Store *s, int threads)
         free(parts[t].next);
     free(bucket);
     group_phase(parts, threads, 1);
-    if (s->unlinked > 1)
-        qsort(fs + (nf - s->unlinked), s->unlinked, sizeof *fs, cmp_fact);
+    if (unlinked > 1)
+        qsort(fs + (nf - unlinked), unlinked, sizeof *fs, cmp_fact);
+    return unlinked;
+}
+
+void
+store_group_threads(Store *s, int threads)
+{
+    group_persons(s);
+    s->unlinked = group_facts(s, threads);
 }
 
 void
 store_release_facts(Store *s)
 {
-    s->released += s->facts.len;
+    s->released = s->spill ? store_fact_count(s) : s->released + s->facts.len;
     vec_free(&s->facts);
     vec_init(&s->facts, sizeof(Fact));
     vec_reserve(&s->facts, 1);
     Person *ps = s->persons.data;
     for (size_t i = 0; i < s->persons.len; i++)
         ps[i].fact_first = ps[i].fact_count = 0;
+}
+
+static inline int
+bucket_of(PersonKey k)
+{
+    return (int) (hash_key(k) >> 58);   /* 64 buckets: the hash's top bits */
+}
+
+static bool
+write_all(int fd, const void *p, size_t n, uint64_t at)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fd, (const char *) p + done, n - done, (off_t) (at + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return false;
+        }
+        done += (size_t) w;
+    }
+    return true;
+}
+
+static void
+spill_flush(struct StoreSpill *sp, int b)
+{
+    uint32_t n = sp->nbuf[b];
+    sp->nbuf[b] = 0;
+    if (n == 0 || sp->err)
+        return;
+    uint64_t at = (sp->count[b] - n) * sizeof(Fact);
+    if (!write_all(sp->fd[b], sp->buf + (size_t) b * SPILL_BUF, n * sizeof(Fact), at))
+        sp->err = errno;
+}
+
+static void
+spill_put(struct StoreSpill *sp, const Fact *f, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int b = bucket_of(f[i].person);
+        sp->buf[(size_t) b * SPILL_BUF + sp->nbuf[b]++] = f[i];
+        sp->count[b]++;
+        if (sp->nbuf[b] == SPILL_BUF)
+            spill_flush(sp, b);
+    }
+}
+
+static void
+spill_flush_all(struct StoreSpill *sp)
+{
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
+        spill_flush(sp, b);
+}
+
+/* The facts from now on to disk, and those in memory first.  When the files cannot be made,
+ * the facts stay in memory and store_spill_ok says why. */
+static void
+spill_begin(Store *s)
+{
+    struct StoreSpill *sp = xcalloc(1, sizeof *sp);
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
+        sp->fd[b] = -1;
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
+        if ((sp->fd[b] = temp_file("facts")) < 0) {
+            s->spill_errno = errno;
+            spill_free(sp);
+            return;
+        }
+    sp->buf = xmalloc(STORE_SPILL_BUCKETS * SPILL_BUF * sizeof(Fact));
+    sp->b1 = STORE_SPILL_BUCKETS;
+    log_info("event=spill facts_in_memory=%zu budget_mb=%zu dir=\"%s\" note=\"the facts go to disk, "
+             "by person, and are taken back a part at a time\"",
+             s->facts.len, s->facts_budget >> 20, temp_dir());
+    s->spill = sp;
+    spill_put(sp, s->facts.data, s->facts.len);
+    vec_free(&s->facts);
+    vec_init(&s->facts, sizeof(Fact));
+}
+
+void
+store_add_fact(Store *s, const Fact *f)
+{
+    store_append_facts(s, f, 1);
+}
+
+uint64_t
+store_fact_count(const Store *s)
+{
+    if (s->spill == NULL)
+        return s->facts.len + s->released;
+    uint64_t n = 0;
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
+        n += s->spill->count[b];
+    return n;
+}
+
+bool
+store_spill_ok(const Store *s, CbError *err)
+{
+    int e = s->spill_errno ? s->spill_errno : s->spill ? s->spill->err : 0;
+    if (e == 0)
+        return true;
+    CB_FAIL(err, CBERR_IO, "could not keep the facts that do not fit the memory budget in temporary files: %s",
+            strerror(e));
+    cb_error_at(err, "%s", temp_dir());
+    cb_error_hint(err, "set TMPDIR to a folder with room for 48 bytes per fact, or give --memory more");
+    return false;
+}
+
+int
+store_spill_plan(Store *s, int threads)
+{
+    if (s->spill == NULL) {
+        store_group_threads(s, threads);
+        return 1;
+    }
+    struct StoreSpill *sp = s->spill;
+    spill_flush_all(sp);
+    group_persons(s);
+    s->unlinked = 0;
+    uint64_t most = s->facts_budget / sizeof(Fact), in_pass = 0;
+    sp->npass = 0;
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++) {
+        if (b == 0 || (in_pass > 0 && in_pass + sp->count[b] > most)) {
+            sp->first[sp->npass++] = b;
+            in_pass = 0;
+        }
+        in_pass += sp->count[b];
+    }
+    sp->first[sp->npass] = STORE_SPILL_BUCKETS;
+    sp->b0 = sp->b1 = 0;
+    log_info("event=spill_plan facts=%llu passes=%d", (unsigned long long) store_fact_count(s), sp->npass);
+    return sp->npass;
+}
+
+int
+store_passes(const Store *s)
+{
+    return s->spill ? s->spill->npass : 1;
+}
+
+static bool
+read_all(int fd, void *p, size_t n, uint64_t at)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t r = pread(fd, (char *) p + done, n - done, (off_t) (at + done));
+        if (r < 0 && errno == EINTR)
+            continue;
+        if (r <= 0) {
+            if (r == 0)
+                errno = EIO;   /* shorter than written */
+            return false;
+        }
+        done += (size_t) r;
+    }
+    return true;
+}
+
+bool
+store_spill_load(Store *s, int pass, int threads, CbError *err)
+{
+    struct StoreSpill *sp = s->spill;
+    if (sp == NULL)
+        return true;   /* all in memory, grouped by store_spill_plan */
+    if (!store_spill_ok(s, err))
+        return false;
+    uint64_t n = 0;
+    for (int b = sp->first[pass]; b < sp->first[pass + 1]; b++)
+        n += sp->count[b];
+    s->facts.len = 0;
+    vec_reserve(&s->facts, n ? n : 1);   /* the last pass's memory, reused */
+    for (int b = sp->first[pass]; b < sp->first[pass + 1]; b++) {
+        if (!read_all(sp->fd[b], (Fact *) s->facts.data + s->facts.len, sp->count[b] * sizeof(Fact), 0)) {
+            CB_FAIL(err, CBERR_IO, "could not read back the facts kept in a temporary file: %m");
+            cb_error_at(err, "%s", temp_dir());
+            return false;
+        }
+        s->facts.len += sp->count[b];
+    }
+    sp->b0 = sp->first[pass];
+    sp->b1 = sp->first[pass + 1];
+    s->unlinked += group_facts(s, threads);
+    return true;
+}
+
+bool
+store_in_pass(const Store *s, PersonKey key)
+{
+    if (s->spill == NULL)
+        return true;
+    int b = bucket_of(key);
+    return b >= s->spill->b0 && b < s->spill->b1;
+}
+
+bool
+store_scan_facts(const Store *s, void (*fn)(void *arg, const Fact *f, size_t n), void *arg, CbError *err)
+{
+    fn(arg, s->facts.data, s->facts.len);
+    struct StoreSpill *sp = s->spill;
+    if (sp == NULL)
+        return true;
+    enum { BLOCK = 16384 };
+    Fact *blk = xmalloc(BLOCK * sizeof *blk);
+    bool ok = store_spill_ok(s, err);
+    for (int b = 0; ok && b < STORE_SPILL_BUCKETS; b++) {
+        uint64_t on_disk = sp->count[b] - sp->nbuf[b];
+        for (uint64_t i = 0; ok && i < on_disk; i += BLOCK) {
+            size_t k = on_disk - i < BLOCK ? (size_t) (on_disk - i) : BLOCK;
+            if (!read_all(sp->fd[b], blk, k * sizeof *blk, i * sizeof(Fact))) {
+                ok = CB_FAIL(err, CBERR_IO, "could not read back the facts kept in a temporary file: %m");
+                cb_error_at(err, "%s", temp_dir());
+                break;
+            }
+            fn(arg, blk, k);
+        }
+        if (ok)
+            fn(arg, sp->buf + (size_t) b * SPILL_BUF, sp->nbuf[b]);   /* not written yet */
+    }
+    free(blk);
+    return ok;
 }
 
 void

@@ -109,6 +109,10 @@ typedef struct Store {
     uint64_t  text_size;
     pthread_mutex_t text_mu;
     int       text_failed;    /* a read of the text file failed (atomic; store_text_ok) */
+    /* the facts on disk (store_spill_*): NULL while they are all in memory */
+    size_t    facts_budget;   /* bytes of facts in memory at most; 0 = no limit */
+    struct StoreSpill *spill;
+    int       spill_errno;    /* the files could not be made or written: store_spill_ok */
 } Store;
 
 void          store_init(Store *s);
@@ -116,8 +120,13 @@ void          store_free(Store *s);
 /* Takes over the memory of arena a (strings that persons, facts' rejects and pending records
  * point to); a is left empty.  Not thread-safe: call from one thread. */
 void          store_adopt_arena(Store *s, Arena *a);
-/* Appends n facts at once (one copy; the vector grows by doubling). */
+/* Appends n facts at once (one copy; the vector grows by doubling).  Past facts_budget the
+ * facts go to disk instead (below); a failure to write them is kept for store_spill_ok.  Not
+ * thread-safe: callers hold their own lock. */
 void          store_append_facts(Store *s, const Fact *f, size_t n);
+void          store_add_fact(Store *s, const Fact *f);
+/* Every fact so far, in memory or on disk. */
+uint64_t      store_fact_count(const Store *s);
 /* Sorts persons and facts, builds the index, attaches bundles, counts unlinked facts. */
 void          store_group(Store *s);
 /* The same with up to `threads` threads (at most STORE_GROUP_MAX_THREADS); the result does not
@@ -128,6 +137,28 @@ void          store_group_threads(Store *s, int threads);
  * bundles emptied.  s->facts.len is kept in s->released. */
 void          store_release_facts(Store *s);
 const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on the register */
+
+/*
+ * Facts that do not fit the memory (facts_budget).  The first time the facts would pass the
+ * budget, they go to STORE_SPILL_BUCKETS unlinked files in $TMPDIR, each fact to the bucket of
+ * its person (a hash of the key), and so do all later ones.  Then the facts are taken a pass
+ * at a time: a pass is a run of buckets whose facts fit the budget together.
+ *   store_spill_plan     after the last fact: groups the persons (sorted, indexed, no bundles)
+ *                        and cuts the buckets into passes; returns their number (1 in memory).
+ *   store_spill_load     reads pass k's facts into s->facts and groups them: the persons of the
+ *                        pass get their bundles, every other person an empty one.
+ *   store_in_pass        whether a person's facts are those of the loaded pass.
+ *   store_scan_facts     hands every fact to fn, a block at a time, in memory or from disk.
+ * In memory (no spill), store_group_threads does all at once and every person is in the pass.
+ */
+#define STORE_SPILL_BUCKETS 64
+bool          store_spill_ok(const Store *s, CbError *err);
+int           store_spill_plan(Store *s, int threads);
+int           store_passes(const Store *s);
+bool          store_spill_load(Store *s, int pass, int threads, CbError *err);
+bool          store_in_pass(const Store *s, PersonKey key);
+bool          store_scan_facts(const Store *s, void (*fn)(void *arg, const Fact *f, size_t n), void *arg,
+                               CbError *err);
 
 /* Persons' text.  store_text_encode appends one person's fields, name, household, address and
  * phone (len[i] bytes at field[i], NULL when empty; no NUL in them), to buf, a Vec of bytes; store_text_append writes n encoded bytes to the text file and gives their

@@ -130,6 +130,38 @@ thr_history() {
 }
 check "history = latest: the same lists and counts as with every record kept" thr_history
 
+# facts past the memory budget (--memory: a quarter of it for the facts) go to disk by person and
+# come back a pass at a time: the same files and database rows as all in memory; the files
+# are gone with the run (unlinked at once)
+check_exit "--memory 0 is a usage error" 2 'memory 0 is not a size of at least 1M' \
+    "$CANBAO" run --memory 0 --asof $ASOF --extracts "$DATA/extracts" --out "$THR/o"
+check_exit "CANBAO_MEMORY=lots is a usage error" 2 'CANBAO_MEMORY=lots is not a size' \
+    env CANBAO_MEMORY=lots "$CANBAO" run --asof $ASOF --extracts "$DATA/extracts" --out "$THR/o"
+thr_spill() {
+    local f tmp="$THR/tmp"
+    mkdir -p "$tmp"
+    "$PG_BIN/createdb" canbao_thr_spill || return 1
+    PGDATABASE=canbao_thr_spill "$CANBAO" --quiet db migrate >/dev/null || return 1
+    PGDATABASE=canbao_thr_spill TMPDIR="$tmp" "$CANBAO" run --threads 2 --memory 1M --asof $ASOF \
+        --extracts "$DATA/extracts" --out "$THR/out-spill" >"$THR/run-spill.log" 2>&1 ||
+        { tail -n 5 "$THR/run-spill.log"; return 1; }
+    grep -q 'event=spill ' "$THR/run-spill.log" &&
+        grep -Eq 'event=rules_evaluated .* passes=([2-9]|[1-9][0-9])' "$THR/run-spill.log" ||
+        { echo "not spilled: $(grep -E 'event=(spill|rules_evaluated)' "$THR/run-spill.log")"; return 1; }
+    ! grep -q 'event=spill' "$THR/run-2.log" || { echo "spilled without a budget"; return 1; }
+    for f in "$THR/out-1"/*; do
+        case $(basename "$f") in report_*|SHA256SUMS) continue ;; esac
+        cmp "$f" "$THR/out-spill/$(basename "$f")" || return 1
+    done
+    diff <(thr_dump 1) <(thr_dump spill) >"$THR/dump-spill.diff" || { head -n 20 "$THR/dump-spill.diff"; return 1; }
+    [ -z "$(ls -A "$tmp")" ] || { echo "left in TMPDIR: $(ls "$tmp")"; return 1; }
+}
+check "--memory: facts past the budget on disk, by person, pass by pass: the same files and rows" thr_spill
+check_exit "--memory with TMPDIR missing: an error naming the folder, nothing published" 6 \
+    'nonexistent-tmp: could not make a temporary file' \
+    env TMPDIR="$THR/nonexistent-tmp" "$CANBAO" run --memory 1M --dry-run --asof $ASOF \
+    --extracts "$DATA/extracts" --out "$THR/o-notmp"
+
 # a rule that needs every claim, with the claims source keeping the latest: refused before reading
 RHIST="$THR/rules-hist"
 cp -r rules "$RHIST"

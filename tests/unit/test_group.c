@@ -125,11 +125,130 @@ test_order_and_threads(void **state)
     }
 }
 
+typedef struct Sum {
+    uint64_t n, x;
+} Sum;
+
+static uint64_t
+fact_mix(const Fact *f)
+{
+    return f->person * 0x9E3779B97F4A7C15ull ^ (uint64_t) f->kind << 48 ^ f->record * 31 ^ (uint64_t) f->d1 << 20 ^
+           (uint64_t) f->file << 40 ^ f->sub;
+}
+
+static void
+sum_facts(void *arg, const Fact *f, size_t n)
+{
+    Sum *s = arg;
+    for (size_t i = 0; i < n; i++) {
+        s->n++;
+        s->x += fact_mix(&f[i]);
+    }
+}
+
+/* The facts past a small budget on disk: every pass's bundles are the reference's bundles of
+ * the persons in it, every person is in one pass, and every fact comes back once. */
+static void
+test_spill(void **state)
+{
+    (void) state;
+    const size_t sizes[][2] = {{2, 5}, {1000, 150000}, {20000, 300000}};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        Store ref, s;
+        uint64_t seed = rng;
+        make_store(&ref, sizes[k][0], sizes[k][1]);
+        rng = seed;
+        make_store(&s, sizes[k][0], 0);
+        Sum want = {0};
+        sum_facts(&want, ref.facts.data, ref.facts.len);
+        s.facts_budget = sizes[k][1] * sizeof(Fact) / 5 + sizeof(Fact);
+        /* appended in blocks of up to 1,000, as the loader does */
+        for (size_t i = 0; i < ref.facts.len; i += 1000)
+            store_append_facts(&s, (const Fact *) ref.facts.data + i, ref.facts.len - i < 1000 ? ref.facts.len - i : 1000);
+        assert_true(store_spill_ok(&s, NULL));
+        assert_non_null(s.spill);
+        assert_int_equal(store_fact_count(&s), ref.facts.len);
+        Sum seen = {0};
+        assert_true(store_scan_facts(&s, sum_facts, &seen, NULL));
+        assert_int_equal(seen.n, want.n);
+        assert_int_equal(seen.x, want.x);
+
+        store_group_threads(&ref, 2);
+        int passes = store_spill_plan(&s, 2);
+        assert_true(passes >= (sizes[k][1] > 100 ? 4 : 1));
+        assert_true(passes <= STORE_SPILL_BUCKETS);
+        size_t np = s.persons.len;
+        int *in = calloc(np + 1, sizeof *in);
+        uint64_t unlinked = 0, total = 0;
+        for (int p = 0; p < passes; p++) {
+            assert_true(store_spill_load(&s, p, 2, NULL));
+            total += s.facts.len;
+            const Person *ps = s.persons.data, *rp = ref.persons.data;
+            size_t linked = 0;
+            for (size_t i = 0; i < np; i++) {
+                assert_true(ps[i].key == rp[i].key);
+                if (!store_in_pass(&s, ps[i].key)) {
+                    assert_int_equal(ps[i].fact_count, 0);
+                    continue;
+                }
+                in[i]++;
+                assert_int_equal(ps[i].fact_count, rp[i].fact_count);
+                if (ps[i].fact_count > 0)
+                    assert_memory_equal(store_facts(&s, &ps[i]), store_facts(&ref, &rp[i]),
+                                        ps[i].fact_count * sizeof(Fact));
+                linked += ps[i].fact_count;
+            }
+            unlinked += s.facts.len - linked;
+        }
+        for (size_t i = 0; i < np; i++)
+            assert_int_equal(in[i], 1);
+        assert_int_equal(total, ref.facts.len);
+        assert_int_equal(unlinked, ref.unlinked);
+        assert_int_equal(s.unlinked, ref.unlinked);
+        store_release_facts(&s);
+        assert_int_equal(s.released, ref.facts.len);
+        free(in);
+        store_free(&s);
+        store_free(&ref);
+    }
+}
+
+/* No folder for the files: the facts stay in memory, none lost, and the store says why. */
+static void
+test_spill_no_folder(void **state)
+{
+    (void) state;
+    char *old = getenv("TMPDIR") ? strdup(getenv("TMPDIR")) : NULL;
+    setenv("TMPDIR", "/nonexistent-canbao-folder", 1);
+    Store ref, s;
+    uint64_t seed = rng;
+    make_store(&ref, 100, 5000);
+    rng = seed;
+    make_store(&s, 100, 0);
+    s.facts_budget = 1000 * sizeof(Fact);
+    store_append_facts(&s, ref.facts.data, ref.facts.len);
+    CbError err = {0};
+    assert_false(store_spill_ok(&s, &err));
+    assert_int_equal(err.kind, CBERR_IO);
+    assert_non_null(strstr(err.input_at, "/nonexistent-canbao-folder"));
+    assert_null(s.spill);
+    assert_int_equal(store_fact_count(&s), 5000);
+    store_free(&s);
+    store_free(&ref);
+    if (old)
+        setenv("TMPDIR", old, 1);
+    else
+        unsetenv("TMPDIR");
+    free(old);
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_threads),
+        cmocka_unit_test(test_spill),
+        cmocka_unit_test(test_spill_no_folder),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
