@@ -76,36 +76,16 @@ store_free(Store *s)
     s->text_fd = -1;
 }
 
-/* ---- facts on disk ---- */
+/* ---- temporary files: the persons' text, the facts past the budget ---- */
 
-#define SPILL_BUF 1024   /* facts held per bucket before they are written */
-
-struct StoreSpill {
-    int      fd[STORE_SPILL_BUCKETS];
-    uint64_t count[STORE_SPILL_BUCKETS];       /* facts put in each bucket */
-    uint32_t nbuf[STORE_SPILL_BUCKETS];
-    Fact    *buf;                              /* SPILL_BUF per bucket */
-    int      err;                              /* errno of the first failed write */
-    int      npass;
-    int      first[STORE_SPILL_BUCKETS + 1];   /* pass k: buckets [first[k], first[k + 1]) */
-    int      b0, b1;                           /* the loaded pass's */
-};
-
-static void
-spill_free(struct StoreSpill *sp)
+static const char *
+temp_dir(void)
 {
-    if (sp == NULL)
-        return;
-    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
-        if (sp->fd[b] >= 0)
-            close(sp->fd[b]);
-    free(sp->buf);
-    free(sp);
+    const char *dir = getenv("TMPDIR");
+    return dir && dir[0] ? dir : "/tmp";
 }
 
 /* An unlinked file in $TMPDIR; -1 with errno. */
-static const char *temp_dir(void);
-
 static int
 temp_file(const char *what)
 {
@@ -117,6 +97,24 @@ temp_file(const char *what)
     return fd;
 }
 
+static bool
+write_all(int fd, const void *p, size_t n, uint64_t at)
+{
+    for (size_t done = 0; done < n;) {
+        ssize_t w = pwrite(fd, (const char *) p + done, n - done, (off_t) (at + done));
+        if (w < 0 && errno == EINTR)
+            continue;
+        if (w <= 0) {
+            if (w == 0)
+                errno = ENOSPC;
+            return false;
+        }
+        done += (size_t) w;
+    }
+    return true;
+}
+
+/* ---- persons' text ---- */
 
 static void
 put_bytes(Vec *buf, const void *b, size_t n)
@@ -145,13 +143,6 @@ store_text_encode(Vec *buf, const char *const field[4], const size_t len[4])
     }
 }
 
-static const char *
-temp_dir(void)
-{
-    const char *dir = getenv("TMPDIR");
-    return dir && dir[0] ? dir : "/tmp";
-}
-
 static bool
 text_open(Store *s, CbError *err)
 {
@@ -172,17 +163,10 @@ store_text_append(Store *s, const void *bytes, size_t n, uint64_t *off, CbError 
     pthread_mutex_lock(&s->text_mu);
     bool ok = s->text_fd >= 0 || text_open(s, err);
     uint64_t at = s->text_size;
-    for (size_t done = 0; ok && done < n;) {
-        ssize_t w = pwrite(s->text_fd, (const char *) bytes + done, n - done, (off_t) (at + done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            ok = CB_FAIL(err, CBERR_IO, "could not write the register's text to a temporary file: %s",
-                         w < 0 ? strerror(errno) : "nothing written");
-            cb_error_hint(err, "TMPDIR needs room for about 100 bytes per person of the register");
-            break;
-        }
-        done += (size_t) w;
+    if (ok && !write_all(s->text_fd, bytes, n, at)) {
+        ok = CB_FAIL(err, CBERR_IO, "could not write the register's text to a temporary file: %m");
+        cb_error_at(err, "%s", temp_dir());
+        cb_error_hint(err, "TMPDIR needs room for about 100 bytes per person of the register");
     }
     if (ok)
         s->text_size += n;
@@ -490,13 +474,7 @@ permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, 
     par_run(in_place_part, parts, sizeof *parts, threads);
 }
 
-/* Persons sorted by key and indexed; then the facts put in person order by a counting sort
- * (each fact's bucket looked up once, the facts moved to their buckets in place, as above) and
- * each bundle sorted on its own.  The same order as sorting all facts by cmp_fact, the facts
- * about ID numbers not on the register after every bundle, in O(n) moves instead of
- * O(n log n); the loops have independent iterations, so the cache misses overlap.  With
- * threads, each looks up a contiguous range of the facts, moves a range of coarse buckets and
- * sorts a range of bundles: the result is the same whatever their number. */
+/* The persons sorted by key and indexed by it, their bundles empty. */
 static void
 group_persons(Store *s)
 {
@@ -579,6 +557,13 @@ group_facts(Store *s, int threads)
     return unlinked;
 }
 
+/* Persons sorted by key and indexed; then the facts put in person order by a counting sort
+ * (each fact's bucket looked up once, the facts moved to their buckets in place, as above) and
+ * each bundle sorted on its own.  The same order as sorting all facts by cmp_fact, the facts
+ * about ID numbers not on the register after every bundle, in O(n) moves instead of
+ * O(n log n); the loops have independent iterations, so the cache misses overlap.  With
+ * threads, each looks up a contiguous range of the facts, moves a range of coarse buckets and
+ * sorts a range of bundles: the result is the same whatever their number. */
 void
 store_group_threads(Store *s, int threads)
 {
@@ -598,27 +583,37 @@ store_release_facts(Store *s)
         ps[i].fact_first = ps[i].fact_count = 0;
 }
 
+/* ---- facts on disk ---- */
+
+#define SPILL_BUF 1024   /* facts held per bucket before they are written */
+
+struct StoreSpill {
+    int      fd[STORE_SPILL_BUCKETS];
+    uint64_t count[STORE_SPILL_BUCKETS];       /* facts put in each bucket */
+    uint32_t nbuf[STORE_SPILL_BUCKETS];
+    Fact    *buf;                              /* SPILL_BUF per bucket */
+    int      err;                              /* errno of the first failed write */
+    int      npass;
+    int      first[STORE_SPILL_BUCKETS + 1];   /* pass k: buckets [first[k], first[k + 1]) */
+    int      b0, b1;                           /* the loaded pass's */
+};
+
+static void
+spill_free(struct StoreSpill *sp)
+{
+    if (sp == NULL)
+        return;
+    for (int b = 0; b < STORE_SPILL_BUCKETS; b++)
+        if (sp->fd[b] >= 0)
+            close(sp->fd[b]);
+    free(sp->buf);
+    free(sp);
+}
+
 static inline int
 bucket_of(PersonKey k)
 {
     return (int) (hash_key(k) >> 58);   /* 64 buckets: the hash's top bits */
-}
-
-static bool
-write_all(int fd, const void *p, size_t n, uint64_t at)
-{
-    for (size_t done = 0; done < n;) {
-        ssize_t w = pwrite(fd, (const char *) p + done, n - done, (off_t) (at + done));
-        if (w < 0 && errno == EINTR)
-            continue;
-        if (w <= 0) {
-            if (w == 0)
-                errno = ENOSPC;
-            return false;
-        }
-        done += (size_t) w;
-    }
-    return true;
 }
 
 static void
