@@ -5,6 +5,8 @@
 #   tests/bench/run.sh [BUILD_DIR] [SCALES]      SCALES: any of S M L (default: S)
 #
 # Results are appended to tests/bench/RESULTS.md (the README links it).
+# CANBAO_BENCH_MEMORY=SIZE runs canbao with --memory SIZE (the facts past a quarter of it on disk,
+# taken back a pass at a time); the table's row says so.
 # CANBAO_BENCH_NOISE=3 generates the data with identity noise (synth --noise; cached apart), so
 # that the identity step has records to link: its candidate pairs and time are reported.
 #
@@ -18,6 +20,9 @@ BUILD=${1:-build}
 SCALES=${2:-${CANBAO_BENCH_SCALES:-S}}
 RUNS=${CANBAO_BENCH_RUNS:-3}
 NOISE=${CANBAO_BENCH_NOISE:-0}   # identity noise of the generated data (synth --noise): linkage work
+MEMORY=${CANBAO_BENCH_MEMORY:-}
+MEMARG=()
+[ -z "$MEMORY" ] || MEMARG=(--memory "$MEMORY")
 ASOF=2026-11-28
 ROOT=$PWD
 VAR=$ROOT/var/bench
@@ -102,7 +107,7 @@ for scale in $SCALES; do
         mb=$(sed -n 's/.*bytes_out=\([0-9]*\).*/\1/p' <<<"$f")
         rm -rf "$VAR/out" "$VAR/out.releases"   # a fresh cluster numbers its runs from 1 again
         t0=$(date +%s.%N)
-        /usr/bin/time -f '%M' -o "$VAR/rss" "$BUILD/canbao" run --asof $ASOF \
+        /usr/bin/time -f '%M' -o "$VAR/rss" "$BUILD/canbao" run "${MEMARG[@]}" --asof $ASOF \
             --extracts "$data/extracts" --out "$VAR/out" >/dev/null 2>"$VAR/run-$i.log"
         grep -o 'event=timings.*' "$VAR/run-$i.log" | sed 's/event=timings //' >>"$VAR/stages-$scale"
         t1=$(date +%s.%N)
@@ -142,7 +147,9 @@ for scale in $SCALES; do
     else
         P=0 K=0 EQ=-
     fi
-    awk -v s="$scale" -v p="$persons" -v mb="$mb" -v f="$F" -v r="$R" -v m="$M" -v pg="$P" -v dk="$K" -v eq="$EQ" \
+    label=$scale
+    [ -z "$MEMORY" ] || label="$scale, --memory $MEMORY"
+    awk -v s="$label" -v p="$persons" -v mb="$mb" -v f="$F" -v r="$R" -v m="$M" -v pg="$P" -v dk="$K" -v eq="$EQ" \
         'BEGIN { printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f |", s, p, mb / 1e6, f, r, r / f, m / 1024
                  if (pg > 0) printf " %.2f | %.2f | %.1f | %.1f | %s |\n", pg, dk, pg / r, dk / r, eq
                  else printf " - | - | - | - | - |\n" }' >>"$report"
