@@ -247,15 +247,24 @@ cmd_explain(int argc, char **argv)
     LoadReport rep;
     store_init(&st);
     memset(&rep, 0, sizeof rep);
+    /* the night's memory budget (CANBAO_MEMORY): past it, only the person's part of the facts */
+    RunOptions mo = {0};
+    const char *mem = getenv("CANBAO_MEMORY");
+    if (mem && *mem && !run_parse_size(mem, &mo.memory)) {
+        fprintf(stderr, "canbao: CANBAO_MEMORY=%s is not a size of at least 1M (MB, or with M or G)\n", mem);
+        return EXIT_USAGE;
+    }
+    st.facts_budget = run_memory(&mo) / 4;
     RuleSet *rs = rules_load(rules_dir, &err, NULL);
     if (rs == NULL || !sourcedefs_load_dir(conn_dir, &defs, &ndefs, &err) ||
         !rules_check_history(rs, defs, ndefs, &err) ||
-        !load_delivery_asof(&st, defs, ndefs, extracts, true, 0, asof, &rep, &err)) {
+        !load_delivery_asof(&st, defs, ndefs, extracts, true, 0, asof, &rep, &err) ||
+        store_spill_plan(&st, 1) < 1 || !store_spill_load(&st, store_pass_of(&st, idnum_key(idn)), 1, &err) ||
+        !store_spill_ok(&st, &err)) {
         cb_error_print(&err);
         rc = run_exit_code(&err);
         goto done;
     }
-    store_group(&st);
     const Person *p = store_person(&st, idnum_key(idn));
     if (p == NULL) {
         fprintf(stderr, "canbao: %s is not on the household register of this delivery (%zu persons)\n", idn,

@@ -436,20 +436,22 @@ set_value_slot(KeySet *m, uint64_t key)
     return &m->vals[h];
 }
 
-/* A division code: thousands of persons share each, so one copy of it. */
+/* A division code: thousands of persons share each, so one copy of it (as far as a C string
+ * goes, as every reader takes it). */
 static const char *
 division_of(SourceOut *so, const CanonValue *v)
 {
     if (!v->present)
         return NULL;
+    size_t n = strnlen(v->text, v->len);
     uint64_t h = 0xcbf29ce484222325ull;
-    for (uint32_t i = 0; i < v->len; i++)
+    for (size_t i = 0; i < n; i++)
         h = (h ^ (unsigned char) v->text[i]) * 0x100000001b3ull;
     uint64_t *slot = set_value_slot(&so->divisions, h);
     const char *d = (const char *) (uintptr_t) *slot;
-    if (d != NULL && strncmp(d, v->text, v->len) == 0 && d[v->len] == '\0')
+    if (d != NULL && strlen(d) == n && memcmp(d, v->text, n) == 0)
         return d;
-    char *copy = arena_strndup(&so->strings, v->text, v->len);
+    char *copy = arena_strndup(&so->strings, v->text, n);
     if (d == NULL)
         *slot = (uint64_t) (uintptr_t) copy;   /* else another code of the same hash: not shared */
     return copy;

@@ -1,7 +1,6 @@
 /*
  * main — the canbao command: argument parsing and exit codes, nothing else.
  */
-#include <errno.h>
 #include <getopt.h>
 #include <limits.h>
 #include <stdio.h>
@@ -246,26 +245,6 @@ finish(bool ok, const CbError *err)
     return run_exit_code(err);
 }
 
-/* "2048", "2048M", "8G" → bytes (MB without a unit); at least 1 MB (a test's). */
-static bool
-parse_size(const char *s, size_t *bytes)
-{
-    char *end;
-    errno = 0;
-    unsigned long long n = strtoull(s, &end, 10);
-    if (end == s || errno != 0 || s[0] == '-')
-        return false;
-    unsigned shift = 20;
-    if ((*end == 'G' || *end == 'g') && end[1] == '\0')
-        shift = 30;
-    else if (!(*end == '\0' || ((*end == 'M' || *end == 'm') && end[1] == '\0')))
-        return false;
-    if (n < 1 || n > (1ull << (62 - shift)))
-        return false;
-    *bytes = (size_t) (n << shift);
-    return true;
-}
-
 static void
 fill_options(const Args *a, const Paths *p, RunOptions *o)
 {
@@ -306,7 +285,7 @@ cmd_run(int argc, char **argv)
         o.state_dir = NULL;
     o.dry_run = a.dry_run;
     const char *mem = a.memory ? a.memory : getenv("CANBAO_MEMORY");
-    if (mem && *mem && !parse_size(mem, &o.memory))
+    if (mem && *mem && !run_parse_size(mem, &o.memory))
         return usage_error(usage_run, a.memory ? "--memory %s is not a size of at least 1M (MB, or with M or G)"
                                                : "CANBAO_MEMORY=%s is not a size of at least 1M (MB, or with M or G)",
                            mem);

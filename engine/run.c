@@ -315,11 +315,30 @@ ledger_set(PGconn *conn, int64_t run_id, const char *sql, const char *value, CbE
     return db_exec_params(conn, sql, 2, params, NULL, err);
 }
 
-/* The memory a run aims to stay within: --memory, else three quarters of the machine's. */
-static size_t
+/* "2048", "2048M", "8G" → bytes (MB without a unit); at least 1 MB (a test's). */
+bool
+run_parse_size(const char *s, size_t *bytes)
+{
+    char *end;
+    errno = 0;
+    unsigned long long n = strtoull(s, &end, 10);
+    if (end == s || errno != 0 || s[0] == '-')
+        return false;
+    unsigned shift = 20;
+    if ((*end == 'G' || *end == 'g') && end[1] == '\0')
+        shift = 30;
+    else if (!(*end == '\0' || ((*end == 'M' || *end == 'm') && end[1] == '\0')))
+        return false;
+    if (n < 1 || n > (1ull << (62 - shift)))
+        return false;
+    *bytes = (size_t) (n << shift);
+    return true;
+}
+
+size_t
 run_memory(const RunOptions *opt)
 {
-    if (opt->memory > 0)
+    if (opt && opt->memory > 0)
         return opt->memory;
     long pages = sysconf(_SC_PHYS_PAGES), size = sysconf(_SC_PAGESIZE);
     return pages > 0 && size > 0 ? (size_t) pages / 4 * 3 * (size_t) size : 0;

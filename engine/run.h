@@ -50,6 +50,12 @@ enum {
 
 int run_exit_code(const CbError *err);
 
+/* The memory a run aims to stay within: opt->memory (--memory, CANBAO_MEMORY), else three
+ * quarters of the machine's (opt may be NULL).  A quarter of it is for the facts (store.h). */
+size_t run_memory(const RunOptions *opt);
+/* "2048", "2048M", "8G" → bytes (MB without a unit); false unless at least 1 MB. */
+bool   run_parse_size(const char *s, size_t *bytes);
+
 /* Runs the night; returns true on success.  Prints where the lists are to stdout. */
 bool run_nightly(const RunOptions *opt, CbError *err);
 

@@ -787,6 +787,17 @@ store_in_pass(const Store *s, PersonKey key)
     return b >= s->spill->b0 && b < s->spill->b1;
 }
 
+int
+store_pass_of(const Store *s, PersonKey key)
+{
+    if (s->spill == NULL)
+        return 0;
+    int b = bucket_of(key), k = 0;
+    while (k + 1 < s->spill->npass && s->spill->first[k + 1] <= b)
+        k++;
+    return k;
+}
+
 bool
 store_scan_facts(const Store *s, void (*fn)(void *arg, const Fact *f, size_t n), void *arg, CbError *err)
 {

@@ -147,7 +147,8 @@ const Person *store_person(const Store *s, PersonKey key);   /* NULL if not on t
  *                        and cuts the buckets into passes; returns their number (1 in memory).
  *   store_spill_load     reads pass k's facts into s->facts and groups them: the persons of the
  *                        pass get their bundles, every other person an empty one.
- *   store_in_pass        whether a person's facts are those of the loaded pass.
+ *   store_in_pass        whether a person's facts are those of the loaded pass;
+ *   store_pass_of        which pass holds them.
  *   store_scan_facts     hands every fact to fn, a block at a time, in memory or from disk.
  * In memory (no spill), store_group_threads does all at once and every person is in the pass.
  */
@@ -157,6 +158,7 @@ int           store_spill_plan(Store *s, int threads);
 int           store_passes(const Store *s);
 bool          store_spill_load(Store *s, int pass, int threads, CbError *err);
 bool          store_in_pass(const Store *s, PersonKey key);
+int           store_pass_of(const Store *s, PersonKey key);   /* the pass that holds key's facts */
 bool          store_scan_facts(const Store *s, void (*fn)(void *arg, const Fact *f, size_t n), void *arg,
                                CbError *err);
 

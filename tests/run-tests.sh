@@ -212,6 +212,14 @@ check_exit "explain: the deciding condition of a list the person is not on" 0 'd
     "$CANBAO" explain "$someone" --asof $ASOF --extracts "$DATA/extracts"
 check_exit "explain: an ID number not on the register" 3 'not on the household register' \
     "$CANBAO" explain 110101199003077774 --asof $ASOF --extracts "$DATA/extracts"
+explain_spilled() {   # past CANBAO_MEMORY, only the person's part of the facts: the same account
+    local a b
+    a=$("$CANBAO" explain "$someone" --asof $ASOF --extracts "$DATA/extracts" 2>&1) || return 1
+    b=$(CANBAO_MEMORY=1M "$CANBAO" explain "$someone" --asof $ASOF --extracts "$DATA/extracts" 2>&1) || return 1
+    grep -q 'event=spill ' <<<"$b" || { echo "not spilled"; return 1; }
+    diff <(grep -v '^level=' <<<"$a") <(grep -v '^level=' <<<"$b") && grep -q 'deceased_beneficiaries .* 1 row' <<<"$b"
+}
+check "explain with CANBAO_MEMORY=1M: the facts on disk, the same account of the person" explain_spilled
 # a parameter changed in a copied rule set changes the next run, without a rebuild
 R18="$TMP/rules18"
 cp -r rules "$R18"
