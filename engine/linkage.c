@@ -1349,7 +1349,6 @@ seen_facts(void *arg, const Fact *f, size_t n)
 static bool
 mark_seen(Ctx *c, CbError *err)
 {
-    bool ok = true;
     if (c->cf.sign_of_life == 0 || c->np == 0)
         return true;
     size_t nu = (size_t) (c->cf.u_pairs < U_SIGN_PAIRS ? c->cf.u_pairs : U_SIGN_PAIRS);
@@ -1374,7 +1373,7 @@ mark_seen(Ctx *c, CbError *err)
         c->pev[pi].seen_known = true;
     }
     SeenScan sc = {.c = c, .want = &want, .filter = filter};
-    ok = store_scan_facts(c->st, seen_facts, &sc, err);
+    bool ok = store_scan_facts(c->st, seen_facts, &sc, err);
     free(filter);
     map_free(&want);
     return ok;

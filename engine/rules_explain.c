@@ -107,8 +107,9 @@ static void
 print_register(EvalCtx *c, FILE *out)
 {
     const Person *p = c->p;
+    TextBuf tb = {0};   /* its own: c->text may hold what the rules have read */
     PersonText t;
-    store_person_text(c->st, p, &c->text, &t);
+    store_person_text(c->st, p, &tb, &t);
     char id[19], d[11];
     idnum_format(p->key, id);
     fprintf(out, "register entry (%s:%llu)\n", file_name(c->st, p->file), (unsigned long long) p->record);
@@ -135,6 +136,7 @@ print_register(EvalCtx *c, FILE *out)
         fprintf(out, "  cancel_reason  %s\n", p->cancel_reason < 3 ? reasons[p->cancel_reason] : "");
         fprintf(out, "  cancel_date    %s\n", d);
     }
+    textbuf_free(&tb);
 }
 
 static void
