@@ -157,9 +157,10 @@ thr_spill() {
     [ -z "$(ls -A "$tmp")" ] || { echo "left in TMPDIR: $(ls "$tmp")"; return 1; }
 }
 check "--memory: facts past the budget on disk, by person, pass by pass: the same files and rows" thr_spill
+# (under valgrind, which needs TMPDIR itself, the program as built: tests/lib/checked.sh)
 check_exit "--memory with TMPDIR missing: an error naming the folder, nothing published" 6 \
     'nonexistent-tmp: could not make a temporary file' \
-    env TMPDIR="$THR/nonexistent-tmp" "$CANBAO" run --memory 1M --dry-run --asof $ASOF \
+    env TMPDIR="$THR/nonexistent-tmp" "${CANBAO_UNWRAPPED:-$CANBAO}" run --memory 1M --dry-run --asof $ASOF \
     --extracts "$DATA/extracts" --out "$THR/o-notmp"
 
 # a rule that needs every claim, with the claims source keeping the latest: refused before reading
