@@ -1248,6 +1248,25 @@ cmp_rows(const void *x, const void *y, void *arg)
     return (ia > ib) - (ia < ib);
 }
 
+/* A list's rows sorted by cmp over their positions (stable when cmp breaks ties by position). */
+static void
+sort_rows(ListOut *lo, int (*cmp)(const void *, const void *, void *), void *arg)
+{
+    size_t n = lo->rows.len;
+    if (n < 2)
+        return;
+    uint32_t *idx = xmalloc(sizeof(uint32_t) * n);
+    for (size_t i = 0; i < n; i++)
+        idx[i] = (uint32_t) i;
+    qsort_r(idx, n, sizeof(uint32_t), cmp, arg);
+    ListRow *sorted = xmalloc(sizeof(ListRow) * n);
+    for (size_t i = 0; i < n; i++)
+        sorted[i] = ((ListRow *) lo->rows.data)[idx[i]];
+    memcpy(lo->rows.data, sorted, sizeof(ListRow) * n);
+    free(sorted);
+    free(idx);
+}
+
 void
 rules_eval_finish(EvalCtx *c)
 {
@@ -1270,21 +1289,8 @@ rules_eval_finish(EvalCtx *c)
     }
     /* sort every list by its order columns */
     for (int li = 0; li < (int) rs->lists.len; li++) {
-        ListOut *lo = &c->out->lists[li];
-        size_t n = lo->rows.len;
-        if (n < 2)
-            continue;
-        uint32_t *idx = xmalloc(sizeof(uint32_t) * n);
-        for (size_t i = 0; i < n; i++)
-            idx[i] = (uint32_t) i;
-        SortCtx sc = {.l = rlist(rs, li), .rows = lo->rows.data};
-        qsort_r(idx, n, sizeof(uint32_t), cmp_rows, &sc);
-        ListRow *sorted = xmalloc(sizeof(ListRow) * n);
-        for (size_t i = 0; i < n; i++)
-            sorted[i] = ((ListRow *) lo->rows.data)[idx[i]];
-        memcpy(lo->rows.data, sorted, sizeof(ListRow) * n);
-        free(sorted);
-        free(idx);
+        SortCtx sc = {.l = rlist(rs, li), .rows = c->out->lists[li].rows.data};
+        sort_rows(&c->out->lists[li], cmp_rows, &sc);
     }
 }
 
@@ -1395,22 +1401,8 @@ parts_end(const RuleSet *rs, EvalPart *parts, int threads, ListSet *ls, int pass
         lists_adopt(ls, &e->ls);   /* the rows' strings and evidence live in its arena */
         rules_ctx_done(&e->c);
     }
-    for (int li = 0; passes > 1 && li < ls->n; li++) {
-        ListOut *lo = &ls->lists[li];
-        size_t n = lo->rows.len;
-        if (n < 2)
-            continue;
-        uint32_t *idx = xmalloc(sizeof(uint32_t) * n);
-        for (size_t i = 0; i < n; i++)
-            idx[i] = (uint32_t) i;
-        qsort_r(idx, n, sizeof(uint32_t), cmp_row_person, lo->rows.data);
-        ListRow *sorted = xmalloc(sizeof(ListRow) * n);
-        for (size_t i = 0; i < n; i++)
-            sorted[i] = ((ListRow *) lo->rows.data)[idx[i]];
-        memcpy(lo->rows.data, sorted, sizeof(ListRow) * n);
-        free(sorted);
-        free(idx);
-    }
+    for (int li = 0; passes > 1 && li < ls->n; li++)
+        sort_rows(&ls->lists[li], cmp_row_person, ls->lists[li].rows.data);
     rules_eval_finish(c);
     rules_ctx_done(c);
     free(parts);
