@@ -138,17 +138,50 @@ province_valid(int p)
 		p == 81 || p == 82 || p == 83 || p == 91;
 }
 
+/* The checks of an 18-character number of digits (and a last X): date, region, check digit. */
+static IdnumStatus
+idnum_check18(const char out[19])
+{
+	int y = two_digits(out + 6) * 100 + two_digits(out + 8);
+	int m = two_digits(out + 10);
+	int d = two_digits(out + 12);
+
+	if (y < IDNUM_YEAR_MIN || y > IDNUM_YEAR_MAX || !date_valid_ymd(y, m, d))
+		return IDNUM_BAD_DATE;
+	if (out[0] == '0' || !province_valid(two_digits(out)))
+		return IDNUM_BAD_REGION;
+	if (idnum_check_digit(out) != out[17])
+		return IDNUM_BAD_CHECK;
+	return IDNUM_OK;
+}
+
 IdnumStatus
 idnum_normalise(const char *in, size_t len, char out[19])
 {
 	const unsigned char *u = (const unsigned char *) in;
 	size_t i = 0;
 	size_t n = 0;
-	int y, m, d;
 
 	out[0] = '\0';
 	if (in == NULL)
 		return IDNUM_EMPTY;
+
+	/* the common case, 17 ASCII digits and a digit or X, without the character loop */
+	if (len == IDNUM_LEN)
+	{
+		unsigned bad = 0;
+
+		for (i = 0; i < IDNUM_LEN - 1; i++)
+			bad |= (unsigned) (u[i] - '0') > 9;
+		if (!bad && ((unsigned) (u[17] - '0') <= 9 || u[17] == 'X' || u[17] == 'x'))
+		{
+			memcpy(out, in, IDNUM_LEN - 1);
+			out[17] = u[17] == 'x' ? 'X' : (char) u[17];
+			out[18] = '\0';
+			return idnum_check18(out);
+		}
+		i = 0;
+	}
 
 	while (i < len)
 	{
@@ -193,18 +226,7 @@ idnum_normalise(const char *in, size_t len, char out[19])
 		out[18] = '\0';
 	}
 
-	y = two_digits(out + 6) * 100 + two_digits(out + 8);
-	m = two_digits(out + 10);
-	d = two_digits(out + 12);
-	if (y < IDNUM_YEAR_MIN || y > IDNUM_YEAR_MAX || !date_valid_ymd(y, m, d))
-		return IDNUM_BAD_DATE;
-
-	if (out[0] == '0' || !province_valid(two_digits(out)))
-		return IDNUM_BAD_REGION;
-
-	if (idnum_check_digit(out) != out[17])
-		return IDNUM_BAD_CHECK;
-	return IDNUM_OK;
+	return idnum_check18(out);
 }
 
 bool

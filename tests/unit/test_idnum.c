@@ -13,6 +13,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "date.h"
@@ -358,6 +359,51 @@ test_birth_and_sex(void **state)
 	assert_int_equal(idnum_sex("2224011985120304X2"), 0);
 }
 
+/* Eighteen characters alone take a shortcut past the character loop; with a space in front
+ * they go through it.  Both give the same status and the same characters, for random strings
+ * of digits, X, x and a few other bytes, and for valid numbers with one character changed. */
+static void
+test_shortcut_equals_loop(void **state)
+{
+	(void) state;
+	static const char alphabet[] = "0123456789012345678901234567890123456789Xx A-\xEF";
+	uint64_t r = 0x9E3779B97F4A7C15u;
+	int valid = 0;
+
+	for (int t = 0; t < 200000; t++)
+	{
+		char s[20], spaced[21], a[19], b[19];
+
+		for (int k = 0; k < 18; k++)
+		{
+			r ^= r << 13;
+			r ^= r >> 7;
+			r ^= r << 17;
+			s[k] = alphabet[r % (sizeof alphabet - 1)];
+		}
+		if (t % 2 == 0)
+		{
+			/* a valid number (birth in 1900-2027, region 22), now and then one byte changed */
+			snprintf(s, sizeof s, "2224%02d%04d%02d%02d%03d", (int) (r % 100), (int) (1900 + (r >> 8) % 128),
+					 (int) (1 + (r >> 16) % 12), (int) (1 + (r >> 24) % 28), (int) ((r >> 32) % 1000));
+			s[17] = idnum_check_digit(s);
+			if (t % 6 == 0)
+				s[(r >> 40) % 18] = alphabet[(r >> 48) % (sizeof alphabet - 1)];
+		}
+		s[18] = '\0';
+		spaced[0] = ' ';
+		memcpy(spaced + 1, s, 19);
+		memset(a, '#', sizeof a);
+		memset(b, '#', sizeof b);
+		IdnumStatus sa = idnum_normalise(s, 18, a);
+		IdnumStatus sb = idnum_normalise(spaced, 19, b);
+		if (sa != sb || strcmp(a, b) != 0)
+			fail_msg("\"%s\": %d \"%s\" alone, %d \"%s\" after a space", s, (int) sa, a, (int) sb, b);
+		valid += sa == IDNUM_OK;
+	}
+	assert_true(valid > 50000);
+}
+
 int
 main(void)
 {
@@ -383,6 +429,7 @@ main(void)
 		cmocka_unit_test(test_key_round_trip),
 		cmocka_unit_test(test_key_none),
 		cmocka_unit_test(test_birth_and_sex),
+		cmocka_unit_test(test_shortcut_equals_loop),
 	};
 
 	return cmocka_run_group_tests_name("idnum", tests, NULL, NULL);
