@@ -147,7 +147,8 @@ x_alert(Xw *x, const Store *st, const Alert *a, const OutRunInfo *ri, const char
     x_start(x, "sources");
     char tmp[256];
     snprintf(tmp, sizeof tmp, "%s", a->sources);
-    for (char *s = strtok(tmp, ";"); s; s = strtok(NULL, ";")) {
+    char *save = NULL;
+    for (char *s = strtok_r(tmp, ";", &save); s; s = strtok_r(NULL, ";", &save)) {
         x_start(x, "source");
         x_attr(x, "code", s);
         if (xmlTextWriterWriteString(x->w, BAD_CAST out_value_word("sources", s)) < 0)

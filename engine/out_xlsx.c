@@ -1,5 +1,6 @@
 #include "out_xlsx.h"
 
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 
 #include "factkind.h"
 #include "idnum.h"
+#include "parallel.h"
 
 const char *const OUT_XLSX_COLUMNS[OXC_COUNT] = {
     [OXC_SEQ] = "序号",         [OXC_VILLAGE] = "村（社区）", [OXC_HOUSEHOLD] = "户号",
@@ -31,11 +33,14 @@ void
 out_xlsx_options_default(OutXlsxOptions *opt, char *buf, size_t bufsize)
 {
     memset(opt, 0, sizeof *opt);
+    opt->threads = 1;
     opt->mask_ids = out_mask_from_env();
     const char *env = getenv("CANBAO_TOWNSHIP_LISTS");
     if (env && *env && bufsize > 0) {
         snprintf(buf, bufsize, "%s", env);
-        for (char *tok = strtok(buf, ", "); tok && opt->nlists < OUT_XLSX_MAX_LISTS; tok = strtok(NULL, ", "))
+        char *save = NULL;
+        for (char *tok = strtok_r(buf, ", ", &save); tok && opt->nlists < OUT_XLSX_MAX_LISTS;
+             tok = strtok_r(NULL, ", ", &save))
             opt->lists[opt->nlists++] = tok;
         if (opt->nlists > 0)
             return;
@@ -175,7 +180,8 @@ make_hints(const ListOut *lo, const WRow *w, Day asof, char *out, size_t cap)
         vbuf[0] = '\0';
         char tmp[200];
         snprintf(tmp, sizeof tmp, "%s", v);
-        for (char *s = strtok(tmp, ";"); s; s = strtok(NULL, ";"))
+        char *save = NULL;   /* strtok_r: townships are written on several threads */
+        for (char *s = strtok_r(tmp, ";", &save); s; s = strtok_r(NULL, ";", &save))
             append(vbuf, sizeof vbuf, "、", out_value_word(lo->cols[c], s));
         snprintf(piece, sizeof piece, "%s：%s", label ? label : lo->cols[c], vbuf);
         append(out, cap, "；", piece);
@@ -811,6 +817,99 @@ write_township(const char *dir, const ListSet *ls, const WRow *rows, size_t nrow
     return ok;
 }
 
+/* ---- townships at once ---- */
+
+typedef struct TownJob {
+    const char *code;
+    size_t      at, end;   /* its rows */
+    bool        failed;
+    CbError     err;
+} TownJob;
+
+typedef struct TownWork {
+    const char           *dir;
+    const ListSet        *ls;
+    const WRow           *rows;
+    TownJob              *jobs;
+    size_t               *order;   /* the jobs, largest first */
+    size_t                njobs;
+    const OutPlaces      *pl;
+    const OutRunInfo     *ri;
+    const OutXlsxOptions *opt;
+    atomic_size_t         next;    /* the next of order to take */
+    atomic_bool           stop;    /* a township failed: take no more */
+} TownWork;
+
+typedef struct TownPart {
+    TownWork *w;
+} TownPart;
+
+static void *
+town_part(void *arg)
+{
+    TownWork *w = ((TownPart *) arg)->w;
+    for (;;) {
+        size_t i = atomic_fetch_add(&w->next, 1);
+        if (i >= w->njobs || atomic_load(&w->stop))
+            break;
+        TownJob *j = &w->jobs[w->order[i]];
+        if (!write_township(w->dir, w->ls, w->rows + j->at, j->end - j->at, j->code, w->pl, w->ri, w->opt,
+                            &j->err)) {
+            j->failed = true;
+            atomic_store(&w->stop, true);
+        }
+    }
+    return NULL;
+}
+
+typedef struct JobOrder {
+    size_t rows, job;
+} JobOrder;
+
+static int
+cmp_job_order(const void *a, const void *b)
+{
+    const JobOrder *x = a, *y = b;
+    if (x->rows != y->rows)
+        return x->rows > y->rows ? -1 : 1;
+    return x->job < y->job ? -1 : x->job > y->job;
+}
+
+/* Writes the townships' files on opt->threads threads, the largest townships first so that the
+ * threads finish together.  Each township's files are its own, so the bytes are the same for
+ * any number of threads.  The workbooks' creation time is the as-of date for all of them. */
+static bool
+write_jobs(const char *dir, const ListSet *ls, const WRow *rows, TownJob *jobs, size_t njobs,
+           const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
+{
+    TownWork w = {.dir = dir, .ls = ls, .rows = rows, .jobs = jobs, .njobs = njobs, .pl = pl, .ri = ri,
+                  .opt = opt};
+    atomic_init(&w.next, 0);
+    atomic_init(&w.stop, false);
+    JobOrder *ord = xcalloc(njobs + 1, sizeof *ord);
+    for (size_t i = 0; i < njobs; i++)
+        ord[i] = (JobOrder){.rows = jobs[i].end - jobs[i].at, .job = i};
+    qsort(ord, njobs, sizeof *ord, cmp_job_order);
+    w.order = xcalloc(njobs + 1, sizeof *w.order);
+    for (size_t i = 0; i < njobs; i++)
+        w.order[i] = ord[i].job;
+    free(ord);
+    int n = opt->threads > 1 ? opt->threads : 1;
+    if ((size_t) n > njobs)
+        n = njobs > 0 ? (int) njobs : 1;
+    TownPart parts[n];
+    for (int t = 0; t < n; t++)
+        parts[t].w = &w;
+    par_run(town_part, parts, sizeof *parts, n);
+    free(w.order);
+    for (size_t i = 0; i < njobs; i++)
+        if (jobs[i].failed) {
+            *err = jobs[i].err;
+            return false;
+        }
+    return true;
+}
+
 bool
 out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, const LcRun *lc,
                          const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt,
@@ -867,8 +966,10 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
             codes[ncode++] = rows[i].township;
     qsort(codes, ncode, sizeof *codes, strcmp_ptr);
     bool ok = st == NULL || store_text_ok(st, err);
-    size_t at = 0;
-    for (size_t k = 0; ok && k < ncode; k++) {
+    /* one job per township, in code order: its rows are rows[at, end) */
+    TownJob *jobs = xcalloc(ncode + 1, sizeof *jobs);
+    size_t njobs = 0, at = 0;
+    for (size_t k = 0; k < ncode; k++) {
         if (k > 0 && strcmp(codes[k], codes[k - 1]) == 0)
             continue;
         while (at < nr && strcmp(rows[at].township, codes[k]) < 0)
@@ -876,9 +977,12 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
         size_t end = at;
         while (end < nr && strcmp(rows[end].township, codes[k]) == 0)
             end++;
-        ok = write_township(dir, ls, rows + at, end - at, codes[k], pl, ri, opt, err);
+        jobs[njobs++] = (TownJob){.code = codes[k], .at = at, .end = end};
         at = end;
     }
+    if (ok)
+        ok = write_jobs(dir, ls, rows, jobs, njobs, pl, ri, opt, err);
+    free(jobs);
     free(codes);
     free(rows);
     arena_free(&text);

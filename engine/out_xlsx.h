@@ -51,9 +51,10 @@ typedef struct OutXlsxOptions {
     bool        mask_ids;                       /* first 6 and last 4 digits only */
     int         nlists;
     const char *lists[OUT_XLSX_MAX_LISTS];      /* which lists go to the townships, in order */
+    int         threads;                        /* townships written at once (at least 1) */
 } OutXlsxOptions;
 
-/* Defaults: mask_ids from CANBAO_MASK_IDS (masked unless "0"/"no"/"false"); lists from
+/* Defaults: one thread; mask_ids from CANBAO_MASK_IDS (masked unless "0"/"no"/"false"); lists from
  * CANBAO_TOWNSHIP_LISTS (comma-separated), else unenrolled_eligible, approaching_benefit_age,
  * proof_of_life_due (those the run does not produce are skipped).  The strings of the
  * environment variable are copied into buf (kept by the caller while opt is used). */
@@ -62,7 +63,9 @@ void out_xlsx_options_default(OutXlsxOptions *opt, char *buf, size_t bufsize);
 /* Writes a workbook and a CSV twin for every township of the reference list under ri->city
  * (also one without rows: it says so) and for every other township that has rows.  st gives
  * names, sex, birth, phone and address (store_person); lc gives item numbers, "new" and the
- * township's latest answers.  Returns false with err on an I/O or library failure. */
+ * township's latest answers.  With opt->threads > 1 several townships are written at once (each
+ * to files of its own; the bytes do not depend on the thread count).  Returns false with err on
+ * an I/O or library failure (that of the first township in code order that failed). */
 bool out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, const LcRun *lc,
                               const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt,
                               CbError *err);

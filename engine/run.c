@@ -383,6 +383,7 @@ typedef struct FileWriter {
     OutAlertCounts       *ac;
     const IdentityResult *idr;
     double                read_s, rules_s;
+    int                   threads;   /* township workbooks written at once */
     double                seconds;   /* out: how long it took */
     bool                  ok;
     CbError               err;
@@ -397,10 +398,14 @@ write_files(void *arg)
     OutXlsxOptions xo;
     char xbuf[512];
     out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
+    xo.threads = w->threads;
+    double t[4] = {0};
     w->ok = csvout_write_all(w->dir, w->st, w->ls, &w->err) &&
-            identity_write_links_csv(w->dir, w->st, w->idr, &w->err) &&
+            identity_write_links_csv(w->dir, w->st, w->idr, &w->err) && (t[0] = clock_now(), true) &&
             out_xlsx_write_townships(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, &xo, &w->err) &&
+            (t[1] = clock_now(), true) &&
             out_alerts_write(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, NULL, w->ac, &w->err);
+    t[2] = clock_now();
     if (w->ok) {
         /* what people use: township workbooks, suspension alerts, the nightly report */
         OutTiming tm[] = {{"读取与匹配", w->read_s}, {"规则", w->rules_s}, {"输出", clock_now() - t0}};
@@ -410,6 +415,9 @@ write_files(void *arg)
         w->ok = out_report_write(w->dir, &in, &w->err);
     }
     w->seconds = clock_now() - t0;
+    if (w->ok)
+        log_info("event=files_written seconds=%.3f csv=%.3f xlsx=%.3f alerts=%.3f report=%.3f", w->seconds,
+                 t[0] - t0, t[1] - t[0], t[2] - t[1], t0 + w->seconds - t[2]);
     return NULL;
 }
 
@@ -645,7 +653,8 @@ run_nightly(const RunOptions *opt, CbError *err)
                      .data_notes = plan.notes, .ndata_notes = plan.nnotes,
                      .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
     FileWriter fw = {.dir = rel.staging, .st = &st, .ls = &ls, .lc = &lc, .enrolled = enrolled, .pl = &pl, .ri = &ri,
-                     .hist = &hist, .ac = &ac, .idr = &idr, .read_s = rep.seconds, .rules_s = t_rules};
+                     .hist = &hist, .ac = &ac, .idr = &idr, .read_s = rep.seconds, .rules_s = t_rules,
+                     .threads = nthreads};
     Preparer pr = {.conn = conn, .ls = &ls, .asof = opt->asof, .lc = &lc, .hist = &hist,
                    .dry = opt->dry_run, .fw = &fw};
     pthread_mutex_init(&pr.mu, NULL);
