@@ -13,7 +13,8 @@
 # Columns (3) and (4), the same lists computed the way a user would otherwise do it, in
 # PostgreSQL with COPY and SQL (tests/bench/sql) and in DuckDB on two threads
 # (tests/bench/duckdb, @duckdb/node-api from npm into BUILD/bench, for make bench only), and
-# the check that their lists equal canbao's: BENCH_COMPARE=0 skips them for a quick run.
+# the check that their lists equal canbao's: BENCH_COMPARE=0 skips them for a quick run;
+# BENCH_COMPARE=duckdb runs DuckDB alone (PostgreSQL needs about 20 minutes a run at M).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 BUILD=${1:-build}
@@ -39,7 +40,12 @@ median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] 
 COMPARE=${BENCH_COMPARE:-1}
 LISTS="unenrolled_eligible unenrolled_in_prison deceased_beneficiaries deceased_contributors prison_suspension
        double_enrolment approaching_benefit_age proof_of_life_due contribution_reconciliation township_staffing"
-if [ "$COMPARE" = 1 ]; then
+case $COMPARE in
+    0 | 1 | duckdb) ;;
+    *) echo "bench: BENCH_COMPARE is 1 (PostgreSQL and DuckDB), duckdb (DuckDB alone) or 0 (neither), not '$COMPARE'" >&2
+       exit 2 ;;
+esac
+if [ "$COMPARE" != 0 ]; then
     command -v node >/dev/null && command -v npm >/dev/null && command -v python3 >/dev/null ||
         { echo "bench: the SQL comparison needs node, npm and python3 (BENCH_COMPARE=0 skips it)" >&2; exit 1; }
     export CANBAO_BENCH_NODE_MODULES=$ROOT/$BUILD/bench
@@ -62,12 +68,13 @@ prepare_sql() {
 }
 # (3) and (4) against canbao's lists of the last run: "yes" when all ten are equal
 compare_lists() {
-    local l d rows=0 ok=yes
+    local l d rows=0 ok=yes outs=(sql-out duckdb-out)
+    [ "$COMPARE" = duckdb ] && outs=(duckdb-out)
     : >"$VAR/compare.log"
-    for d in sql-out duckdb-out; do
+    for d in "${outs[@]}"; do
         for l in $LISTS; do
             if "$BUILD/csvdiff" "$VAR/$d/$l.csv" "$VAR/out/$l.csv" >>"$VAR/compare.log" 2>&1; then
-                [ $d = sql-out ] && rows=$((rows + $(wc -l <"$VAR/$d/$l.csv") - 1))
+                [ $d = "${outs[0]}" ] && rows=$((rows + $(wc -l <"$VAR/$d/$l.csv") - 1))
             else
                 ok=no
             fi
@@ -99,7 +106,7 @@ for scale in $SCALES; do
     fi
     files=("$data"/extracts/*)
     floor=() run=() rss=() pgsql=() duck=() split=()
-    [ "$COMPARE" = 1 ] && prepare_sql "$data"
+    [ "$COMPARE" != 0 ] && prepare_sql "$data"
     rm -f "$VAR/stages-$scale"
     for i in $(seq "$RUNS"); do
         f=$("$BUILD/bench-inflate" "${files[@]}")
@@ -114,13 +121,17 @@ for scale in $SCALES; do
         run+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
         rss+=("$(cat "$VAR/rss")")
         echo "bench: $scale run $i: floor ${floor[-1]} s, canbao ${run[-1]} s" >&2
-        if [ "$COMPARE" = 1 ]; then
+        if [ "$COMPARE" != 0 ]; then
             rm -rf "$VAR/sql-out" "$VAR/duckdb-out" "$VAR/duckdb-work"
-            t0=$(date +%s.%N)
-            tests/bench/sql/run_pg.sh "$data/extracts" "$data/converted" "$VAR/sql-out" $ASOF \
-                >"$VAR/sql-$i.log" 2>&1 || { tail -n 20 "$VAR/sql-$i.log" >&2; exit 1; }
-            t1=$(date +%s.%N)
-            tests/bench/sql/run_pg.sh --drop
+            t0=$(date +%s.%N) t1=$t0
+            if [ "$COMPARE" = 1 ]; then
+                tests/bench/sql/run_pg.sh "$data/extracts" "$data/converted" "$VAR/sql-out" $ASOF \
+                    >"$VAR/sql-$i.log" 2>&1 || { tail -n 20 "$VAR/sql-$i.log" >&2; exit 1; }
+                t1=$(date +%s.%N)
+                tests/bench/sql/run_pg.sh --drop
+            else
+                echo "not run (BENCH_COMPARE=duckdb): load=0 sql=0" >"$VAR/sql-$i.log"
+            fi
             t1b=$(date +%s.%N)
             node tests/bench/duckdb/run.mjs "$data/extracts" "$data/converted" "$VAR/duckdb-work" \
                 "$VAR/duckdb-out" $ASOF 2 >"$VAR/duckdb-$i.log" 2>&1 || { tail -n 20 "$VAR/duckdb-$i.log" >&2; exit 1; }
@@ -133,16 +144,18 @@ for scale in $SCALES; do
     F=$(printf '%s\n' "${floor[@]}" | median)
     R=$(printf '%s\n' "${run[@]}" | median)
     M=$(printf '%s\n' "${rss[@]}" | median)
-    if [ "$COMPARE" = 1 ]; then
+    if [ "$COMPARE" != 0 ]; then
         P=$(printf '%s\n' "${pgsql[@]}" | median) K=$(printf '%s\n' "${duck[@]}" | median)
         # with identity noise the SQL (exact IDs, no linkage) cannot find what canbao links
         if [ "${NOISE:-0}" = 0 ]; then EQ=$(compare_lists); else EQ="- (noise: no linkage in SQL)"; fi
-        printf '%s\n' "${split[@]}" | awk -v scale="$scale" -v prep="$(cat "$data/converted/.seconds")" '
+        printf '%s\n' "${split[@]}" | awk -v scale="$scale" -v prep="$(cat "$data/converted/.seconds")" -v pg="$COMPARE" '
             function med(k,   i, j, t, a) { for (i = 1; i <= NR; i++) a[i] = v[i, k]
                                             for (i = 1; i <= NR; i++) for (j = i + 1; j <= NR; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
                                             return (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }
             { for (k = 1; k <= 4; k++) v[NR, k] = $k }
-            END { printf "SQL comparison at %s (median s): PostgreSQL load %.2f + lists %.2f; DuckDB load %.2f + lists %.2f (load: the extracts to checked facts; lists: the lists and their files); preparation before the timed runs (XLSX and XML to TSV) %.2f\n",
+            END { if (pg != 1) printf "SQL comparison at %s (median s): PostgreSQL not run (BENCH_COMPARE=duckdb); DuckDB load %.2f + lists %.2f (load: the extracts to checked facts; lists: the lists and their files); preparation before the timed runs (XLSX and XML to TSV) %.2f\n",
+                                 scale, med(3), med(4), prep
+                  else printf "SQL comparison at %s (median s): PostgreSQL load %.2f + lists %.2f; DuckDB load %.2f + lists %.2f (load: the extracts to checked facts; lists: the lists and their files); preparation before the timed runs (XLSX and XML to TSV) %.2f\n",
                          scale, med(1), med(2), med(3), med(4), prep }' >>"$VAR/stages.txt"
     else
         P=0 K=0 EQ=-
@@ -152,6 +165,7 @@ for scale in $SCALES; do
     awk -v s="$label" -v p="$persons" -v mb="$mb" -v f="$F" -v r="$R" -v m="$M" -v pg="$P" -v dk="$K" -v eq="$EQ" \
         'BEGIN { printf "| %s | %s | %.0f | %.2f | %.2f | %.2f | %.0f |", s, p, mb / 1e6, f, r, r / f, m / 1024
                  if (pg > 0) printf " %.2f | %.2f | %.1f | %.1f | %s |\n", pg, dk, pg / r, dk / r, eq
+                 else if (dk > 0) printf " - | %.2f | - | %.1f | %s |\n", dk, dk / r, eq
                  else printf " - | - | - | - | - |\n" }' >>"$report"
     # each stage's median seconds and its share of the run; "store" is the wall time from the
     # rules to the commit, in which the files (write) and PostgreSQL (database) run at once
