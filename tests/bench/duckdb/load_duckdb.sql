@@ -92,10 +92,22 @@ SELECT "公民身份号码" AS id_number, "姓名" AS name, "参保日期" AS st
 FROM read_csv('${EXTRACTS}/medical_insured_${STAMP}.txt', delim = '|', quote = '"', escape = '"',
               header = true, all_varchar = true, ignore_errors = true);
 
+-- the members of a household in one cell: split as in load_pg.sql (read the comment there)
 CREATE TABLE stg_poverty_household AS
-SELECT "成员证件号码" AS id_number, "成员姓名" AS name, "纳入日期" AS start_date, "退出日期" AS end_date
-FROM read_csv('${EXTRACTS}/poverty_household_${STAMP}.csv', delim = ',', quote = '"', escape = '"',
-              header = true, all_varchar = true, ignore_errors = true);
+SELECT CASE WHEN len(ids) > 1 THEN m ELSE id_raw END AS id_number, start_date, end_date
+FROM (SELECT id_raw, start_date, end_date, ids,
+             unnest(CASE WHEN greatest(len(ids), 1) <> greatest(len(names), 1) THEN []::VARCHAR[]
+                         WHEN len(ids) <= 1 THEN [NULL::VARCHAR]
+                         WHEN len(ids) > 64 OR len(list_filter(ids, x -> idcheck(idwide(x)) IS NULL)) > 0
+                              THEN []::VARCHAR[]
+                         ELSE ids END) AS m
+      FROM (SELECT "成员证件号码" AS id_raw, "纳入日期" AS start_date, "退出日期" AS end_date,
+                   list_filter(regexp_split_to_array(coalesce(trim("成员证件号码", ws()), ''), '[ \t　]*[;；、,，][ \t　]*'),
+                               x -> x <> '') AS ids,
+                   list_filter(regexp_split_to_array(coalesce(trim("成员姓名", ws()), ''), '[ \t　]*[;；、,，][ \t　]*'),
+                               x -> x <> '') AS names
+            FROM read_csv('${EXTRACTS}/poverty_household_${STAMP}.csv', delim = ',', quote = '"', escape = '"',
+                          header = true, all_varchar = true, ignore_errors = true)) r) s;
 
 CREATE TABLE stg_provident_fund AS
 SELECT decode(b[117:134]) AS id_number, decode(b[135:140]) AS month, decode(b[173:182]) AS amount

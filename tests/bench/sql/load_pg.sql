@@ -170,10 +170,23 @@ WHERE cardinality(f) = 10 OFFSET 0;
 CREATE UNLOGGED TABLE raw_poverty_household (line text);
 \set f :dir '/poverty_household_' :stamp '.csv'
 COPY raw_poverty_household FROM :'f' WITH (:lines, HEADER true);
+-- A household's members share a row: their IDs and names in one cell each, split on ; ； 、 , ，
+-- (connectors/agencies/poverty_household.conf).  As canbao reads it: one fact per member; the
+-- row is rejected whole when the two cells list different numbers of values, more than 64, or
+-- when an ID among several fails its check (IDs that share a cell are not repaired).
 CREATE VIEW stg_poverty_household AS
-SELECT f[5] AS id_number, f[4] AS name, f[10] AS start_date, f[11] AS end_date
-FROM (SELECT string_to_array(line, ',') AS f FROM raw_poverty_household OFFSET 0) s
-WHERE cardinality(f) = 11 OFFSET 0;
+SELECT CASE WHEN cardinality(s.ids) > 1 THEN m.id ELSE s.id_raw END AS id_number,
+       s.start_date, s.end_date
+FROM (SELECT f[5] AS id_raw, f[10] AS start_date, f[11] AS end_date,
+             array_remove(regexp_split_to_array(coalesce(btrim(f[5], E' \t\u3000'), ''), E'[ \t\u3000]*[;；、,，][ \t\u3000]*'), '') AS ids,
+             array_remove(regexp_split_to_array(coalesce(btrim(f[4], E' \t\u3000'), ''), E'[ \t\u3000]*[;；、,，][ \t\u3000]*'), '') AS names
+      FROM (SELECT string_to_array(line, ',') AS f FROM raw_poverty_household OFFSET 0) r
+      WHERE cardinality(f) = 11 OFFSET 0) s,
+     LATERAL unnest(CASE WHEN greatest(cardinality(s.ids), 1) <> greatest(cardinality(s.names), 1) THEN '{}'::text[]
+                         WHEN cardinality(s.ids) <= 1 THEN ARRAY[NULL::text]
+                         WHEN cardinality(s.ids) > 64
+                           OR EXISTS (SELECT 1 FROM unnest(s.ids) v WHERE idcheck(idwide(v)) IS NULL) THEN '{}'::text[]
+                         ELSE s.ids END) AS m(id);
 
 -- ---- provident_fund: fixed width in bytes, UTF-8 (names), no header
 CREATE UNLOGGED TABLE raw_provident_fund (line text);
