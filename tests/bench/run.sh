@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # make bench: canbao against the floor (one core inflating every input once), side by side in
-# one run, medians of several runs.  Data is generated once per scale and cached in var/bench.
+# one run, medians of several runs.  Data is generated once per scale and generator version and
+# cached in var/bench.
 #
 #   tests/bench/run.sh [BUILD_DIR] [SCALES]      SCALES: any of S M L (default: S)
 #
@@ -33,6 +34,8 @@ PG_HERE=$VAR/pg-$$
 # the cluster holds a copy of every extract at M (several GB): stopped and removed at the end
 trap 'pg_stop; rm -rf "$PG_HERE"' EXIT
 
+# the generator's version: its sources' hash (the data of a scale is cached under it)
+GENERATOR=$(cat tests/synth/*.c tests/synth/*.h 2>/dev/null | sha256sum | cut -c1-16)
 persons_of() { case $1 in S) echo 700000 ;; M) echo 7000000 ;; L) echo 24000000 ;; *) echo "$1" ;; esac; }
 median() { sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
@@ -98,10 +101,12 @@ for scale in $SCALES; do
     persons=$(persons_of "$scale")
     data=$VAR/data-$persons
     [ "$NOISE" = 0 ] || data=$data-noise$NOISE
-    if [ ! -f "$data/.complete" ]; then
+    # made by this generator: data of an earlier one (other sources, other formats) is made again
+    if [ ! -f "$data/.complete" ] || [ "$(cat "$data/.generator" 2>/dev/null)" != "$GENERATOR" ]; then
         echo "bench: generating $persons persons (once; cached in $data)" >&2
         rm -rf "$data"
         "$BUILD/synth" --persons "$persons" --seed 8 --asof $ASOF --noise "$NOISE" --out "$data" >/dev/null 2>&1
+        echo "$GENERATOR" >"$data/.generator"
         touch "$data/.complete"
     fi
     files=("$data"/extracts/*)
