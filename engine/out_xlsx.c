@@ -132,6 +132,16 @@ is_base_column(const char *c)
            strcmp(c, "village") == 0 || strcmp(c, "household") == 0 || strcmp(c, "flags") == 0;
 }
 
+/* Columns the hints leave out: the sheet shows them already (the person's columns, the age,
+ * the list as 事项), or they are the same on every row (the rule-set version: the workbook's
+ * properties and its hidden sheet carry it; the lists' CSV files and the database keep both). */
+static bool
+not_a_hint(const char *c)
+{
+    return is_base_column(c) || strcmp(c, "age") == 0 || strcmp(c, "rule") == 0 ||
+           strcmp(c, "rule_version") == 0 || strcmp(c, "evidence") == 0;
+}
+
 /* The hints column: the flags in plain words (government-paid with its groups, from the row's
  * evidence), then the list's other columns as "label：value", then since when it is listed. */
 static void
@@ -169,7 +179,7 @@ make_hints(const ListOut *lo, const WRow *w, Day asof, char *out, size_t cap)
         p = e ? e + 1 : p + n;
     }
     for (int c = 0; c < lo->ncols; c++) {
-        if (is_base_column(lo->cols[c]))
+        if (not_a_hint(lo->cols[c]))
             continue;
         const char *v = out_val(w->lr, c);
         if (!v[0])
@@ -411,7 +421,7 @@ lxw_ok(lxw_error e, const char *what, const char *path, CbError *err)
 static bool
 write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *rows, const Village *v,
               const char *township_name, const OutRunInfo *ri, const OutXlsxOptions *opt,
-              const char *path, CbError *err)
+              const char *path, FILE *csv, CbError *err)
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, v->sheet);
     if (ws == NULL) {
@@ -439,6 +449,9 @@ write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *ro
         prev_hh = w->household;
         Cells c;
         make_cells(ls, w, (int) i + 1, hh_seq, v->name, ri, opt, &c);
+        for (int col = 0; col < OXC_COUNT; col++)   /* the CSV twin: the same cells */
+            out_csv_text_field(csv, c.v[col], col == 0);
+        fputs("\r\n", csv);
         lxw_row_t r = (lxw_row_t) (i + 1);
         lxw_format *locked = f->body[band][start][0], *unl = f->body[band][start][1],
                    *unl_date = f->body[band][start][2];
@@ -662,35 +675,18 @@ write_meta(lxw_workbook *wb, const Village *v, int nv, const char *code, const c
 
 /* ---- the CSV twin ---- */
 
-static bool
-write_csv(const char *dir, const char *stem, const ListSet *ls, const WRow *rows, const Village *v,
-          int nv, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
+/* The workbook's CSV twin: its header; write_village adds each sheet's rows, in sheet order. */
+static FILE *
+csv_begin(const char *dir, const char *name, CbError *err)
 {
-    char name[600];
-    snprintf(name, sizeof name, "%s.csv", stem);
     FILE *f = out_open(dir, name, err);
     if (f == NULL)
-        return false;
+        return NULL;
     fputs("\xEF\xBB\xBF", f);
     for (int c = 0; c < OXC_COUNT; c++)
         out_csv_field(f, OUT_XLSX_COLUMNS[c], c == 0);
     fputs("\r\n", f);
-    for (int k = 0; k < nv; k++) {
-        int hh_seq = 0;
-        const char *prev = NULL;
-        for (size_t i = 0; i < v[k].count; i++) {
-            const WRow *w = &rows[v[k].first + i];
-            if (prev == NULL || strcmp(prev, w->household) != 0 || w->household[0] == '\0')
-                hh_seq++;
-            prev = w->household;
-            Cells c;
-            make_cells(ls, w, (int) i + 1, hh_seq, v[k].name, ri, opt, &c);
-            for (int col = 0; col < OXC_COUNT; col++)
-                out_csv_text_field(f, c.v[col], col == 0);
-            fputs("\r\n", f);
-        }
-    }
-    return out_close(f, dir, name, err);
+    return f;
 }
 
 static int
@@ -771,12 +767,19 @@ write_township(const char *dir, const ListSet *ls, const WRow *rows, size_t nrow
         if (v[i].count > 0)
             assign_sheet(v, i);
 
-    char stem[512], path[4096];
+    char stem[512], path[4096], csvname[600];
     if (code[0])
         out_xlsx_stem(code, tname, stem, sizeof stem);
     else
         snprintf(stem, sizeof stem, "township_unassigned");
     snprintf(path, sizeof path, "%s/%s.xlsx", dir, stem);
+    snprintf(csvname, sizeof csvname, "%s.csv", stem);
+    FILE *csv = csv_begin(dir, csvname, err);
+    if (csv == NULL) {
+        free(made);
+        free(v);
+        return false;
+    }
     lxw_workbook_options wopt = {.constant_memory = LXW_TRUE};
     lxw_workbook *wb = workbook_new_opt(path, &wopt);
     bool ok = wb != NULL;
@@ -804,14 +807,16 @@ write_township(const char *dir, const ListSet *ls, const WRow *rows, size_t nrow
         write_summary(wb, &f, ls, rows, nrows, v, nv, code, tname, ri, opt);
         for (int i = 0; ok && i < nv; i++)
             if (v[i].count > 0)
-                ok = write_village(wb, &f, ls, rows, &v[i], tname, ri, opt, path, err);
+                ok = write_village(wb, &f, ls, rows, &v[i], tname, ri, opt, path, csv, err);
         write_meta(wb, v, nv, code, tname, ri, opt);
         lxw_error e = workbook_close(wb);
         if (ok)
             ok = lxw_ok(e, "close", path, err);
     }
     if (ok)
-        ok = write_csv(dir, stem, ls, rows, v, nv, ri, opt, err);
+        ok = out_close(csv, dir, csvname, err);
+    else
+        fclose(csv);   /* the staging folder is not published after a failure */
     free(made);
     free(v);
     return ok;

@@ -189,7 +189,8 @@ fx_build(Fixture *fx, bool with_lifecycle)
     arena_init(&fx->ls.arena, 64 << 10);
     snprintf(fx->ls.rule_version, sizeof fx->ls.rule_version, "%s", FX_RULES);
     static const char *const c_un[] = {"id_number", "name", "township", "village", "household", "flags", NULL};
-    static const char *const c_age[] = {"id_number", "birthday60", NULL};
+    /* age, rule and rule_version as the real list has them: the workbook's hints leave them out */
+    static const char *const c_age[] = {"id_number", "birthday60", "age", "rule", "rule_version", NULL};
     static const char *const c_dead[] = {"id_number", "name", "death_date", "sources", "confidence",
                                          "months_paid_after_death", "overpaid", "funeral_subsidy", NULL};
     fx_define(&fx->ls, "unenrolled_eligible", "应参未参", c_un);
@@ -209,7 +210,7 @@ fx_build(Fixture *fx, bool with_lifecycle)
             r->ev[r->nev++] = (EvRef){.file = 1, .kind = FK_DIBAO, .record = 42};
     }
     {
-        const char *v[] = {"2027-01-15"};
+        const char *v[] = {"2027-01-15", "59", "approaching_benefit_age.rules:approaching_benefit_age", FX_RULES};
         fx_row(fx, 1, 5, v);
     }
     {

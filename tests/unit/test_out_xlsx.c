@@ -208,6 +208,7 @@ test_sheet_names(void **state)
     }
     assert_true(fx_read_sheet(wb, "东兴村", &s, &err));
     assert_string_equal(fx_cell(&s, 1, OXC_MATTER), "即将达到待遇领取年龄");
+    /* not the list's age (a column of its own), rule (事项) or rule-set version (every row's) */
     assert_string_equal(fx_cell(&s, 1, OXC_HINTS), "60周岁生日：2027-01-15");
     fx_free_sheet(&s);
 }
