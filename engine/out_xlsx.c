@@ -882,7 +882,10 @@ cmp_job_order(const void *a, const void *b)
 
 /* Writes the townships' files on opt->threads threads, the largest townships first so that the
  * threads finish together.  Each township's files are its own, so the bytes are the same for
- * any number of threads.  The workbooks' creation time is the as-of date for all of them. */
+ * any number of threads.  libxlsxwriter has no writable globals of its own; of the C library
+ * it calls, only gmtime() shares state between threads: closing a workbook formats its creation
+ * time with it, in glibc's one static struct tm.  Every workbook's creation time is the as-of date (write_township), so two closes at
+ * once store the same values there and read them back unchanged. */
 static bool
 write_jobs(const char *dir, const ListSet *ls, const WRow *rows, TownJob *jobs, size_t njobs,
            const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
