@@ -884,8 +884,9 @@ cmp_job_order(const void *a, const void *b)
  * threads finish together.  Each township's files are its own, so the bytes are the same for
  * any number of threads.  libxlsxwriter has no writable globals of its own; of the C library
  * it calls, only gmtime() shares state between threads: closing a workbook formats its creation
- * time with it, in glibc's one static struct tm.  Every workbook's creation time is the as-of date (write_township), so two closes at
- * once store the same values there and read them back unchanged. */
+ * time with it, in glibc's one static struct tm.  Every workbook's creation time is the as-of
+ * date (write_township), so two closes at once store the same values there and read them back
+ * unchanged. */
 static bool
 write_jobs(const char *dir, const ListSet *ls, const WRow *rows, TownJob *jobs, size_t njobs,
            const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
@@ -905,10 +906,11 @@ write_jobs(const char *dir, const ListSet *ls, const WRow *rows, TownJob *jobs, 
     int n = opt->threads > 1 ? opt->threads : 1;
     if ((size_t) n > njobs)
         n = njobs > 0 ? (int) njobs : 1;
-    TownPart parts[n];
+    TownPart *parts = xcalloc((size_t) n, sizeof *parts);
     for (int t = 0; t < n; t++)
         parts[t].w = &w;
     par_run(town_part, parts, sizeof *parts, n);
+    free(parts);
     free(w.order);
     for (size_t i = 0; i < njobs; i++)
         if (jobs[i].failed) {

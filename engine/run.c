@@ -399,13 +399,13 @@ write_files(void *arg)
     char xbuf[512];
     out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
     xo.threads = w->threads;
-    double t[4] = {0};
     w->ok = csvout_write_all(w->dir, w->st, w->ls, &w->err) &&
-            identity_write_links_csv(w->dir, w->st, w->idr, &w->err) && (t[0] = clock_now(), true) &&
-            out_xlsx_write_townships(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, &xo, &w->err) &&
-            (t[1] = clock_now(), true) &&
-            out_alerts_write(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, NULL, w->ac, &w->err);
-    t[2] = clock_now();
+            identity_write_links_csv(w->dir, w->st, w->idr, &w->err);
+    double t_csv = clock_now();
+    w->ok = w->ok && out_xlsx_write_townships(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, &xo, &w->err);
+    double t_xlsx = clock_now();
+    w->ok = w->ok && out_alerts_write(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, NULL, w->ac, &w->err);
+    double t_alerts = clock_now();
     if (w->ok) {
         /* what people use: township workbooks, suspension alerts, the nightly report */
         OutTiming tm[] = {{"读取与匹配", w->read_s}, {"规则", w->rules_s}, {"输出", clock_now() - t0}};
@@ -417,7 +417,7 @@ write_files(void *arg)
     w->seconds = clock_now() - t0;
     if (w->ok)
         log_info("event=files_written seconds=%.3f csv=%.3f xlsx=%.3f alerts=%.3f report=%.3f", w->seconds,
-                 t[0] - t0, t[1] - t[0], t[2] - t[1], t0 + w->seconds - t[2]);
+                 t_csv - t0, t_xlsx - t_csv, t_alerts - t_xlsx, t0 + w->seconds - t_alerts);
     return NULL;
 }
 
