@@ -134,6 +134,23 @@ def write_tsv(path, header, rows):
     return n - 1
 
 
+def xlsx_files(files, sheet):
+    """The header and the rows of one source's workbooks (an export in parts, name_D.xlsx,
+    name_D_2.xlsx, ...: the same header in each), one after the other."""
+    first = xlsx_rows(open(files[0], "rb").read(), sheet)
+    header = [h.strip() for h in next(first)]
+    def body():
+        rows = first
+        for i, f in enumerate(files):
+            if i:
+                rows = xlsx_rows(open(f, "rb").read(), sheet)
+                h = [h.strip() for h in next(rows)]
+                if h != header:
+                    sys.exit(f"prepare_convert: {os.path.basename(f)}: header {h}, not {header}")
+            yield from ([*r, *[""] * (len(header) - len(r))] for r in rows)
+    return header, body()
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
@@ -146,19 +163,16 @@ def main():
             continue
         globs = [g.strip() for g in src["files"].split(",")]
         files = sorted(f for g in globs for f in glob.glob(os.path.join(extracts, g)))
-        if len(files) != 1:
-            sys.exit(f"prepare_convert: {src['name']}: expected one file, found {len(files)}")
-        data = open(files[0], "rb").read()
+        if not files:
+            sys.exit(f"prepare_convert: {src['name']}: no file matches {src['files']}")
         out = os.path.join(outdir, src["name"] + ".tsv")
         if fmt == "xlsx":
-            rows = xlsx_rows(data, src.get("sheet"))
-            header = [h.strip() for h in next(rows)]
-            body = ([*r, *[""] * (len(header) - len(r))] for r in rows)
-            n = write_tsv(out, header, body)
+            n = write_tsv(out, *xlsx_files(files, src.get("sheet")))
         else:
-            n = write_tsv(out, list(fields), xml_rows(data, src["record"], fields))
-        print(f"prepare_convert: {os.path.basename(files[0])} -> {src['name']}.tsv: {n} records")
-
+            n = write_tsv(out, list(fields), (r for f in files for r in xml_rows(open(f, "rb").read(),
+                                                                                src["record"], fields)))
+        names = ", ".join(os.path.basename(f) for f in files)
+        print(f"prepare_convert: {names} -> {src['name']}.tsv: {n} records")
 
 if __name__ == "__main__":
     main()

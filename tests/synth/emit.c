@@ -1383,6 +1383,8 @@ bool emit_open(Gen *g)
 		if (!sink_open(&g->sinks[i], &SOURCES[i], dir, g->tag, g->asof, g->persons, g->seed, i,
 			       i != SRC_REF_DIVISIONS))
 			return false;
+	for (int i = 0; i < SRC_COUNT; i++)
+		g->sinks[i].part_rows = g->xlsx_part_rows;
 	return true;
 }
 

@@ -22,6 +22,7 @@
 static void usage(FILE *f)
 {
 	fputs("usage: synth --persons N --seed S --asof YYYY-MM-DD --out DIR [--noise LEVEL]\n"
+	      "             [--xlsx-part-rows N]\n"
 	      "\n"
 	      "Generate a synthetic Yanji population of N register rows, every agency\n"
 	      "extract for the as-of date, and the truth of every list of SPEC.md.\n"
@@ -32,6 +33,9 @@ static void usage(FILE *f)
 	      "  --out DIR       output folder; writes DIR/extracts and DIR/truth\n"
 	      "  --noise LEVEL   identity noise, 0 (default) .. 10: ID typos, missing IDs,\n"
 	      "                  variant characters, date slips, namesakes of the dead\n"
+	      "  --xlsx-part-rows N  an Excel source goes on in a further workbook\n"
+	      "                  (name_D_2.xlsx, ...) after N records (50 .. 1000000;\n"
+	      "                  default 1000000, below the 1,048,576 rows of a sheet)\n"
 	      "  --help          this text\n", f);
 }
 
@@ -108,30 +112,53 @@ static int issue_place(const Person *p, int county, Rng *r)
 	return 8 + (int)rng_below(r, (uint32_t)(idnum_place_count() - 8));
 }
 
+/* Every file of every source with its counts (an XLSX source in parts has
+ * one per part), in the order of their names.  NULL when out of memory. */
+static struct SinkFile *all_files(const Gen *g, int *n)
+{
+	int k = 0;
+	for (int i = 0; i < SRC_COUNT; i++)
+		k += g->sinks[i].nparts + 1;
+	struct SinkFile *f = calloc((size_t)k, sizeof *f);
+	if (!f)
+		return NULL;
+	*n = 0;
+	for (int i = 0; i < SRC_COUNT; i++) {
+		const Sink *s = &g->sinks[i];
+		for (int p = 0; p < s->nparts; p++)
+			f[(*n)++] = s->parts[p];
+		struct SinkFile *c = &f[(*n)++];
+		memcpy(c->file, s->file, sizeof c->file);
+		c->records = s->records;
+		c->malformed = s->malformed;
+		c->duplicates = s->duplicates;
+	}
+	for (int i = 1; i < *n; i++)
+		for (int j = i; j > 0 && strcmp(f[j - 1].file, f[j].file) > 0; j--) {
+			struct SinkFile t = f[j];
+			f[j] = f[j - 1];
+			f[j - 1] = t;
+		}
+	return f;
+}
+
 static bool write_counts(Gen *g, const char *truth_dir)
 {
 	char path[4096];
 	snprintf(path, sizeof path, "%s/counts.csv", truth_dir);
-	FILE *f = fopen(path, "wb");
+	int n;
+	struct SinkFile *files = all_files(g, &n);
+	FILE *f = files ? fopen(path, "wb") : NULL;
 	if (!f) {
-		fprintf(stderr, "synth: could not create \"%s\": %s\n", path, strerror(errno));
+		fprintf(stderr, "synth: could not create \"%s\": %s\n", path, strerror(files ? errno : ENOMEM));
+		free(files);
 		return false;
 	}
-	int order[SRC_COUNT];
-	for (int i = 0; i < SRC_COUNT; i++)
-		order[i] = i;
-	for (int i = 1; i < SRC_COUNT; i++)
-		for (int k = i; k > 0 && strcmp(g->sinks[order[k - 1]].file, g->sinks[order[k]].file) > 0; k--) {
-			int t = order[k];
-			order[k] = order[k - 1];
-			order[k - 1] = t;
-		}
 	fprintf(f, "file,records,malformed,duplicates\n");
-	for (int i = 0; i < SRC_COUNT; i++) {
-		const Sink *s = &g->sinks[order[i]];
-		fprintf(f, "%s,%llu,%llu,%llu\n", s->file, (unsigned long long)s->records,
-			(unsigned long long)s->malformed, (unsigned long long)s->duplicates);
-	}
+	for (int i = 0; i < n; i++)
+		fprintf(f, "%s,%llu,%llu,%llu\n", files[i].file, (unsigned long long)files[i].records,
+			(unsigned long long)files[i].malformed, (unsigned long long)files[i].duplicates);
+	free(files);
 	return fclose(f) == 0;
 }
 
@@ -161,11 +188,12 @@ static void summary(Gen *g, Truth *t, double secs)
 		(unsigned long long)st->rp[RP_SUSP], (unsigned long long)st->rp[RP_TERM]);
 	fprintf(stderr, "  boundary scenarios placed: %llu of %d\n", (unsigned long long)st->scenarios_applied, scenario_count());
 	fprintf(stderr, "  extracts (records / malformed / duplicates):\n");
-	for (int i = 0; i < SRC_COUNT; i++) {
-		const Sink *s = &g->sinks[i];
-		fprintf(stderr, "    %-40s %10llu %5llu %5llu\n", s->file, (unsigned long long)s->records,
-			(unsigned long long)s->malformed, (unsigned long long)s->duplicates);
-	}
+	int nf = 0;
+	struct SinkFile *files = all_files(g, &nf);
+	for (int i = 0; i < nf; i++)
+		fprintf(stderr, "    %-40s %10llu %5llu %5llu\n", files[i].file, (unsigned long long)files[i].records,
+			(unsigned long long)files[i].malformed, (unsigned long long)files[i].duplicates);
+	free(files);
 	fprintf(stderr, "  truth (rows):\n");
 	for (int i = 0; i < truth_list_count(); i++)
 		fprintf(stderr, "    %-40s %10zu\n", truth_list_name(i), truth_list_rows(t, i));
@@ -179,7 +207,7 @@ int main(int argc, char **argv)
 	Gen *g = NULL;
 	Truth *t = NULL;
 	int rc = 1;
-	uint64_t persons = 0, seed = 0;
+	uint64_t persons = 0, seed = 0, part_rows = SINK_XLSX_PART_ROWS;
 	bool have_persons = false, have_seed = false, have_asof = false;
 	const char *out = NULL;
 	int32_t asof = NO_DATE;
@@ -219,6 +247,12 @@ int main(int argc, char **argv)
 			}
 		} else if (strcmp(a, "--out") == 0) {
 			out = v;
+		} else if (strcmp(a, "--xlsx-part-rows") == 0) {
+			if (!parse_u64(v, &part_rows) || part_rows < 50 || part_rows > SINK_XLSX_PART_ROWS) {
+				fprintf(stderr, "synth: --xlsx-part-rows must be an integer from 50 to %u, not \"%s\"\n",
+					SINK_XLSX_PART_ROWS, v);
+				return 2;
+			}
 		} else if (strcmp(a, "--noise") == 0) {
 			char *end;
 			errno = 0;
@@ -266,6 +300,7 @@ int main(int argc, char **argv)
 	}
 	g->persons = (long)persons;
 	g->noise = noise;
+	g->xlsx_part_rows = part_rows;
 	g->out_dir = out;
 	date_format(g->tag, asof, DS_YMD8);
 	places_init();
@@ -384,6 +419,8 @@ done:
 		if (g->hidden)
 			fclose(g->hidden);
 		idnum_free(&g->ids);
+		for (int i = 0; i < SRC_COUNT; i++)
+			free(g->sinks[i].parts);
 	}
 	truth_free(t);
 	free(g);

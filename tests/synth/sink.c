@@ -16,7 +16,8 @@
  *           IDs stay text), dates as Excel serial numbers with a date
  *           format, amounts as numbers; streamed (constant_memory, inline
  *           strings), or as Excel writes it (a shared-string table) for
- *           specs that ask for it up to a number of persons;
+ *           specs that ask for it up to a number of persons; past
+ *           Sink.part_rows records, further workbooks name_D_2.xlsx, ...;
  * then, for the text formats, transcodes to GBK or GB18030 (iconv) and
  * gzip-compresses (zlib) when asked.  Transcoding, compression and writing
  * of a gzip sink run in a worker thread of their own, fed 1 MiB at a time,
@@ -105,7 +106,10 @@ struct SinkImpl {
 	char *jbuf;
 	size_t jlen;
 	bool jready, jlast;
-	/* xlsx */
+	/* xlsx; where its further parts go */
+	char dir[4096], stem_tag[128];
+	int32_t day;
+	bool shared;
 	lxw_workbook *wb;
 	lxw_worksheet *ws;
 	lxw_format *f_head, *f_date, *f_money, *f_text;
@@ -562,6 +566,8 @@ static void xlsx_row(Sink *s, const SinkRow *r)
 {
 	SinkImpl *o = s->impl;
 	lxw_error e = LXW_NO_ERROR;
+	if (!o->ws)
+		return;                          /* a part that could not be started (reported) */
 	for (int i = 0; i < r->nf && e == LXW_NO_ERROR; i++) {
 		size_t n = field_len(r, i);
 		if (n == 0)
@@ -704,8 +710,13 @@ bool sink_open(Sink *s, const SinkSpec *spec, const char *dir, const char *tag, 
 	if (!o)
 		return fail_open(s, path, "out of memory");
 	date_format(o->asof, asof, DS_ISO);
-	if (spec->format == SF_XLSX)
-		return xlsx_open(s, path, asof, persons <= spec->shared_upto);
+	if (spec->format == SF_XLSX) {
+		snprintf(o->dir, sizeof o->dir, "%s", dir);
+		snprintf(o->stem_tag, sizeof o->stem_tag, "%s_%s", spec->stem, tag);
+		o->day = asof;
+		o->shared = persons <= spec->shared_upto;
+		return xlsx_open(s, path, asof, o->shared);
+	}
 
 	o->f = fopen(path, "wb");
 	if (!o->f)
@@ -931,9 +942,46 @@ static int pick_kind(Sink *s)
 	return n ? allowed[rng_below(&s->rng, (uint32_t)n)] : -1;
 }
 
+/* An XLSX source past Sink.part_rows records, as an agency exports what
+ * one sheet cannot hold: the workbook is finished and the source goes on in
+ * name_D_2.xlsx (then _3, ...), its records numbered from 1 again.  Only
+ * between clean records and with no duplicate waiting, so that a duplicate
+ * shares a file with the record it repeats. */
+static void xlsx_next_part(Sink *s)
+{
+	SinkImpl *o = s->impl;
+	struct SinkFile *p = realloc(s->parts, sizeof *p * (size_t)(s->nparts + 1));
+	if (!p) {
+		s->failed = true;
+		return;
+	}
+	s->parts = p;
+	p += s->nparts++;
+	memcpy(p->file, s->file, sizeof p->file);
+	p->records = s->records;
+	p->malformed = s->malformed;
+	p->duplicates = s->duplicates;
+	lxw_error e = workbook_close(o->wb);
+	o->wb = NULL;
+	o->ws = NULL;
+	if (e != LXW_NO_ERROR) {
+		fprintf(stderr, "synth: could not write \"%s\": %s\n", s->file, lxw_strerror(e));
+		s->failed = true;
+		return;
+	}
+	s->records = s->clean = s->malformed = s->duplicates = 0;
+	s->kinds_done = 0;
+	snprintf(s->file, sizeof s->file, "%s_%d.%s", o->stem_tag, s->nparts + 1, s->spec->ext);
+	char path[4096 + sizeof s->file];
+	snprintf(path, sizeof path, "%s/%s", o->dir, s->file);
+	xlsx_open(s, path, o->day, o->shared);
+}
+
 uint64_t sink_end(Sink *s)
 {
 	SinkRow *r = &s->row;
+	if (s->spec->format == SF_XLSX && s->part_rows && s->records >= s->part_rows && s->dup_wait < 0)
+		xlsx_next_part(s);
 	if (s->row_overflow || r->nf != s->spec->ncols) {
 		fprintf(stderr, "synth: internal error: row of %d fields for %s (%d columns)\n",
 			r->nf, s->file, s->spec->ncols);
@@ -988,6 +1036,7 @@ bool sink_close(Sink *s)
 	if (s->spec->format == SF_XLSX) {
 		if (o->wb) {
 			lxw_error e = workbook_close(o->wb);
+			o->wb = NULL;
 			if (e != LXW_NO_ERROR && ok) {
 				fprintf(stderr, "synth: could not write \"%s\": %s\n", s->file, lxw_strerror(e));
 				ok = false;

@@ -236,6 +236,9 @@ void bundle_add(Bundle *b, int kind, int code, int32_t d1, int32_t d2,
 #define SINK_MAX_COLS 24
 #define SINK_ROW_MAX 2048
 #define SINK_DUP_SPAN 32                /* a duplicate repeats one of the last 32 records */
+#define SINK_XLSX_PART_ROWS 1000000u    /* by default an XLSX source goes on in a further
+					   workbook after this many records (a sheet holds
+					   1,048,575 below its header) */
 
 typedef enum { DK_NONE, DK_DATE, DK_MONTH } DateKind;
 typedef enum { SF_CSV, SF_XML, SF_XLSX, SF_FIXED, SF_JSONL } SinkFormat;
@@ -295,6 +298,13 @@ typedef struct SinkImpl SinkImpl;               /* sink.c: the file, its format 
 typedef struct Sink {
 	const SinkSpec *spec;
 	char file[128];                         /* name inside extracts/ */
+	/* the source's files before the current one (an XLSX source past
+	 * SINK_XLSX_PART_ROWS records: name_D.xlsx, name_D_2.xlsx, ...), each
+	 * with its counts; records, clean, malformed and duplicates below are
+	 * the current file's */
+	struct SinkFile { char file[128]; uint64_t records, malformed, duplicates; } *parts;
+	int nparts;
+	uint64_t part_rows;                     /* XLSX: records per file (set after sink_open) */
 	SinkImpl *impl;
 	SinkRow row;                            /* the record being built, then the last clean one */
 	bool row_overflow;
@@ -454,6 +464,7 @@ typedef struct Gen {
 	int paid_ym;            /* last benefit month paid on or before D (paid on the 10th) */
 	long persons;
 	double noise;
+	uint64_t xlsx_part_rows;                /* --xlsx-part-rows */
 	const char *out_dir;
 	char tag[9];            /* YYYYMMDD of D */
 	/* outputs */
