@@ -134,6 +134,10 @@ parts_run() {
     done
 }
 check "an Excel source in several workbooks: every file reconciles, the same lists" parts_run
+# the generator's truth and counts, recomputed from the extracts by a reader of its own
+# (Python, through the connector definitions), on the delivery in parts
+check "crosscheck.py: an independent reader gives the generator's truth and counts" \
+    python3 tests/synth/crosscheck.py "$TMP/parts" $ASOF connectors/agencies
 
 db_matches_csv() {
     local l rows csv

@@ -101,9 +101,26 @@ def transform(name):
     if name == "money": return money
     if name == "int": return lambda v: int(v)
     if name.startswith("code("): return code(name[5:-1])
+    if name.startswith("split("): return lambda v: v      # the cell is split before (members)
     if name.startswith("default("):
         d = name[8:-1]; return lambda v: v if v.strip() else d
     raise SystemExit("unknown transform " + name)
+
+def split_members(cells, fields):
+    """A row's members: split(SEPARATORS) first in a field's chain cuts its cell at any of the
+    separators (values trimmed, empty ones dropped); the k-th values of the split fields make
+    the k-th member.  Unequal counts or more than 64 values reject the row."""
+    counts, pieces = set(), {}
+    for k, (col, ts) in fields.items():
+        if ts and ts[0].startswith("split("):
+            seps = ts[0][6:-1]
+            vals = [v.strip(" \t\u3000") for v in re.split("[" + re.escape(seps) + "]", cells[k])]
+            vals = [v for v in vals if v] or [""]
+            if len(vals) > 64: raise Reject("more than 64 values")
+            pieces[k] = vals; counts.add(len(vals))
+    if len(counts) > 1: raise Reject("unequal split values")
+    n = counts.pop() if counts else 1
+    return [{k: (pieces[k][i] if k in pieces else v) for k, v in cells.items()} for i in range(n)]
 
 REQUIRED = {"register": {"id_number","division","status"}, "death": {"id_number","death_date"},
   "resident_pension": {"id_number","status"}, "pension_payment": {"id_number","month","basic"},
@@ -266,7 +283,7 @@ for conf in sorted(glob.glob(os.path.join(CONFDIR, "*.conf"))):
     src, fields = parse_conf(conf)
     globs = [g.strip() for g in src["files"].split(",")]
     mine = [f for f in files if any(fnmatch.fnmatch(f, g) for g in globs)]
-    if len(mine) != 1: problems.append(f"{conf}: files {mine}")
+    if not mine: problems.append(f"{conf}: no file")
     fact = src["fact"]
     tf = {k: (col, [transform(t) for t in ts]) for k, (col, ts) in fields.items()}
     for fn in mine:
@@ -275,26 +292,35 @@ for conf in sorted(glob.glob(os.path.join(CONFDIR, "*.conf"))):
             n += 1
             if get is Bad: mal += 1; continue
             try:
-                rec = {}
+                cells = {}
                 for k, (col, ts) in tf.items():
                     v = get(col)
                     v = "" if v is None else v
                     if any(0xDC80 <= ord(ch) <= 0xDCFF for ch in v): raise Reject("encoding")
-                    if k == "id_number" and (fn, n) in HL:
-                        rec[k] = HL[(fn, n)]; continue
-                    if v.strip(" \t\u3000") == "":
-                        if k in REQUIRED[fact]: raise Reject("required " + k)
-                        rec[k] = None; continue
-                    for t in ts: v = t(v)
-                    rec[k] = v
+                    cells[k] = v
+                members = split_members(cells, fields)
+                recs = []
+                for m in members:
+                    rec = {}
+                    for k, (col, ts) in tf.items():
+                        v = m[k]
+                        if k == "id_number" and len(members) == 1 and (fn, n) in HL:
+                            rec[k] = HL[(fn, n)]; continue
+                        if v.strip(" \t\u3000") == "":
+                            if k in REQUIRED[fact]: raise Reject("required " + k)
+                            rec[k] = None; continue
+                        for t in ts: v = t(v)
+                        rec[k] = v
+                    recs.append(rec)
             except Reject:
                 mal += 1; continue
-            key = tuple(sorted(rec.items(), key=lambda kv: kv[0]))
+            key = tuple(tuple(sorted(rec.items(), key=lambda kv: kv[0])) for rec in recs)
             if key in seen: dup += 1; continue          # the same canonical values: a duplicate
             seen.add(key)
-            if rec.get("id_number") == "": continue    # a person not on the register: nobody's fact
-            if fact == "death": rec["evidence"] = src["evidence"]
-            facts[rec["id_number"]][fact].append(rec)
+            for rec in recs:
+                if rec.get("id_number") == "": continue    # a person not on the register: nobody's fact
+                if fact == "death": rec["evidence"] = src["evidence"]
+                facts[rec["id_number"]][fact].append(rec)
         counts[fn] = (n, mal, dup)
 # ref divisions
 ref = list(csv.reader(open(os.path.join(ext, "ref_divisions.csv"), encoding="utf-8")))[1:]
