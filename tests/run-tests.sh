@@ -589,7 +589,20 @@ check "ack: states: acknowledged, dismissed with who and why" test \
 GONE=$(awk -F, 'NR == 2 { print $1 }' "$N2/unenrolled_eligible.csv")
 delivery "$OUTS/d3" $THREE "$GONE"
 N3="$OUTS/n3"
+sql "CREATE TABLE public.items_before AS SELECT item_id, ctid::text AS at FROM canbao.list_items" >/dev/null
 check "outputs: the next night" night 2026-11-30 "$OUTS/d3" "$N3" "$EXTRA"
+# a night writes the items whose state it changes, and no other (each new as-of date, too)
+quiet_night() {
+    local n written changed
+    n=$(sql "SELECT count(*) FROM public.items_before")
+    written=$(sql "SELECT count(*) FROM canbao.list_items i JOIN public.items_before b USING (item_id)
+                   WHERE i.ctid::text <> b.at")
+    changed=$(sql "SELECT count(DISTINCT e.item_id) FROM canbao.item_events e JOIN public.items_before b USING (item_id)
+                   WHERE e.run_id = (SELECT max(run_id) FROM canbao.runs)")
+    echo "$n items before the night; $written written, $changed with an event"
+    [ "$n" -ge 100 ] && [ "$written" = "$changed" ] && [ "$changed" -ge 1 ]
+}
+check "lifecycle: the next night writes only the items whose state changes" quiet_night
 answers_shown() {
     local key
     key=$(awk 'NR == 2 { print $2 }' "$OUTS/back.keys")
