@@ -980,7 +980,8 @@ static void xlsx_next_part(Sink *s)
 uint64_t sink_end(Sink *s)
 {
 	SinkRow *r = &s->row;
-	if (s->spec->format == SF_XLSX && s->part_rows && s->records >= s->part_rows && s->dup_wait < 0)
+	if (s->spec->format == SF_XLSX && s->part_rows && s->records >= s->part_rows && s->dup_wait < 0 &&
+	    !s->failed)
 		xlsx_next_part(s);
 	if (s->row_overflow || r->nf != s->spec->ncols) {
 		fprintf(stderr, "synth: internal error: row of %d fields for %s (%d columns)\n",
