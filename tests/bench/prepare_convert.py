@@ -174,5 +174,6 @@ def main():
         names = ", ".join(os.path.basename(f) for f in files)
         print(f"prepare_convert: {names} -> {src['name']}.tsv: {n} records")
 
+
 if __name__ == "__main__":
     main()
