@@ -7,12 +7,13 @@ CC      ?= gcc
 CFLAGS  ?= -O2 -g
 CSTD     = -std=c11 -D_GNU_SOURCE
 WARN     = -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-nonliteral -Wno-format-truncation
-PKGS     = libpq libxml-2.0 zlib openssl xlsxwriter icu-uc icu-i18n opencc
+PKGS     = libpq libxml-2.0 zlib libisal openssl xlsxwriter icu-uc icu-i18n opencc
 BUILD   ?= build
 
 # Debian packages the build, the tests and the demo need.
 DEB_PKGS = gcc make pkg-config libpq-dev libxml2-dev zlib1g-dev libssl-dev libxlsxwriter-dev \
-           libcmocka-dev postgresql-15 postgresql-client-15 time libicu-dev libopencc-dev
+           libcmocka-dev postgresql-15 postgresql-client-15 time libicu-dev libopencc-dev \
+           libisal-dev
 
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null)

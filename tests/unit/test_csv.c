@@ -686,6 +686,215 @@ test_gzip_truncated(void **state)
 	free(plain);
 }
 
+/*
+ * Every cut of a three-member gzip file, and every single byte changed: the inflater (igzip)
+ * must end each with the records of whole members and a clear error, or read it all; never a
+ * crash, a hang or records that were not in the file.
+ */
+static void
+test_gzip_every_cut_and_flip(void **state)
+{
+	size_t		len[3], glen[3], total = 0, bounds[4] = {0};
+	char	   *plain[3];
+	unsigned char *gz[3], *all;
+	size_t		nrec[3] = {40, 1, 300};
+
+	(void) state;
+	for (int m = 0; m < 3; m++)
+	{
+		plain[m] = make_records(nrec[m], &len[m]);
+		gz[m] = gzip(plain[m], len[m], &glen[m]);
+		total += glen[m];
+		bounds[m + 1] = total;
+	}
+	all = malloc(total);
+	assert_non_null(all);
+	for (int m = 0; m < 3; m++)
+		memcpy(all + bounds[m], gz[m], glen[m]);
+
+	for (size_t cut = 2; cut <= total; cut++)
+	{
+		Reader	   *r = open_mem(all, cut, &comma);
+		size_t		nok;
+		CbError		err;
+		ReadStatus	st = drain(r, &nok, &err);
+		int			whole = -1;
+
+		for (int m = 1; m <= 3; m++)
+			if (cut == bounds[m])
+				whole = m;
+		if (whole > 0)
+		{
+			/* a cut between members is a complete gzip file: every record of those members */
+			size_t		want = 0;
+
+			for (int m = 0; m < whole; m++)
+				want += nrec[m] + 1;	/* each member repeats the header line */
+			if (st != READ_EOF)
+				fail_msg("cut %zu (after member %d): status %d: %s", cut, whole, (int) st, err.message);
+			assert_int_equal(nok, want);
+		}
+		else
+		{
+			if (st != READ_ERROR)
+				fail_msg("cut %zu of %zu: status %d, %zu records", cut, total, (int) st, nok);
+			assert_int_equal(err.kind, CBERR_INPUT);
+			assert_true(strstr(err.message, "truncated gzip") || strstr(err.message, "corrupt gzip"));
+		}
+		reader_close(r);
+	}
+
+	/* every byte of the first two members changed (past the magic bytes, without which the
+	 * file is read as plain text): an error, or exactly the original records */
+	for (size_t at = 2; at < bounds[2]; at++)
+	{
+		unsigned char *bad = malloc(total);
+		Reader	   *r;
+		Record		rec;
+		CbError		err;
+		ReadStatus	st;
+		size_t		nok = 0,
+					nbad = 0;
+		size_t		want = nrec[0] + nrec[1] + nrec[2] + 3;
+
+		assert_non_null(bad);
+		memcpy(bad, all, total);
+		bad[at] ^= 0x24;
+		r = open_mem(bad, total, &comma);
+		memset(&err, 0, sizeof err);
+		while ((st = reader_next(r, &rec, &err)) == READ_OK || st == READ_BAD)
+			*(st == READ_OK ? &nok : &nbad) += 1;
+		if (st == READ_ERROR)
+			assert_int_equal(err.kind, CBERR_INPUT);
+		else if (st == READ_EOF)
+		{
+			/* only bytes that carry no data may change unseen: the header's time, flags, OS */
+			if (nok != want || nbad != 0)
+				fail_msg("byte %zu changed: %zu records read, %zu bad, %zu in the file", at, nok, nbad, want);
+		}
+		else
+			fail_msg("byte %zu changed: status %d", at, (int) st);
+		reader_close(r);
+		free(bad);
+	}
+	for (int m = 0; m < 3; m++)
+	{
+		free(gz[m]);
+		free(plain[m]);
+	}
+	free(all);
+}
+
+/* A gzip member at level `level` whose header carries a file name, a comment, an extra field
+ * and a header CRC, as `gzip` and other tools may write them. */
+static unsigned char *
+gzip_named(const void *data, size_t len, int level, size_t *out_len)
+{
+	z_stream	zs;
+	gz_header	h;
+	unsigned char *out;
+	size_t		cap;
+	static unsigned char extra[] = "AB\x04\x00xyzw";
+
+	memset(&zs, 0, sizeof zs);
+	memset(&h, 0, sizeof h);
+	h.name = (Bytef *) "si_resident_payment_20261128.csv";
+	h.comment = (Bytef *) "exported by the agency";
+	h.extra = extra;
+	h.extra_len = 8;
+	h.hcrc = 1;
+	h.time = 1764288000;
+	assert_int_equal(deflateInit2(&zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	assert_int_equal(deflateSetHeader(&zs, &h), Z_OK);
+	cap = deflateBound(&zs, (uLong) len) + 256;
+	out = malloc(cap);
+	assert_non_null(out);
+	zs.next_in = (Bytef *) data;
+	zs.avail_in = (uInt) len;
+	zs.next_out = out;
+	zs.avail_out = (uInt) cap;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	*out_len = zs.total_out;
+	deflateEnd(&zs);
+	return out;
+}
+
+/*
+ * The reader takes the compressed input 256 KiB at a time.  A second member whose header (with
+ * name, comment, extra field and header CRC) is cut by that boundary at every offset, and one
+ * whose trailer is: every record read, nothing rejected.
+ */
+static void
+test_gzip_member_across_input_buffers(void **state)
+{
+	const size_t chunk = 256 * 1024;
+	size_t		len2, g2len;
+	char	   *plain2 = make_records(50, &len2);
+	unsigned char *g2 = gzip_named(plain2, len2, 6, &g2len);
+
+	(void) state;
+	assert_true(g2len > 80);
+	for (size_t k = 1; k <= 80; k++)
+	{
+		/* member 1, stored (level 0) so that its size can be set to the byte: chunk - k */
+		size_t		target = k <= 70 ? chunk - k : chunk - g2len + (k - 70);
+		size_t		plen = target - 200,
+					g1len = 0;
+		unsigned char *g1 = NULL;
+		char	   *plain1 = malloc(chunk);
+		size_t		rows = 0;
+
+		assert_non_null(plain1);
+		for (int tries = 0; tries < 50; tries++)
+		{
+			/* "id,name,note", rows "1,a,b", a last row padded to make plen bytes */
+			size_t		o = (size_t) snprintf(plain1, chunk, "id,name,note\n");
+
+			rows = 0;
+			while (o + 6 + 12 <= plen)
+			{
+				memcpy(plain1 + o, "1,a,b\n", 6);
+				o += 6;
+				rows++;
+			}
+			memcpy(plain1 + o, "2,", 2);
+			o += 2;
+			while (o < plen - 3)
+				plain1[o++] = 'p';
+			memcpy(plain1 + o, ",c\n", 3);
+			o += 3;
+			rows++;
+			free(g1);
+			g1 = gzip_named(plain1, o, 0, &g1len);
+			if (g1len == target)
+				break;
+			plen += target - g1len;	/* unsigned wrap: adds a negative difference too */
+		}
+		assert_int_equal(g1len, target);
+
+		unsigned char *both = malloc(g1len + g2len);
+		Reader	   *r;
+		size_t		nok;
+		CbError		err;
+		ReadStatus	st;
+
+		assert_non_null(both);
+		memcpy(both, g1, g1len);
+		memcpy(both + g1len, g2, g2len);
+		r = open_mem(both, g1len + g2len, &comma);
+		st = drain(r, &nok, &err);
+		if (st != READ_EOF)
+			fail_msg("member 2 at %zu (boundary %zu): status %d: %s", g1len, chunk, (int) st, err.message);
+		assert_int_equal(nok, 1 + rows + 51);
+		reader_close(r);
+		free(both);
+		free(g1);
+		free(plain1);
+	}
+	free(g2);
+	free(plain2);
+}
+
 static void
 test_gzip_corrupt(void **state)
 {
@@ -987,6 +1196,8 @@ main(void)
 		cmocka_unit_test(test_gzip_two_members),
 		cmocka_unit_test(test_gzip_truncated),
 		cmocka_unit_test(test_gzip_corrupt),
+		cmocka_unit_test(test_gzip_every_cut_and_flip),
+		cmocka_unit_test(test_gzip_member_across_input_buffers),
 		cmocka_unit_test(test_not_gzip),
 		cmocka_unit_test(test_large_input),
 		cmocka_unit_test(test_sha256),
