@@ -106,17 +106,20 @@ pos_is(const Record *rec, uint64_t record_no, uint64_t line_no, uint64_t byte_of
 	assert_int_equal(rec->byte_offset, byte_offset);
 }
 
-/* gzip-compresses data into a malloc'ed buffer (one member). */
+/* gzip-compresses data at `level` into a malloc'ed buffer (one member), with the header fields
+ * of `h` when it is not NULL. */
 static unsigned char *
-gzip(const void *data, size_t len, size_t *out_len)
+gzip_level(const void *data, size_t len, int level, gz_header *h, size_t *out_len)
 {
 	z_stream	zs;
 	unsigned char *out;
 	size_t		cap;
 
 	memset(&zs, 0, sizeof zs);
-	assert_int_equal(deflateInit2(&zs, 6, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	cap = deflateBound(&zs, (uLong) len) + 64;
+	assert_int_equal(deflateInit2(&zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	if (h != NULL)
+		assert_int_equal(deflateSetHeader(&zs, h), Z_OK);
+	cap = deflateBound(&zs, (uLong) len) + 256;
 	out = malloc(cap);
 	assert_non_null(out);
 	zs.next_in = (Bytef *) data;
@@ -127,6 +130,13 @@ gzip(const void *data, size_t len, size_t *out_len)
 	*out_len = zs.total_out;
 	deflateEnd(&zs);
 	return out;
+}
+
+/* gzip-compresses data into a malloc'ed buffer (one member). */
+static unsigned char *
+gzip(const void *data, size_t len, size_t *out_len)
+{
+	return gzip_level(data, len, 6, NULL, out_len);
 }
 
 /* SHA-256 of data as 64 hex digits. */
@@ -790,13 +800,9 @@ test_gzip_every_cut_and_flip(void **state)
 static unsigned char *
 gzip_named(const void *data, size_t len, int level, size_t *out_len)
 {
-	z_stream	zs;
 	gz_header	h;
-	unsigned char *out;
-	size_t		cap;
 	static unsigned char extra[] = "AB\x04\x00xyzw";
 
-	memset(&zs, 0, sizeof zs);
 	memset(&h, 0, sizeof h);
 	h.name = (Bytef *) "si_resident_payment_20261128.csv";
 	h.comment = (Bytef *) "exported by the agency";
@@ -804,19 +810,7 @@ gzip_named(const void *data, size_t len, int level, size_t *out_len)
 	h.extra_len = 8;
 	h.hcrc = 1;
 	h.time = 1764288000;
-	assert_int_equal(deflateInit2(&zs, level, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
-	assert_int_equal(deflateSetHeader(&zs, &h), Z_OK);
-	cap = deflateBound(&zs, (uLong) len) + 256;
-	out = malloc(cap);
-	assert_non_null(out);
-	zs.next_in = (Bytef *) data;
-	zs.avail_in = (uInt) len;
-	zs.next_out = out;
-	zs.avail_out = (uInt) cap;
-	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
-	*out_len = zs.total_out;
-	deflateEnd(&zs);
-	return out;
+	return gzip_level(data, len, level, &h, out_len);
 }
 
 /*
