@@ -85,10 +85,7 @@ static inline void
 clear_upper_state(void)
 {
 #if defined(__x86_64__) || defined(__i386__)
-    static int avx = -1;
-    if (avx < 0)
-        avx = __builtin_cpu_supports("avx") ? 1 : 0;
-    if (avx)
+    if (__builtin_cpu_supports("avx"))   /* a load of what the runtime found at start */
         __asm__ volatile("vzeroupper" ::: "memory");
 #endif
 }
