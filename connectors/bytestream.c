@@ -8,6 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 #include <isa-l/igzip_lib.h>
+#include <zlib.h>
 
 #include "arena.h"
 
@@ -61,18 +62,110 @@ fill_in(ByteStream *bs, CbError *err)
 }
 
 /*
- * igzip ready for a gzip member.  The header is read here with a header record of our own that
- * lasts until it is whole: isal_inflate's own (ISAL_GZIP) lives on its stack for one call, so
- * that a header cut by the end of an input buffer is resumed with its flags uninitialised
- * (valgrind showed it).  Then the deflate data, and the trailer's CRC-32 and size checked.
+ * A gzip member's header (RFC 1952 2.3) is read here, byte by byte as the input comes; igzip
+ * then inflates the deflate data and checks the trailer (ISAL_GZIP_NO_HDR_VER).  igzip 2.30's
+ * own header readers could not be used: in its all-in-one mode (ISAL_GZIP) it keeps the header
+ * record on its stack for one call, so a header cut by the end of an input buffer is resumed
+ * with its flags uninitialised (valgrind showed it, and a test failed with "incorrect data
+ * check"); isal_read_gzip_header leaves data bytes in the bit buffer, which the next
+ * isal_inflate hands back by moving next_in before the input it was given (the fuzzer found
+ * it), out of the buffer when it was refilled in between.
  */
+enum { HDR_FIXED, HDR_XLEN, HDR_EXTRA, HDR_NAME, HDR_COMMENT, HDR_HCRC, HDR_DONE };
+enum { GZ_FTEXT = 1, GZ_FHCRC = 2, GZ_FEXTRA = 4, GZ_FNAME = 8, GZ_FCOMMENT = 16 };
+
+/* The state after the fixed part or an optional field: the next field the flags announce. */
+static int
+header_next(ByteStream *bs, int after)
+{
+    unsigned flg = bs->hdr_fixed[3];
+    if (after < HDR_XLEN && (flg & GZ_FEXTRA)) {
+        bs->hdr_need = 2;
+        return HDR_XLEN;
+    }
+    if (after < HDR_NAME && (flg & GZ_FNAME))
+        return HDR_NAME;
+    if (after < HDR_COMMENT && (flg & GZ_FCOMMENT))
+        return HDR_COMMENT;
+    if (after < HDR_HCRC && (flg & GZ_FHCRC)) {
+        bs->hdr_need = 2;
+        return HDR_HCRC;
+    }
+    return HDR_DONE;
+}
+
+/* Takes header bytes from the input; NULL when the header is whole or wants more input, else
+ * what is wrong with it (in zlib's words). */
+static const char *
+header_take(ByteStream *bs)
+{
+    while (bs->hdr_state != HDR_DONE && bs->avail_in > 0) {
+        unsigned char c = *bs->next_in;
+        bool field_end = false;
+        switch (bs->hdr_state) {
+        case HDR_FIXED:
+            bs->hdr_fixed[10 - bs->hdr_need] = c;
+            field_end = --bs->hdr_need == 0;
+            break;
+        case HDR_XLEN:
+        case HDR_HCRC:
+            bs->hdr_word |= (uint16_t) (c << (bs->hdr_need == 2 ? 0 : 8));
+            field_end = --bs->hdr_need == 0;
+            break;
+        case HDR_EXTRA:
+            field_end = --bs->hdr_need == 0;
+            break;
+        case HDR_NAME:
+        case HDR_COMMENT:
+            field_end = c == 0;
+            break;
+        }
+        if (bs->hdr_state == HDR_HCRC) {
+            if (field_end && bs->hdr_word != (bs->hdr_crc & 0xFFFF))
+                return "header crc mismatch";
+        } else {
+            bs->hdr_crc = (uint32_t) crc32(bs->hdr_crc, &c, 1);
+        }
+        bs->next_in++;
+        bs->avail_in--;
+        bs->compressed_in++;
+        if (!field_end)
+            continue;
+        switch (bs->hdr_state) {
+        case HDR_FIXED:
+            if (bs->hdr_fixed[0] != 0x1f || bs->hdr_fixed[1] != 0x8b)
+                return "incorrect header check";
+            if (bs->hdr_fixed[2] != 8)
+                return "unknown compression method";
+            if (bs->hdr_fixed[3] & 0xE0)
+                return "unknown header flags set";
+            bs->hdr_state = header_next(bs, HDR_FIXED);
+            break;
+        case HDR_XLEN:
+            bs->hdr_need = bs->hdr_word;
+            bs->hdr_word = 0;
+            bs->hdr_state = bs->hdr_need > 0 ? HDR_EXTRA : header_next(bs, HDR_EXTRA);
+            break;
+        default:
+            bs->hdr_state = header_next(bs, bs->hdr_state);
+            break;
+        }
+        if (bs->hdr_state == HDR_HCRC)
+            bs->hdr_word = 0;
+    }
+    return NULL;
+}
+
+/* Ready for a gzip member: its header first. */
 static void
 member_start(ByteStream *bs)
 {
     isal_inflate_init(bs->zs);
-    memset(bs->gzh, 0, sizeof *bs->gzh);
-    isal_gzip_header_init(bs->gzh);   /* name, comment, extra: NULL, skipped */
-    bs->gz_in_header = true;
+    bs->zs->crc_flag = ISAL_GZIP_NO_HDR_VER;
+    bs->hdr_state = HDR_FIXED;
+    bs->hdr_need = 10;
+    bs->hdr_word = 0;
+    bs->hdr_crc = (uint32_t) crc32(0L, Z_NULL, 0);
 }
 
 /*
@@ -137,7 +230,6 @@ start(ByteStream *bs, CbError *err)
     bs->gz = bs->avail_in >= 2 && bs->inbuf[0] == 0x1f && bs->inbuf[1] == 0x8b;
     if (bs->gz) {
         bs->zs = xcalloc(1, sizeof *bs->zs);
-        bs->gzh = xcalloc(1, sizeof *bs->gzh);
         member_start(bs);
     }
     return true;
@@ -189,6 +281,14 @@ truncated(ByteStream *bs, CbError *err)
     return -1;
 }
 
+static ssize_t
+corrupt(ByteStream *bs, const char *why, CbError *err)
+{
+    CB_FAIL(err, CBERR_INPUT, "corrupt gzip data: %s", why);
+    cb_error_at(err, "%s: compressed byte %llu", bs->name, (unsigned long long) bs->compressed_in);
+    return -1;
+}
+
 /* The file's content with gzip undone. */
 static ssize_t
 decoded_read(ByteStream *bs, void *buf, size_t n, CbError *err)
@@ -229,44 +329,35 @@ decoded_read(ByteStream *bs, void *buf, size_t n, CbError *err)
             zs->avail_out = want;
             bs->gz_member_done = false;
         }
+        if (bs->hdr_state != HDR_DONE) {
+            const char *why = header_take(bs);
+            if (why != NULL)
+                return corrupt(bs, why, err);
+            if (bs->hdr_state != HDR_DONE) {   /* the header goes on in the next input */
+                if (bs->avail_in == 0 && bs->src_eof)
+                    return truncated(bs, err);
+                continue;
+            }
+        }
         zs->next_in = (uint8_t *) bs->next_in;
         zs->avail_in = (uint32_t) bs->avail_in;
-        int rc = bs->gz_in_header ? isal_read_gzip_header(zs, bs->gzh) : isal_inflate(zs);
+        int rc = isal_inflate(zs);
         clear_upper_state();
+        if (zs->avail_in > bs->avail_in)   /* never expected: igzip handed back more than given */
+            return corrupt(bs, "inflate handed back input it was not given", err);
         size_t used = bs->avail_in - zs->avail_in;
         bs->compressed_in += used;
         bs->next_in += used;
         bs->avail_in -= used;
-        if (bs->gz_in_header) {
-            if (rc == ISAL_DECOMP_OK) {
-                bs->gz_in_header = false;
-                zs->crc_flag = ISAL_GZIP_NO_HDR_VER;
-                continue;
-            }
-            if (rc == ISAL_END_INPUT && bs->avail_in == 0) {   /* it goes on in the next input */
-                if (bs->src_eof)
-                    return truncated(bs, err);
-                continue;
-            }
-            if (rc == ISAL_END_INPUT)
-                rc = ISAL_INVALID_WRAPPER;   /* input left that it did not take: never loop */
-        }
-        if (rc != ISAL_DECOMP_OK) {
-            CB_FAIL(err, CBERR_INPUT, "corrupt gzip data: %s", inflate_why(rc));
-            cb_error_at(err, "%s: compressed byte %llu", bs->name,
-                        (unsigned long long) bs->compressed_in);
-            return -1;
-        }
+        if (rc != ISAL_DECOMP_OK)
+            return corrupt(bs, inflate_why(rc), err);
         if (zs->block_state == ISAL_BLOCK_FINISH) {
             bs->gz_member_done = true;
         } else if (used == 0 && zs->avail_out == want && bs->avail_in == 0 && bs->src_eof) {
             return truncated(bs, err);   /* all input given and nothing more comes out */
         } else if (used == 0 && zs->avail_out == want && bs->avail_in > 0) {
             /* never expected of igzip; without it a stuck stream would loop here */
-            CB_FAIL(err, CBERR_INPUT, "corrupt gzip data: inflate made no progress");
-            cb_error_at(err, "%s: compressed byte %llu", bs->name,
-                        (unsigned long long) bs->compressed_in);
-            return -1;
+            return corrupt(bs, "inflate made no progress", err);
         }
     }
     size_t got = want - zs->avail_out;
@@ -371,9 +462,7 @@ bytestream_close(ByteStream *bs)
     free(bs->tbuf);
     bs->tbuf = NULL;
     free(bs->zs);
-    free(bs->gzh);
     bs->zs = NULL;
-    bs->gzh = NULL;
     if (bs->fd >= 0)
         close(bs->fd);
     free(bs->inbuf);

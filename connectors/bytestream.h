@@ -31,8 +31,11 @@ typedef struct ByteStream {
     bool                 gz_member_done;
     bool                 src_eof;
     struct inflate_state *zs;         /* igzip's state; NULL when not gzip */
-    struct isal_gzip_header *gzh;     /* the member's header, read before its data */
-    bool                 gz_in_header;
+    int                  hdr_state;   /* where in the member's header (HDR_* in the .c) */
+    uint32_t             hdr_need;    /* bytes still wanted in this part of the header */
+    uint32_t             hdr_crc;     /* CRC-32 of the header so far (for FHCRC) */
+    unsigned char        hdr_fixed[10];
+    uint16_t             hdr_word;    /* XLEN or the header CRC, little-endian, as it comes */
     const unsigned char *next_in;     /* raw bytes not yet consumed, in inbuf */
     size_t               avail_in;
     unsigned char       *inbuf;
