@@ -103,10 +103,20 @@ header_take(ByteStream *bs)
         unsigned char c = *bs->next_in;
         bool field_end = false;
         switch (bs->hdr_state) {
-        case HDR_FIXED:
-            bs->hdr_fixed[10 - bs->hdr_need] = c;
+        case HDR_FIXED: {
+            unsigned at = 10 - bs->hdr_need;
+            bs->hdr_fixed[at] = c;
+            /* checked as they come, so that a few bytes of garbage after the last member are
+             * called what they are, not a member cut short */
+            if ((at == 0 && c != 0x1f) || (at == 1 && c != 0x8b))
+                return "incorrect header check";
+            if (at == 2 && c != 8)
+                return "unknown compression method";
+            if (at == 3 && (c & 0xE0))
+                return "unknown header flags set";
             field_end = --bs->hdr_need == 0;
             break;
+        }
         case HDR_XLEN:
         case HDR_HCRC:
             bs->hdr_word |= (uint16_t) (c << (bs->hdr_need == 2 ? 0 : 8));
@@ -133,12 +143,6 @@ header_take(ByteStream *bs)
             continue;
         switch (bs->hdr_state) {
         case HDR_FIXED:
-            if (bs->hdr_fixed[0] != 0x1f || bs->hdr_fixed[1] != 0x8b)
-                return "incorrect header check";
-            if (bs->hdr_fixed[2] != 8)
-                return "unknown compression method";
-            if (bs->hdr_fixed[3] & 0xE0)
-                return "unknown header flags set";
             bs->hdr_state = header_next(bs, HDR_FIXED);
             break;
         case HDR_XLEN:
