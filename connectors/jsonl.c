@@ -355,7 +355,7 @@ scan_number(Scan *sc)
 }
 
 /* A key's hash from its length and its first and last 8 bytes (two loads, whatever its
- * length): keys that collide are told apart by memcmp. */
+ * length; 4 bytes for shorter keys): keys that collide are told apart by memcmp. */
 static uint64_t
 hash_key(uint32_t obj, const char *p, size_t n)
 {
@@ -363,8 +363,14 @@ hash_key(uint32_t obj, const char *p, size_t n)
     if (n >= 8) {
         memcpy(&a, p, 8);
         memcpy(&b, p + n - 8, 8);
-    } else {
-        memcpy(&a, p, n);
+    } else if (n >= 4) {   /* fixed-size loads: a memcpy of n bytes is a call */
+        uint32_t x, y;
+        memcpy(&x, p, 4);
+        memcpy(&y, p + n - 4, 4);
+        a = x | (uint64_t) y << 32;
+    } else if (n > 0) {
+        a = (uint64_t) (unsigned char) p[0] | (uint64_t) (unsigned char) p[n / 2] << 8 |
+            (uint64_t) (unsigned char) p[n - 1] << 16;
     }
     uint64_t h = (a ^ (uint64_t) obj << 32 ^ n) * 0x9E3779B97F4A7C15ull;
     h = (h ^ b ^ h >> 29) * 0xBF58476D1CE4E5B9ull;
