@@ -4,7 +4,8 @@
  *     random stores, the order is the one a full sort by (person, kind, first date, file,
  *     record) gives, facts about persons not on the register come after every bundle and are
  *     counted, every bundle points at its own facts, and 1, 2, 3 and 16 threads give the same
- *     bytes; the facts are sorted where they are (no second array of them).  No two facts of a
+ *     bytes; the facts are sorted where they are (no second array of them).  The persons come
+ *     in key order (a radix sort), whole, equal keys in the order they came.  No two facts of a
  *     run tie on every key (file, record and member tell them apart), nor do the random ones.
  */
 #include <stdarg.h>
@@ -213,6 +214,72 @@ test_spill(void **state)
     }
 }
 
+typedef struct KeyRec {
+    PersonKey key;
+    uint64_t  record;
+} KeyRec;
+
+static int
+cmp_keyrec(const void *a, const void *b)
+{
+    const KeyRec *x = a, *y = b;
+    if (x->key != y->key)
+        return x->key < y->key ? -1 : 1;
+    return (x->record > y->record) - (x->record < y->record);
+}
+
+/* The persons in key order, whole (every field moves with its key), equal keys in the order
+ * they came: against a sort of (key, place) with qsort.  Keys as ID numbers make them (the
+ * leading digits shared, so the radix sort skips those bytes), keys that differ only in their
+ * low byte, in their high byte, all equal, already in order, and in reverse. */
+static void
+test_person_order(void **state)
+{
+    (void) state;
+    enum { SHAPES = 6 };
+    const size_t sizes[] = {2, 3, 255, 4097, 200000};
+    for (int shape = 0; shape < SHAPES; shape++)
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+            size_t n = sizes[k];
+            Store s;
+            store_init(&s);
+            KeyRec *want = malloc(n * sizeof *want);
+            for (size_t i = 0; i < n; i++) {
+                uint64_t r = next_rand();
+                PersonKey key;
+                switch (shape) {
+                case 0:   /* 222401 YYYYMMDD SSS: a county's ID numbers, some twice */
+                    key = 22240100000000000ULL + (19400000 + r % 800000) * 1000 +
+                          (r >> 24) % (n < 1000 ? 3 : 999) * (r % 5 != 0);
+                    break;
+                case 1: key = 0x1234560000000000ULL | (r & 0xFF); break;
+                case 2: key = (r & 0xFF00000000000000ULL) | 42; break;
+                case 3: key = 7; break;
+                case 4: key = 1000 + i; break;
+                default: key = 1000000 - i; break;
+                }
+                Person *p = vec_push(&s.persons);
+                p->key = key;
+                p->record = i;
+                p->text_off = key ^ i * 0x9E3779B97F4A7C15ull;   /* travels with the person */
+                p->birth = (Day) i;
+                want[i] = (KeyRec) {key, i};
+            }
+            qsort(want, n, sizeof *want, cmp_keyrec);
+            store_group_threads(&s, 2);
+            const Person *ps = s.persons.data;
+            assert_int_equal(s.persons.len, n);
+            for (size_t i = 0; i < n; i++) {
+                assert_true(ps[i].key == want[i].key);
+                assert_int_equal(ps[i].record, want[i].record);
+                assert_true(ps[i].text_off == (ps[i].key ^ ps[i].record * 0x9E3779B97F4A7C15ull));
+                assert_int_equal(ps[i].birth, (Day) ps[i].record);
+            }
+            free(want);
+            store_free(&s);
+        }
+}
+
 /* No folder for the files: the facts stay in memory, none lost, and the store says why. */
 static void
 test_spill_no_folder(void **state)
@@ -247,6 +314,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_order_and_threads),
+        cmocka_unit_test(test_person_order),
         cmocka_unit_test(test_spill),
         cmocka_unit_test(test_spill_no_folder),
     };
