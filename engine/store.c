@@ -481,61 +481,65 @@ permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, 
     par_run(in_place_part, parts, sizeof *parts, threads);
 }
 
-/* A person's key and place, for sorting the persons by key. */
+/* A person's key, place on arrival and place in its bucket, for sorting the persons by key. */
 typedef struct KeyAt {
     PersonKey key;
-    uint64_t  at;
+    uint32_t  orig;
+    uint32_t  pos;
 } KeyAt;
 
-/* The persons put in key order, equal keys in the order they came (stable).  qsort moved the
- * 64-byte persons through a merge sort and a permutation of pointers: 11 s for the 24 M
- * persons of a province, on one core.  Here the keys and places are sorted by an LSD radix
- * sort, a byte a pass; a byte that is the same in every key is not a pass (ID numbers share
- * their leading digits).  Then the persons are moved once, cycle by cycle, in place: the
- * extra memory is two arrays of 16 bytes a person, as qsort's was one. */
+/* The buckets [b0, b1) of sort_persons, sorted on one thread. */
+typedef struct PersonSortPart {
+    Person         *ps;
+    const uint32_t *orig;
+    const size_t   *start;     /* bucket c: persons [start[c], start[c + 1]) */
+    size_t          b0, b1;
+} PersonSortPart;
+
+/* One bucket's persons [0, m) put in key order, equal keys by their place on arrival: an LSD
+ * radix sort of (key, places), a byte a pass (bytes that are the same in every key of the
+ * bucket are not a pass), equal keys then put in order of arrival; then the persons moved once,
+ * cycle by cycle, in place. */
 static void
-sort_persons(Store *s)
+sort_bucket(Person *ps, const uint32_t *orig, size_t m, KeyAt *a, KeyAt *b)
 {
-    size_t n = s->persons.len;
-    if (n < 2)
-        return;
-    Person *ps = s->persons.data;
-    KeyAt *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
-    size_t (*count)[256] = xcalloc(8, sizeof *count);
-    bool sorted = true;
-    for (size_t i = 0; i < n; i++) {
+    size_t count[8][256];
+    memset(count, 0, sizeof count);
+    for (size_t i = 0; i < m; i++) {
         PersonKey k = ps[i].key;
-        a[i].key = k;
-        a[i].at = i;
-        sorted = sorted && (i == 0 || ps[i - 1].key <= k);
+        a[i] = (KeyAt) {k, orig[i], (uint32_t) i};
         for (int d = 0; d < 8; d++)
             count[d][(k >> (8 * d)) & 0xFF]++;
     }
-    for (int d = 0; d < 8 && !sorted; d++) {
-        if (count[d][(a[0].key >> (8 * d)) & 0xFF] == n)
+    for (int d = 0; d < 8; d++) {
+        if (count[d][(a[0].key >> (8 * d)) & 0xFF] == m)
             continue;
         size_t pos[256], sum = 0;
         for (int c = 0; c < 256; c++) {
             pos[c] = sum;
             sum += count[d][c];
         }
-        for (size_t i = 0; i < n; i++)
+        for (size_t i = 0; i < m; i++)
             b[pos[(a[i].key >> (8 * d)) & 0xFF]++] = a[i];
         KeyAt *t = a;
         a = b;
         b = t;
     }
-    free(count);
-    free(b);
-    /* place i takes the person at a[i].at; a place filled is marked a[i].at = i */
-    for (size_t i = 0; i < n && !sorted; i++) {
-        if (a[i].at == i)
+    for (size_t i = 1; i < m; i++)   /* equal keys (rare): in order of arrival */
+        for (size_t j = i; j > 0 && a[j - 1].key == a[j].key && a[j - 1].orig > a[j].orig; j--) {
+            KeyAt t = a[j];
+            a[j] = a[j - 1];
+            a[j - 1] = t;
+        }
+    /* place i takes the person at a[i].pos; a place filled is marked a[i].pos = i */
+    for (size_t i = 0; i < m; i++) {
+        if (a[i].pos == i)
             continue;
         Person first = ps[i];
         size_t j = i;
         for (;;) {
-            size_t from = (size_t) a[j].at;
-            a[j].at = j;
+            size_t from = a[j].pos;
+            a[j].pos = (uint32_t) j;
             if (from == i) {
                 ps[j] = first;
                 break;
@@ -544,14 +548,97 @@ sort_persons(Store *s)
             j = from;
         }
     }
+}
+
+static void *
+sort_buckets(void *arg)
+{
+    PersonSortPart *g = arg;
+    size_t most = 1;
+    for (size_t c = g->b0; c < g->b1; c++)
+        if (g->start[c + 1] - g->start[c] > most)
+            most = g->start[c + 1] - g->start[c];
+    KeyAt *a = xmalloc(most * sizeof *a), *b = xmalloc(most * sizeof *b);
+    for (size_t c = g->b0; c < g->b1; c++)
+        if (g->start[c + 1] - g->start[c] > 1)
+            sort_bucket(g->ps + g->start[c], g->orig + g->start[c], g->start[c + 1] - g->start[c], a, b);
     free(a);
+    free(b);
+    return NULL;
+}
+
+/* The persons put in key order, equal keys in the order they came (stable), the same whatever
+ * the number of threads.  qsort moved the 64-byte persons through a merge sort and a
+ * permutation of pointers: 11 s for the 24 M persons of a province, on one core.  Here the
+ * persons are first dealt in place into 256 buckets of the key range (each moved once, by
+ * swaps), their places on arrival beside them; then each bucket, a few MB, is sorted on its
+ * own (sort_bucket), the buckets shared out over the threads.  Extra memory: 4 bytes a person
+ * and two arrays of 16 bytes a person of the largest bucket per thread. */
+static void
+sort_persons(Store *s, int threads)
+{
+    size_t n = s->persons.len;
+    if (n < 2)
+        return;
+    Person *ps = s->persons.data;
+    PersonKey lo = ps[0].key, hi = ps[0].key;
+    bool sorted = true;
+    for (size_t i = 1; i < n; i++) {
+        PersonKey k = ps[i].key;
+        sorted = sorted && ps[i - 1].key <= k;
+        lo = k < lo ? k : lo;
+        hi = k > hi ? k : hi;
+    }
+    if (sorted)
+        return;
+    int shift = 0;
+    while ((hi - lo) >> shift >= 256)
+        shift++;
+    size_t start[257] = {0}, head[256];
+    for (size_t i = 0; i < n; i++)
+        start[((ps[i].key - lo) >> shift) + 1]++;
+    for (int c = 0; c < 256; c++)
+        start[c + 1] += start[c];
+    memcpy(head, start, sizeof head);
+    uint32_t *orig = xmalloc(n * sizeof *orig);
+    for (size_t i = 0; i < n; i++)
+        orig[i] = (uint32_t) i;
+    for (size_t c = 0; c < 256; c++)
+        while (head[c] < start[c + 1]) {
+            size_t i = head[c], d = (size_t) ((ps[i].key - lo) >> shift);
+            if (d == c) {
+                head[c]++;
+                continue;
+            }
+            size_t j = head[d]++;   /* ps[i] to its bucket; what was there comes to i */
+            Person t = ps[i];
+            ps[i] = ps[j];
+            ps[j] = t;
+            uint32_t o = orig[i];
+            orig[i] = orig[j];
+            orig[j] = o;
+        }
+    if (threads < 1)
+        threads = 1;
+    if (threads > STORE_GROUP_MAX_THREADS)
+        threads = STORE_GROUP_MAX_THREADS;
+    PersonSortPart parts[STORE_GROUP_MAX_THREADS];
+    size_t b = 0;
+    for (int t = 0; t < threads; t++) {   /* contiguous buckets, about n / threads persons each */
+        size_t b0 = b, want = n * (size_t) (t + 1) / (size_t) threads;
+        while (b < 256 && (t == threads - 1 || start[b + 1] <= want))
+            b++;
+        parts[t] = (PersonSortPart) {.ps = ps, .orig = orig, .start = start, .b0 = b0, .b1 = b};
+    }
+    par_run(sort_buckets, parts, sizeof *parts, threads);
+    free(orig);
 }
 
 /* The persons sorted by key and indexed by it, their bundles empty. */
 static void
-group_persons(Store *s)
+group_persons(Store *s, int threads)
 {
-    sort_persons(s);
+    sort_persons(s, threads);
     size_t cap = 16;
     while (cap < s->persons.len * 2)
         cap <<= 1;
@@ -642,7 +729,7 @@ group_facts(Store *s, int threads)
 void
 store_group_threads(Store *s, int threads)
 {
-    group_persons(s);
+    group_persons(s, threads);
     s->unlinked = group_facts(s, threads);
 }
 
@@ -786,7 +873,7 @@ store_spill_plan(Store *s, int threads)
     }
     struct StoreSpill *sp = s->spill;
     spill_flush_all(sp);
-    group_persons(s);
+    group_persons(s, threads);
     s->unlinked = 0;
     uint64_t most = s->facts_budget / sizeof(Fact), in_pass = 0;
     sp->npass = 0;

@@ -229,7 +229,7 @@ cmp_keyrec(const void *a, const void *b)
 }
 
 /* The persons in key order, whole (every field moves with its key), equal keys in the order
- * they came: against a sort of (key, place) with qsort.  Keys as ID numbers make them (the
+ * they came, with 1, 2 and 3 threads: against a sort of (key, place) with qsort.  Keys as ID numbers make them (the
  * leading digits shared, so the radix sort skips those bytes), keys that differ only in their
  * low byte, in their high byte, all equal, already in order, and in reverse. */
 static void
@@ -239,8 +239,9 @@ test_person_order(void **state)
     enum { SHAPES = 6 };
     const size_t sizes[] = {2, 3, 255, 4097, 200000};
     for (int shape = 0; shape < SHAPES; shape++)
-        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
-            size_t n = sizes[k];
+        for (size_t k = 0; k < sizeof sizes / sizeof sizes[0] * 3; k++) {
+            size_t n = sizes[k / 3];
+            int threads = 1 + (int) (k % 3);
             Store s;
             store_init(&s);
             KeyRec *want = malloc(n * sizeof *want);
@@ -266,7 +267,7 @@ test_person_order(void **state)
                 want[i] = (KeyRec) {key, i};
             }
             qsort(want, n, sizeof *want, cmp_keyrec);
-            store_group_threads(&s, 2);
+            store_group_threads(&s, threads);
             const Person *ps = s.persons.data;
             assert_int_equal(s.persons.len, n);
             for (size_t i = 0; i < n; i++) {
