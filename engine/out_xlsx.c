@@ -1,6 +1,8 @@
 #include "out_xlsx.h"
 
+#include <dlfcn.h>
 #include <stdatomic.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -28,6 +30,50 @@ const char *const OUT_XLSX_OUTCOMES[OUT_XLSX_NOUTCOMES] = {
 
 #define MAX_WIDTH 48.0
 #define MIN_WIDTH 5.0
+
+/*
+ * The workbooks' compression level.  libxlsxwriter 1.1.4 has no option for it: it asks
+ * minizip for zlib's default level (6) for every part of the zip.  The sheets are XML that
+ * compresses well at any level, and deflating them at 6 was a third of the time spent writing
+ * the township workbooks.  minizip is a shared library (Debian's libminizip1) that
+ * libxlsxwriter calls through the dynamic linker, so this definition, in the program, is the
+ * one it finds: it passes the call on to minizip's with level 1 where libxlsxwriter asked for the
+ * default.  The zip is the same format, any reader opens it; the files are somewhat larger.
+ */
+#define XLSX_ZIP_LEVEL 1
+typedef unsigned int  zip_uInt;
+typedef unsigned long zip_uLong;
+typedef int (*ZipOpenFn)(void *, const char *, const void *, const void *, zip_uInt, const void *,
+                         zip_uInt, const char *, int, int, int, int, int, int, const char *,
+                         zip_uLong, zip_uLong, zip_uLong, int);
+int zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi,
+                            const void *extra_local, zip_uInt size_extra_local, const void *extra_global,
+                            zip_uInt size_extra_global, const char *comment, int method, int level,
+                            int raw, int window_bits, int mem_level, int strategy,
+                            const char *password, zip_uLong crc_for_crypting, zip_uLong version_made_by,
+                            zip_uLong flag_base, int zip64);
+
+int
+zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi, const void *extra_local,
+                        zip_uInt size_extra_local, const void *extra_global, zip_uInt size_extra_global,
+                        const char *comment, int method, int level, int raw, int window_bits,
+                        int mem_level, int strategy, const char *password, zip_uLong crc_for_crypting,
+                        zip_uLong version_made_by, zip_uLong flag_base, int zip64)
+{
+    static _Atomic(ZipOpenFn) next;
+    ZipOpenFn fn = atomic_load(&next);
+    if (fn == NULL) {
+        fn = (ZipOpenFn) (uintptr_t) dlsym(RTLD_NEXT, "zipOpenNewFileInZip4_64");
+        if (fn == NULL)
+            return -104;   /* ZIP_INTERNALERROR: libxlsxwriter reports the workbook not written */
+        atomic_store(&next, fn);
+    }
+    if (level == -1)   /* Z_DEFAULT_COMPRESSION */
+        level = XLSX_ZIP_LEVEL;
+    return fn(file, filename, zipfi, extra_local, size_extra_local, extra_global, size_extra_global,
+              comment, method, level, raw, window_bits, mem_level, strategy, password,
+              crc_for_crypting, version_made_by, flag_base, zip64);
+}
 
 void
 out_xlsx_options_default(OutXlsxOptions *opt, char *buf, size_t bufsize)

@@ -5,7 +5,8 @@
  *     per village with rows, sheet names within 31 characters and unique, Chinese headers,
  *     masked IDs (and full ones when asked), households together and numbered, plain-word
  *     hints, the hidden row key, the township's earlier answers prefilled, the hidden _canbao
- *     sheet, the CSV twin (BOM, same columns and rows), and byte-identical files on a rerun.
+ *     sheet, the CSV twin (BOM, same columns and rows), byte-identical files on a rerun, and
+ *     the zip's parts deflated at level 1.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -85,6 +86,31 @@ test_one_workbook_per_township(void **state)
     /* a township of the city without rows still gets its workbook; another city's does not */
     assert_int_equal(access(path_of("township_222401002_北山街道.xlsx"), R_OK), 0);
     assert_int_not_equal(access(path_of("township_222402001_新华街道.xlsx"), R_OK), 0);
+}
+
+/* Every part of the zip deflated at level 1, not at libxlsxwriter's default: minizip writes
+ * the level into bits 1-2 of each local header's flags (level 1: both set, 6: neither). */
+static void
+test_fast_deflate(void **state)
+{
+    (void) state;
+    FILE *f = fopen(path_of("township_222401001_进学街道.xlsx"), "rb");
+    assert_non_null(f);
+    unsigned char h[30];
+    int parts = 0;
+    while (fread(h, 1, 4, f) == 4 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4) {
+        assert_int_equal(fread(h + 4, 1, 26, f), 26);
+        unsigned flags = h[6] | h[7] << 8, method = h[8] | h[9] << 8;
+        unsigned long csize = h[18] | h[19] << 8 | (unsigned long) h[20] << 16 | (unsigned long) h[21] << 24;
+        unsigned nlen = h[26] | h[27] << 8, xlen = h[28] | h[29] << 8;
+        assert_int_equal(method, 8);
+        assert_int_equal(flags & 6, 6);
+        assert_int_equal(flags & 8, 0);   /* sizes in the header: the next part follows */
+        assert_int_equal(fseek(f, (long) (nlen + xlen + csize), SEEK_CUR), 0);
+        parts++;
+    }
+    fclose(f);
+    assert_true(parts >= 5);
 }
 
 static void
@@ -377,6 +403,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_workbook_per_township),
+        cmocka_unit_test(test_fast_deflate),
         cmocka_unit_test(test_summary_first),
         cmocka_unit_test(test_village_sheet),
         cmocka_unit_test(test_prefilled_answer),
