@@ -413,15 +413,22 @@ typedef struct InPlacePart {
     size_t          c0, c1;    /* this part's coarse buckets */
 } InPlacePart;
 
+/* The size of the largest of the ranges [start[c], start[c + 1]) for c in [c0, c1), at least 1. */
+static size_t
+largest_range(const size_t *start, size_t c0, size_t c1)
+{
+    size_t most = 1;
+    for (size_t c = c0; c < c1; c++)
+        if (start[c + 1] - start[c] > most)
+            most = start[c + 1] - start[c];
+    return most;
+}
+
 static void *
 in_place_part(void *arg)
 {
     InPlacePart *g = arg;
-    size_t most = 0;
-    for (size_t c = g->c0; c < g->c1; c++)
-        if (g->cstart[c + 1] - g->cstart[c] > most)
-            most = g->cstart[c + 1] - g->cstart[c];
-    Fact *scratch = xmalloc((most ? most : 1) * sizeof *scratch);
+    Fact *scratch = xmalloc(largest_range(g->cstart, g->c0, g->c1) * sizeof *scratch);
     for (size_t c = g->c0; c < g->c1; c++) {
         size_t a = g->cstart[c], z = g->cstart[c + 1];
         for (size_t i = a; i < z; i++)
@@ -496,6 +503,13 @@ typedef struct PersonSortPart {
     size_t          b0, b1;
 } PersonSortPart;
 
+static int
+cmp_arrival(const void *x, const void *y)
+{
+    uint32_t a = ((const KeyAt *) x)->orig, b = ((const KeyAt *) y)->orig;
+    return (a > b) - (a < b);
+}
+
 /* One bucket's persons [0, m) put in key order, equal keys by their place on arrival: an LSD
  * radix sort of (key, places), a byte a pass (bytes that are the same in every key of the
  * bucket are not a pass), equal keys then put in order of arrival; then the persons moved once,
@@ -525,12 +539,12 @@ sort_bucket(Person *ps, const uint32_t *orig, size_t m, KeyAt *a, KeyAt *b)
         a = b;
         b = t;
     }
-    for (size_t i = 1; i < m; i++)   /* equal keys (rare): in order of arrival */
-        for (size_t j = i; j > 0 && a[j - 1].key == a[j].key && a[j - 1].orig > a[j].orig; j--) {
-            KeyAt t = a[j];
-            a[j] = a[j - 1];
-            a[j - 1] = t;
-        }
+    for (size_t i = 0, r; i < m; i += r) {   /* equal keys (rare): in order of arrival */
+        for (r = 1; i + r < m && a[i + r].key == a[i].key; r++)
+            ;
+        if (r > 1)
+            qsort(a + i, r, sizeof *a, cmp_arrival);
+    }
     /* place i takes the person at a[i].pos; a place filled is marked a[i].pos = i */
     for (size_t i = 0; i < m; i++) {
         if (a[i].pos == i)
@@ -554,10 +568,7 @@ static void *
 sort_buckets(void *arg)
 {
     PersonSortPart *g = arg;
-    size_t most = 1;
-    for (size_t c = g->b0; c < g->b1; c++)
-        if (g->start[c + 1] - g->start[c] > most)
-            most = g->start[c + 1] - g->start[c];
+    size_t most = largest_range(g->start, g->b0, g->b1);
     KeyAt *a = xmalloc(most * sizeof *a), *b = xmalloc(most * sizeof *b);
     for (size_t c = g->b0; c < g->b1; c++)
         if (g->start[c + 1] - g->start[c] > 1)
