@@ -355,7 +355,8 @@ scan_number(Scan *sc)
 }
 
 /* A key's hash from its length and its first and last 8 bytes (two loads, whatever its
- * length; 4 bytes for shorter keys): keys that collide are told apart by memcmp. */
+ * length; for shorter keys the first and last 4 bytes, or three of them): keys that collide
+ * are told apart by memcmp. */
 static uint64_t
 hash_key(uint32_t obj, const char *p, size_t n)
 {
