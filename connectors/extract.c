@@ -188,8 +188,11 @@ parse_money(const char *s, size_t n, int64_t *fen)
     if (digits == 0)
         return false;
     int scale = dec < 0 ? 0 : dec;
-    for (; scale < 2; scale++)
+    for (; scale < 2; scale++) {
+        if (v > INT64_MAX / 10)
+            return false;   /* more yuan than fen fit in 64 bits */
         v *= 10;
+    }
     *fen = neg ? -v : v;
     return true;
 }
