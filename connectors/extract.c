@@ -173,8 +173,8 @@ parse_money(const char *s, size_t n, int64_t *fen)
                     return false;
                 dec++;
             }
-            if (v > (INT64_MAX / 10 - 10))
-                return false;
+            if (v > (INT64_MAX - (c - '0')) / 10)
+                return false;   /* more digits than fit in 64 bits */
             v = v * 10 + (c - '0');
             digits++;
         } else if (c == '.' && dec < 0) {

@@ -468,7 +468,10 @@ test_month_and_money(void **state)
 		  ID1 ",2023-13,1,1\n"
 		  ID1 ",202301,12.345,1\n"
 		  ID1 ",202301,12a,1\n"
-		  ID1 ",202301,,1\n");
+		  ID1 ",202301,,1\n"
+		  ID1 ",202301,99999999999999999,1\n"
+		  ID1 ",202301,12345678901234567890,1\n"
+		  ID1 ",202301,92233720368547758.07,1\n");
 	next_ok();
 	num_is("month", M_2023_01);
 	num_is("basic", 123450);
@@ -490,6 +493,12 @@ test_month_and_money(void **state)
 	next_reject("could not parse amount \"12.345\" in 基础养老金 (field basic)", "two decimals");
 	next_reject("could not parse amount \"12a\"", NULL);
 	next_reject("missing value in 基础养老金 (field basic)", NULL);
+	/* fen past 64 bits: whole yuan that overflow when scaled, and digits
+	 * that overflow on their own, are refused rather than wrapped */
+	next_reject("could not parse amount \"99999999999999999\"", NULL);
+	next_reject("could not parse amount \"12345678901234567890\"", NULL);
+	next_ok();
+	num_is("basic", INT64_C(9223372036854775807));
 	assert_int_equal(next(), EXT_EOF);
 }
 
