@@ -59,6 +59,18 @@ copy_rejects(PGconn *conn, int64_t run_id, const Store *st, CbError *err)
     return db_copy_end(&c, err);
 }
 
+/* The columns of a list row that the table also keeps as columns of its own. */
+typedef enum { OWN_NONE, OWN_RULE, OWN_RULE_VERSION, OWN_ID_NUMBER } RowOwn;
+
+static RowOwn
+row_own(const char *col)
+{
+    return strcmp(col, "rule") == 0           ? OWN_RULE
+           : strcmp(col, "rule_version") == 0 ? OWN_RULE_VERSION
+           : strcmp(col, "id_number") == 0    ? OWN_ID_NUMBER
+                                              : OWN_NONE;
+}
+
 static bool
 copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
 {
@@ -71,11 +83,22 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
     for (int l = 0; l < ls->n; l++) {
         const ListOut *lo = &ls->lists[l];
         const ListRow *rows = lo->rows.data;
+        /* what the row keeps in columns of its own is not repeated in `columns` (schema/009):
+         * the rule, the rule set's version and the person's ID number, each only where the
+         * value is the column's; canbao.list_row_columns puts them back */
+        RowOwn own[LIST_MAX_COLS];
+        for (int k = 0; k < lo->ncols; k++)
+            own[k] = row_own(lo->cols[k]);
         for (size_t i = 0; i < lo->rows.len; i++) {
+            const char *mine[] = {[OWN_RULE] = lo->rule, [OWN_RULE_VERSION] = ls->rule_version,
+                                  [OWN_ID_NUMBER] = rows[i].key ? rows[i].vals[0] : NULL};
             size_t o = 0;
             json[o++] = '{';
             for (int k = 0; k < lo->ncols; k++) {
-                if (k)
+                if (own[k] != OWN_NONE && mine[own[k]] != NULL &&
+                    strcmp(rows[i].vals[k], mine[own[k]]) == 0)
+                    continue;
+                if (o > 1)
                     json[o++] = ',';
                 o = json_str(json, sizeof json, o, lo->cols[k]);
                 json[o++] = ':';

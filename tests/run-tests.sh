@@ -157,6 +157,39 @@ db_matches_csv() {
     [ "$rj" = "$want" ] || { echo "rejects: database $rj, files.csv says $want"; return 1; }
 }
 check "database holds the same rows as the CSV files" db_matches_csv
+# a row's rule, rule-set version and ID number are stored once, in the row's own columns, and
+# canbao.list_row_columns gives back every row as its CSV has it (schema/009)
+db_rows_as_published() {
+    psql -XAtq -v ON_ERROR_STOP=1 -F $'\x1f' -c "SELECT list_name, row_no, canbao.list_row_columns(l)::text,
+            columns ?| array['rule', 'rule_version'] OR (id_number IS NOT NULL AND columns ? 'id_number')
+          FROM canbao.list_rows l WHERE run_id = (SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded')
+         ORDER BY 1, 2" >"$TMP/rows.db" || return 1
+    python3 - "$OUT" "$TMP/rows.db" <<'EOF'
+import csv, json, os, sys
+out, db = sys.argv[1], sys.argv[2]
+got, twice = {}, 0
+for line in open(db, encoding="utf-8"):
+    name, row, cols, rep = line.rstrip("\n").split("\x1f")
+    got.setdefault(name, {})[int(row)] = json.loads(cols)
+    twice += rep == "t"
+if twice:
+    sys.exit(f"{twice} rows hold a value of their own columns in columns again")
+n = 0
+for name in sorted(got):
+    with open(os.path.join(out, name + ".csv"), encoding="utf-8", newline="") as f:
+        rows = list(csv.DictReader(f))
+    if len(rows) != len(got[name]):
+        sys.exit(f"{name}: CSV {len(rows)} rows, database {len(got[name])}")
+    for i, r in enumerate(rows, 1):
+        r.pop("evidence", None)
+        if got[name].get(i) != r:
+            sys.exit(f"{name} row {i}: CSV {r}, database {got[name].get(i)}")
+        n += 1
+if n == 0:
+    sys.exit("no list rows")
+EOF
+}
+check "every list row comes back from the database as its CSV has it, its own columns stored once" db_rows_as_published
 check "every list row has evidence" test "$(sql "SELECT count(*) FROM canbao.list_rows r WHERE NOT EXISTS
     (SELECT 1 FROM canbao.list_evidence e WHERE (e.run_id, e.list_name, e.row_no) = (r.run_id, r.list_name, r.row_no))")" = 0
 check "ledger row says succeeded with the rule-set hash" test "$(sql "SELECT count(*) FROM canbao.runs
