@@ -129,7 +129,12 @@ typedef struct XlsxReader {
     const char      *sheet_name;
     const char      *sheet_part;
     EntryStream      sheet;
-    xmlTextReaderPtr xr;
+    xmlParserCtxtPtr px;               /* the worksheet's SAX2 push parser */
+    unsigned char   *xbuf;             /* the worksheet's XML, a read at a time */
+    size_t           xbuf_pos, xbuf_len;
+    bool             in_row, sheet_end, doctype;
+    char            *q;                /* rows parsed, not yet returned (QueuedRow after QueuedRow) */
+    size_t           q_pos, q_len, q_cap;
     char             xml_err[300];     /* libxml2's first error in the part being read */
     bool             eof, failed;
     CbError          fail_err;
@@ -155,12 +160,15 @@ typedef struct XlsxReader {
     size_t           rec_len, rec_cap;
     uint32_t         starts[READER_MAX_FIELDS];
     uint32_t         lens[READER_MAX_FIELDS];
+    uint32_t         ostarts[READER_MAX_FIELDS];   /* the row being returned */
+    uint32_t         olens[READER_MAX_FIELDS];
     RecField         fields[READER_MAX_FIELDS];
     char             raw[READER_RAW_MAX];
 } XlsxReader;
 
 static ReadStatus xlsx_next(Reader *base, Record *rec, CbError *err);
 static void xlsx_close(Reader *base);
+static bool sheet_open(XlsxReader *x, const ZipEntry *e, CbError *err);
 
 static const ReaderOps xlsx_ops = {"xlsx", xlsx_next, xlsx_close};
 
@@ -1285,8 +1293,7 @@ xlsx_load(XlsxReader *x, const ReaderSpec *spec, CbError *err)
     const ZipEntry *se = zip_find(x, x->sheet_part);
     if (!stream_verify(x, se, err))
         goto done;
-    x->xr = part_open(x, &x->sheet, se, err);
-    if (x->xr == NULL)
+    if (!sheet_open(x, se, err))
         goto done;
     ok = true;
 done:
@@ -1363,12 +1370,16 @@ static void
 xlsx_close(Reader *base)
 {
     XlsxReader *x = (XlsxReader *) base;
-    if (x->xr != NULL) {
+    if (x->px != NULL) {
         XmlQuiet q;
         quiet_on(&q);
-        xmlFreeTextReader(x->xr);
+        if (x->px->myDoc != NULL)
+            xmlFreeDoc(x->px->myDoc);
+        xmlFreeParserCtxt(x->px);
         quiet_off(&q);
     }
+    free(x->xbuf);
+    free(x->q);
     stream_close(&x->sheet);
     free(x->zip);
     free(x->entries);
@@ -1473,33 +1484,37 @@ serial_format(const char *s, size_t n, bool date1904, unsigned char kind, char o
     return true;
 }
 
+/* SAX2 gives an element's attributes as (local name, prefix, namespace, value, value end). */
+#define SAX_ATTR(a, i, f) ((const char *) (a)[5 * (i) + (f)])
+
 static void
-cell_begin(XlsxReader *x)
+cell_begin(XlsxReader *x, const xmlChar **attrs, int nattrs)
 {
-    xmlTextReaderPtr xr = x->xr;
-    const char *ln, *v, *ns;
     int col = -1;
     x->ctype = CT_NUMBER;
     x->cfmt = FMT_PLAIN;
-    while (attr_next(xr, &ln, &v, &ns)) {
-        if (ns != NULL || ln[1] != '\0')
+    for (int i = 0; i < nattrs; i++) {
+        const char *ln = SAX_ATTR(attrs, i, 0), *v = SAX_ATTR(attrs, i, 3);
+        size_t vn = (size_t) (SAX_ATTR(attrs, i, 4) - v);
+        if (SAX_ATTR(attrs, i, 2) != NULL || ln[1] != '\0')
             continue;
         if (ln[0] == 'r') {
             /* A1-style reference: letters, then the row number (not checked) */
-            int c = 0, k = 0;
-            while (((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= 'a' && v[k] <= 'z')) && k < 4) {
+            int c = 0;
+            size_t k = 0;
+            while (k < vn && k < 4 && ((v[k] >= 'A' && v[k] <= 'Z') || (v[k] >= 'a' && v[k] <= 'z'))) {
                 c = c * 26 + ((v[k] | 0x20) - 'a' + 1);
                 k++;
             }
-            if (k > 0 && k < 4 && v[k] >= '0' && v[k] <= '9' && c <= MAX_COLUMN)
+            if (k > 0 && k < 4 && k < vn && v[k] >= '0' && v[k] <= '9' && c <= MAX_COLUMN)
                 col = c - 1;
         } else if (ln[0] == 's') {
             unsigned long long xf;
-            if (parse_uint(v, strlen(v), &xf) && xf < x->nxf)
+            if (parse_uint(v, vn, &xf) && xf < x->nxf)
                 x->cfmt = x->xf_fmt[xf];
         } else if (ln[0] == 't') {
-            switch (v[0]) {
-            case 's': x->ctype = strcmp(v, "s") == 0 ? CT_SHARED : CT_STRING; break;
+            switch (vn ? v[0] : '\0') {
+            case 's': x->ctype = vn == 1 ? CT_SHARED : CT_STRING; break;
             case 'i': x->ctype = CT_INLINE; break;
             case 'b': x->ctype = CT_BOOL; break;
             case 'e': x->ctype = CT_ERROR; break;
@@ -1517,11 +1532,11 @@ cell_begin(XlsxReader *x)
 }
 
 static void
-cell_text(XlsxReader *x, const char *v)
+cell_text(XlsxReader *x, const char *v, size_t n)
 {
-    if (v == NULL || x->cell_over)
+    if (x->cell_over)
         return;
-    if (!buf_put(&x->cell, &x->cell_len, &x->cell_cap, v, strlen(v), x->max_record_bytes))
+    if (!buf_put(&x->cell, &x->cell_len, &x->cell_cap, v, n, x->max_record_bytes))
         x->cell_over = true;
 }
 
@@ -1610,15 +1625,15 @@ cell_end(XlsxReader *x)
 }
 
 static void
-row_begin(XlsxReader *x)
+row_begin(XlsxReader *x, const xmlChar **attrs, int nattrs)
 {
-    xmlTextReaderPtr xr = x->xr;
-    const char *ln, *v, *ns;
     unsigned long long r = 0;
     bool have = false;
-    while (attr_next(xr, &ln, &v, &ns))
-        if (ns == NULL && ln[0] == 'r' && ln[1] == '\0')
-            have = parse_uint(v, strlen(v), &r) && r > 0;
+    for (int i = 0; i < nattrs; i++) {
+        const char *ln = SAX_ATTR(attrs, i, 0), *v = SAX_ATTR(attrs, i, 3);
+        if (SAX_ATTR(attrs, i, 2) == NULL && ln[0] == 'r' && ln[1] == '\0')
+            have = parse_uint(v, (size_t) (SAX_ATTR(attrs, i, 4) - v), &r) && r > 0;
+    }
     x->row_no = have ? r : x->row_no + 1;
     x->last_col = -1;
     x->ncols = 0;
@@ -1647,105 +1662,205 @@ sheet_fail(XlsxReader *x, CbError *err, const char *what)
     return -1;
 }
 
-/* Reads up to the end of the next row with content: 1 a row, 0 the end of the sheet, -1 an
- * error (err filled). */
-static int
-read_row(XlsxReader *x, CbError *err)
+/* The worksheet is parsed by libxml2's SAX2 push parser, SHEET_SLICE bytes at a time: no tree
+ * (the text reader made and freed a node per element, most of the time spent on a workbook).
+ * The rows a slice completes wait in x->q, each a QueuedRow, its columns' starts and lengths
+ * and its bytes.  A slice of n bytes completes at most n / 30 rows, each at most
+ * max_record_bytes: that bounds the queue. */
+#define SHEET_READ  (64 * 1024)
+#define SHEET_SLICE 4096
+
+typedef struct QueuedRow {
+    uint64_t row_no;
+    uint32_t rec_len;
+    int      ncols;
+    bool     too_many, too_long, bad;
+    char     reason[256];
+} QueuedRow;
+
+/* The row is complete: queue it if it holds anything. */
+static void
+row_end(XlsxReader *x)
 {
-    xmlTextReaderPtr xr = x->xr;
-    bool in_row = false;
-    for (;;) {
-        int rc = xmlTextReaderRead(xr);
-        if (rc < 0 || (rc == 0 && x->sheet.why[0]))
-            return sheet_fail(x, err, NULL);
-        if (rc == 0)
-            return in_row ? sheet_fail(x, err, "the worksheet ends inside a row") : 0;
-        int type = xmlTextReaderNodeType(xr);
-        switch (type) {
-        case XML_READER_TYPE_ELEMENT: {
-            const char *nm = (const char *) xmlTextReaderConstLocalName(xr);
-            bool empty = xmlTextReaderIsEmptyElement(xr) == 1;
-            if (!in_row) {
-                if (strcmp(nm, "row") == 0) {
-                    row_begin(x);
-                    in_row = !empty;
-                }
-                break;
-            }
-            if (!x->in_cell) {
-                if (strcmp(nm, "c") == 0) {
-                    cell_begin(x);
-                    if (empty)
-                        cell_end(x);
-                }
-                break;
-            }
-            if (nm[0] == 'v' && nm[1] == '\0') {
-                x->has_value = true;
-                x->cell_len = 0;
-                x->in_text = !empty;
-            } else if (strcmp(nm, "is") == 0) {
-                x->has_value = true;
-                x->cell_len = 0;
-                x->in_is = !empty;
-            } else if (x->in_is && strcmp(nm, "rPh") == 0) {
-                if (!empty)
-                    x->rph_depth++;
-            } else if (x->in_is && x->rph_depth == 0 && nm[0] == 't' && nm[1] == '\0') {
-                x->in_text = !empty;
-            }
-            break;
-        }
-        case XML_READER_TYPE_END_ELEMENT: {
-            const char *nm = (const char *) xmlTextReaderConstLocalName(xr);
-            if (x->in_cell) {
-                if ((nm[0] == 'v' || nm[0] == 't') && nm[1] == '\0')
-                    x->in_text = false;
-                else if (strcmp(nm, "rPh") == 0 && x->rph_depth > 0)
-                    x->rph_depth--;
-                else if (strcmp(nm, "is") == 0)
-                    x->in_is = false;
-                else if (nm[0] == 'c' && nm[1] == '\0')
-                    cell_end(x);
-            } else if (in_row && strcmp(nm, "row") == 0) {
-                in_row = false;
-                if (x->ncols > 0 || x->too_many || x->too_long || x->bad)
-                    return 1;
-            } else if (strcmp(nm, "sheetData") == 0) {
-                return 0;
-            }
-            break;
-        }
-        case XML_READER_TYPE_TEXT:
-        case XML_READER_TYPE_CDATA:
-        case XML_READER_TYPE_WHITESPACE:
-        case XML_READER_TYPE_SIGNIFICANT_WHITESPACE:
-            if (x->in_text)
-                cell_text(x, (const char *) xmlTextReaderConstValue(xr));
-            break;
-        case XML_READER_TYPE_DOCUMENT_TYPE:
-            return sheet_fail(x, err, "a document type declaration, which is not allowed");
-        default:
-            break;
-        }
+    x->in_row = false;
+    if (x->ncols == 0 && !x->too_many && !x->too_long && !x->bad)
+        return;
+    size_t cols = sizeof(uint32_t) * (size_t) x->ncols;
+    size_t need = (sizeof(QueuedRow) + 2 * cols + x->rec_len + 7) & ~(size_t) 7;
+    if (x->q_len + need > x->q_cap) {
+        x->q_cap = x->q_cap * 2 > x->q_len + need ? x->q_cap * 2 : x->q_len + need + 65536;
+        x->q = xrealloc(x->q, x->q_cap);
     }
+    QueuedRow *h = (QueuedRow *) (void *) (x->q + x->q_len);
+    h->row_no = x->row_no;
+    h->rec_len = (uint32_t) x->rec_len;
+    h->ncols = x->ncols;
+    h->too_many = x->too_many;
+    h->too_long = x->too_long;
+    h->bad = x->bad;
+    memcpy(h->reason, x->reason, sizeof h->reason);
+    char *p = (char *) (h + 1);
+    memcpy(p, x->starts, cols);
+    memcpy(p + cols, x->lens, cols);
+    memcpy(p + 2 * cols, x->rec, x->rec_len);
+    x->q_len += need;
+}
+
+static void
+sax_start(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri, int nns,
+          const xmlChar **ns, int nattrs, int ndefaulted, const xmlChar **attrs)
+{
+    (void) prefix, (void) uri, (void) nns, (void) ns, (void) ndefaulted;
+    XlsxReader *x = ctx;
+    const char *nm = (const char *) localname;
+    if (!x->in_row) {
+        if (strcmp(nm, "row") == 0) {
+            row_begin(x, attrs, nattrs);
+            x->in_row = true;
+        }
+        return;
+    }
+    if (!x->in_cell) {
+        if (nm[0] == 'c' && nm[1] == '\0')
+            cell_begin(x, attrs, nattrs);
+        return;
+    }
+    if (nm[0] == 'v' && nm[1] == '\0') {
+        x->has_value = true;
+        x->cell_len = 0;
+        x->in_text = true;
+    } else if (strcmp(nm, "is") == 0) {
+        x->has_value = true;
+        x->cell_len = 0;
+        x->in_is = true;
+    } else if (x->in_is && strcmp(nm, "rPh") == 0) {
+        x->rph_depth++;
+    } else if (x->in_is && x->rph_depth == 0 && nm[0] == 't' && nm[1] == '\0') {
+        x->in_text = true;
+    }
+}
+
+static void
+sax_end(void *ctx, const xmlChar *localname, const xmlChar *prefix, const xmlChar *uri)
+{
+    (void) prefix, (void) uri;
+    XlsxReader *x = ctx;
+    const char *nm = (const char *) localname;
+    if (x->in_cell) {
+        if ((nm[0] == 'v' || nm[0] == 't') && nm[1] == '\0')
+            x->in_text = false;
+        else if (strcmp(nm, "rPh") == 0 && x->rph_depth > 0)
+            x->rph_depth--;
+        else if (strcmp(nm, "is") == 0)
+            x->in_is = false;
+        else if (nm[0] == 'c' && nm[1] == '\0')
+            cell_end(x);
+    } else if (x->in_row && strcmp(nm, "row") == 0) {
+        row_end(x);
+    } else if (strcmp(nm, "sheetData") == 0) {
+        x->sheet_end = true;    /* what follows the rows is not read */
+        xmlStopParser(x->px);
+    }
+}
+
+static void
+sax_text(void *ctx, const xmlChar *ch, int len)
+{
+    XlsxReader *x = ctx;
+    if (x->in_text && len > 0)
+        cell_text(x, (const char *) ch, (size_t) len);
+}
+
+static void
+sax_doctype(void *ctx, const xmlChar *name, const xmlChar *public_id, const xmlChar *system_id)
+{
+    (void) name, (void) public_id, (void) system_id;
+    XlsxReader *x = ctx;
+    x->doctype = true;
+    xmlStopParser(x->px);
+}
+
+/* Opens the worksheet's entry and its parser; false and err on failure. */
+static bool
+sheet_open(XlsxReader *x, const ZipEntry *e, CbError *err)
+{
+    if (!stream_open(x, &x->sheet, e, err)) {
+        stream_close(&x->sheet);
+        return false;
+    }
+    x->xml_err[0] = '\0';
+    xmlSAXHandler sax;
+    memset(&sax, 0, sizeof sax);
+    sax.initialized = XML_SAX2_MAGIC;
+    sax.startElementNs = sax_start;
+    sax.endElementNs = sax_end;
+    sax.characters = sax_text;
+    sax.ignorableWhitespace = sax_text;
+    sax.cdataBlock = sax_text;
+    sax.internalSubset = sax_doctype;
+    sax.serror = xml_error_cb;
+    x->px = xmlCreatePushParserCtxt(&sax, x, NULL, 0, x->sheet_part);
+    if (x->px == NULL) {
+        stream_close(&x->sheet);
+        return CB_FAIL(err, CBERR_INTERNAL, "could not create an XML parser");
+    }
+    xmlCtxtUseOptions(x->px, XML_OPTS);
+    x->xbuf = xmalloc(SHEET_READ);
+    return true;
+}
+
+/* Parses the worksheet until a row is queued: 1, 0 at the end of the sheet, -1 on an error
+ * (err filled).  An error found in a slice is returned after the rows before it. */
+static int
+sheet_more(XlsxReader *x, CbError *err)
+{
+    while (x->q_pos == x->q_len) {
+        x->q_pos = x->q_len = 0;
+        if (x->failed) {
+            if (err)
+                *err = x->fail_err;
+            return -1;
+        }
+        if (x->sheet_end)
+            return 0;
+        int rc;
+        if (x->xbuf_pos == x->xbuf_len) {
+            x->xbuf_pos = 0;
+            x->xbuf_len = stream_read(&x->sheet, x->xbuf, SHEET_READ);
+        }
+        if (x->xbuf_len == 0) {
+            if (x->sheet.why[0]) {
+                sheet_fail(x, NULL, NULL);
+                continue;
+            }
+            rc = xmlParseChunk(x->px, NULL, 0, 1);
+            if (!x->sheet_end && !x->doctype && rc == 0 && x->in_row)
+                sheet_fail(x, NULL, "the worksheet ends inside a row");
+            else if (!x->sheet_end && !x->doctype && rc == 0)
+                x->sheet_end = true;
+        } else {
+            size_t n = x->xbuf_len - x->xbuf_pos < SHEET_SLICE ? x->xbuf_len - x->xbuf_pos : SHEET_SLICE;
+            rc = xmlParseChunk(x->px, (const char *) x->xbuf + x->xbuf_pos, (int) n, 0);
+            x->xbuf_pos += n;
+        }
+        if (x->doctype)
+            sheet_fail(x, NULL, "a document type declaration, which is not allowed");
+        else if (rc != 0 && !x->sheet_end && !x->failed)
+            sheet_fail(x, NULL, NULL);
+    }
+    return 1;
 }
 
 static ReadStatus
 xlsx_next(Reader *base, Record *rec, CbError *err)
 {
     XlsxReader *x = (XlsxReader *) base;
-    if (x->failed) {
-        if (err)
-            *err = x->fail_err;
-        return READ_ERROR;
-    }
     if (x->eof)
         return READ_EOF;
 
     XmlQuiet q;
     quiet_on(&q);
-    int rc = read_row(x, err);
+    int rc = sheet_more(x, err);
     quiet_off(&q);
     /* progress: how far into the file the worksheet's compressed data has been read */
     x->base.offset = x->sheet.data_off + (x->sheet.e->csize - x->sheet.in_left) -
@@ -1758,45 +1873,54 @@ xlsx_next(Reader *base, Record *rec, CbError *err)
         return READ_EOF;
     }
 
+    /* the next queued row */
+    const QueuedRow *h = (const QueuedRow *) (const void *) (x->q + x->q_pos);
+    size_t cols = sizeof(uint32_t) * (size_t) h->ncols;
+    const char *p = (const char *) (h + 1);
+    const char *bytes = p + 2 * cols;
+    memcpy(x->ostarts, p, cols);
+    memcpy(x->olens, p + cols, cols);
+    x->q_pos += (sizeof(QueuedRow) + 2 * cols + h->rec_len + 7) & ~(size_t) 7;
+
     memset(rec, 0, sizeof *rec);
-    int width = x->ncols;
+    int width = h->ncols;
     if (x->record_no == 0)
         x->header_width = width;
     else if (width < x->header_width)
         width = x->header_width;
-    for (int c = x->ncols; c < width; c++) {
-        x->starts[c] = (uint32_t) x->rec_len;
-        x->lens[c] = 0;
+    for (int c = h->ncols; c < width; c++) {
+        x->ostarts[c] = h->rec_len;
+        x->olens[c] = 0;
     }
     size_t raw_n = 0;
     for (int c = 0; c < width; c++) {
-        x->fields[c].p = x->rec + x->starts[c];
-        x->fields[c].len = x->lens[c];
+        x->fields[c].p = bytes + x->ostarts[c];
+        x->fields[c].len = x->olens[c];
         if (c > 0 && raw_n < READER_RAW_MAX)
             x->raw[raw_n++] = '\t';
-        size_t k = x->lens[c] < READER_RAW_MAX - raw_n ? x->lens[c] : READER_RAW_MAX - raw_n;
+        size_t k = x->olens[c] < READER_RAW_MAX - raw_n ? x->olens[c] : READER_RAW_MAX - raw_n;
         memcpy(x->raw + raw_n, x->fields[c].p, k);
         raw_n += k;
     }
     rec->fields = x->fields;
     rec->nfields = width;
     rec->record_no = x->record_no++;
-    rec->line_no = x->row_no;
+    rec->line_no = h->row_no;
     rec->byte_offset = 0;
     rec->raw = x->raw;
     rec->raw_len = raw_n;
-    if (x->too_many) {
+    if (h->too_many) {
         snprintf(rec->reason, sizeof rec->reason, "row %llu has a value beyond column %d",
-                 (unsigned long long) x->row_no, READER_MAX_FIELDS);
+                 (unsigned long long) h->row_no, READER_MAX_FIELDS);
         return READ_BAD;
     }
-    if (x->bad) {
-        snprintf(rec->reason, sizeof rec->reason, "%s", x->reason);
+    if (h->bad) {
+        snprintf(rec->reason, sizeof rec->reason, "%s", h->reason);
         return READ_BAD;
     }
-    if (x->too_long) {
+    if (h->too_long) {
         snprintf(rec->reason, sizeof rec->reason, "row %llu is longer than the limit of %zu bytes",
-                 (unsigned long long) x->row_no, x->max_record_bytes);
+                 (unsigned long long) h->row_no, x->max_record_bytes);
         return READ_BAD;
     }
     return READ_OK;
