@@ -1665,8 +1665,8 @@ sheet_fail(XlsxReader *x, CbError *err, const char *what)
 /* The worksheet is parsed by libxml2's SAX2 push parser, SHEET_SLICE bytes at a time: no tree
  * (the text reader made and freed a node per element, most of the time spent on a workbook).
  * The rows a slice completes wait in x->q, each a QueuedRow, its columns' starts and lengths
- * and its bytes.  A slice of n bytes completes at most n / 30 rows, each at most
- * max_record_bytes: that bounds the queue. */
+ * and its bytes.  A slice of n bytes completes at most about n / 26 rows (the least row with a
+ * value is <row><c><v>1</v></c></row>), each at most max_record_bytes: that bounds the queue. */
 #define SHEET_READ  (64 * 1024)
 #define SHEET_SLICE 4096
 
