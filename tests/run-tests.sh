@@ -210,6 +210,23 @@ run_check_refuses() {
             WHERE run_id = $r AND row_no = 1 AND list_name = 'unenrolled_eligible'" \
           -c "SELECT canbao.run_check($r)" -c "ROLLBACK" 2>&1) && { echo "dangling run item accepted"; return 1; }
     grep -q "no such item -7" <<<"$msg" || { echo "$msg"; return 1; }
+    # schema/010 checks the numbers first: a file out of range, and a gap in a list's rows,
+    # are searched and named; a gap that nothing points into is no dangling reference
+    msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "UPDATE canbao.list_evidence SET file_no = 999
+            WHERE run_id = $r AND list_name = 'unenrolled_eligible' AND row_no = 2" \
+          -c "SELECT canbao.run_check($r)" -c "ROLLBACK" 2>&1) && { echo "evidence of a missing file accepted"; return 1; }
+    grep -q "evidence of unenrolled_eligible row 2: no such file 999" <<<"$msg" || { echo "$msg"; return 1; }
+    msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "DELETE FROM canbao.list_rows
+            WHERE run_id = $r AND list_name = 'unenrolled_eligible' AND row_no = 3" \
+          -c "SELECT canbao.run_check($r)" -c "ROLLBACK" 2>&1) && { echo "evidence of a deleted row accepted"; return 1; }
+    grep -q "evidence of unenrolled_eligible row 3: no such list row" <<<"$msg" || { echo "$msg"; return 1; }
+    msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" \
+            -c "DELETE FROM canbao.list_evidence WHERE run_id = $r AND list_name = 'unenrolled_eligible' AND row_no = 3" \
+            -c "DELETE FROM canbao.run_items WHERE run_id = $r AND list_name = 'unenrolled_eligible' AND row_no = 3" \
+            -c "DELETE FROM canbao.list_rows WHERE run_id = $r AND list_name = 'unenrolled_eligible' AND row_no = 3" \
+            -c "SELECT canbao.run_numbers_hold($r)" -c "SELECT canbao.run_check($r)" -c "ROLLBACK" 2>&1) ||
+        { echo "a gap nothing points into refused: $msg"; return 1; }
+    grep -qx "f" <<<"$msg" || { echo "a gap in the numbers not seen: $msg"; return 1; }
     msg=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT canbao.run_delete($r)" -c "SELECT
             (SELECT count(*) FROM canbao.list_rows WHERE run_id = $r) + (SELECT count(*) FROM canbao.list_evidence WHERE run_id = $r)
           + (SELECT count(*) FROM canbao.run_items WHERE run_id = $r) + (SELECT count(*) FROM canbao.source_files WHERE run_id = $r)
