@@ -12,13 +12,15 @@ COMMENT ON COLUMN canbao.list_rows.columns IS
     'the row''s columns as in its CSV, less those kept in the row''s own columns rule, rule_version '
     'and id_number (canbao.list_row_columns(row) gives them all)';
 
--- The row's columns as in its CSV (as JSON: the order of the keys is jsonb's).
+-- The row's columns as in its CSV (as JSON: the order of the keys is jsonb's).  A value the
+-- engine kept in `columns` (it differed from the row's own column) is the one given.
 CREATE FUNCTION canbao.list_row_columns(l canbao.list_rows)
 RETURNS jsonb
 LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$
-    SELECT l.columns || jsonb_build_object('rule', l.rule, 'rule_version', l.rule_version)
+    SELECT jsonb_build_object('rule', l.rule, 'rule_version', l.rule_version)
            || CASE WHEN l.id_number IS NULL THEN '{}'::jsonb
                    ELSE jsonb_build_object('id_number', l.id_number::text) END
+           || l.columns
 $$;
 
 CREATE OR REPLACE VIEW canbao.township_rows WITH (security_barrier) AS
