@@ -8,12 +8,13 @@
  * the worksheet is verified once in full when the reader opens, so that a corrupt or truncated
  * workbook fails before its first record rather than in the middle.
  *
- * Parts are read with libxml2's streaming reader, fed by the inflater, so that the worksheet's
- * XML is never held whole in memory (no DTD, no entity substitution, no network; a document type
- * declaration is refused; libxml2's messages go to this reader, not to stderr): _rels/.rels →
- * the workbook part, its relationships → the worksheet (by spec->sheet, or the first visible
- * worksheet, or the first worksheet when all are hidden), the shared strings and the styles.
- * Memory: the file, the shared strings' text, one row.  A cell's value comes out as the text of
+ * Parts are read with libxml2's streaming reader, and the worksheet with its SAX2 push parser
+ * (no tree), fed by the inflater, so that the worksheet's XML is never held whole in memory (no
+ * DTD, no entity substitution, no network; a document type declaration is refused; libxml2's
+ * messages go to this reader, not to stderr): _rels/.rels → the workbook part, its
+ * relationships → the worksheet (by spec->sheet, or the first visible worksheet, or the first
+ * worksheet when all are hidden), the shared strings and the styles.  Memory: the file, the
+ * shared strings' text, the rows of one 4 KiB slice of the worksheet.  A cell's value comes out as the text of
  * what Excel shows the user, in UTF-8:
  *   shared / inline / formula strings   the text (rich text runs concatenated, phonetic runs
  *                                       left out, _xHHHH_ escapes decoded)
