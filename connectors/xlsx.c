@@ -14,8 +14,8 @@
  * messages go to this reader, not to stderr): _rels/.rels → the workbook part, its
  * relationships → the worksheet (by spec->sheet, or the first visible worksheet, or the first
  * worksheet when all are hidden), the shared strings and the styles.  Memory: the file, the
- * shared strings' text, the rows of one 4 KiB slice of the worksheet.  A cell's value comes out as the text of
- * what Excel shows the user, in UTF-8:
+ * shared strings' text, the rows of one 4 KiB slice of the worksheet.  A cell's value comes
+ * out as the text of what Excel shows the user, in UTF-8:
  *   shared / inline / formula strings   the text (rich text runs concatenated, phonetic runs
  *                                       left out, _xHHHH_ escapes decoded)
  *   numbers                             as written in the file ("13900000000", "1.5")
