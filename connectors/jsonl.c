@@ -21,6 +21,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "arena.h"
 #include "lines.h"
@@ -44,6 +47,26 @@ typedef struct KeySlot {
     uint32_t    len;
 } KeySlot;
 
+/*
+ * The keys of the line's object as the last good line had them, in order: the lines of a JSON
+ * Lines file mostly repeat one shape.  As long as a line's keys so far are the shape's first
+ * keys, they are known to be unique (the shape's were checked) and which name each completes,
+ * so neither is looked up again; at the first key that differs, the keys so far go into the
+ * duplicate check and the line goes on the ordinary way, becoming the shape if it is good.
+ * A shape longer than SHAPE_KEYS keys or SHAPE_BYTES bytes of keys is not kept.
+ */
+#define SHAPE_KEYS  32
+#define SHAPE_BYTES 1024
+#define SHAPE_NONE  (-1)                 /* the key completes no name */
+#define SHAPE_LOOK  (-2)                 /* several names, or a path through it: looked up */
+
+typedef struct Shape {
+    int      n;                          /* keys of the shape; 0: none */
+    uint16_t off[SHAPE_KEYS], len[SHAPE_KEYS];
+    int16_t  target[SHAPE_KEYS];         /* the name the key completes, or SHAPE_NONE / _LOOK */
+    char     text[SHAPE_BYTES];
+} Shape;
+
 typedef struct JsonlReader {
     Reader         base;
     size_t         max_record_bytes;
@@ -59,6 +82,7 @@ typedef struct JsonlReader {
     KeySlot       *keys;
     size_t         keys_cap, keys_used;
     uint32_t       gen;
+    Shape          shape;                /* of the line's object (depth 1) */
 } JsonlReader;
 
 static ReadStatus jsonl_next(Reader *base, Record *rec, CbError *err);
@@ -223,12 +247,26 @@ str_stop(unsigned char c)
     return c < 0x20 || c == '"' || c == '\\';
 }
 
-/* The first byte from q on that ends the fast run of a string (str_stop), or end.  Eight
- * bytes at a time: a byte that is '"' or '\\' or below 0x20 sets its high bit in the mask
- * (the lowest such bit is exact; borrows only disturb the bits above it). */
+/* The first byte from q on that ends the fast run of a string (str_stop), or end.  Sixteen
+ * bytes at a time with SSE2 (every x86-64 has it): a byte that is '"' or '\\', or that is
+ * its own maximum with 0x1F (below 0x20), sets its bit in the mask.  Then eight at a time: a
+ * byte that is '"' or '\\' or below 0x20 sets its high bit in the mask (the lowest such bit
+ * is exact; borrows only disturb the bits above it). */
 static inline const unsigned char *
 str_run_end(const unsigned char *q, const unsigned char *end)
 {
+#ifdef __SSE2__
+    const __m128i quote16 = _mm_set1_epi8('"'), bs16 = _mm_set1_epi8('\\'), ctl16 = _mm_set1_epi8(0x1F);
+    while (end - q >= 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *) (const void *) q);
+        __m128i m = _mm_or_si128(_mm_or_si128(_mm_cmpeq_epi8(v, quote16), _mm_cmpeq_epi8(v, bs16)),
+                                 _mm_cmpeq_epi8(_mm_max_epu8(v, ctl16), ctl16));
+        unsigned bits = (unsigned) _mm_movemask_epi8(m);
+        if (bits != 0)
+            return q + __builtin_ctz(bits);
+        q += 16;
+    }
+#endif
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
     while (end - q >= 8) {
@@ -429,6 +467,14 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
         return true;
     }
     int *targets = r->targets + (size_t) level * (size_t) r->nnames;
+    /* the line's object follows the shape (Shape) while on_shape; nkeys: its keys so far;
+     * keep: this object becomes the shape when it ends (it is not the shape, and fits) */
+    Shape *shape = &r->shape;
+    bool on_shape = depth == 1 && shape->n > 0, keep = depth == 1 && !on_shape;
+    int nkeys = 0;
+    size_t kept_bytes = 0;
+    if (keep)
+        shape->n = 0;
     for (;;) {
         if (sc->p >= sc->end || *sc->p != '"')
             return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "a key (a string) expected");
@@ -437,6 +483,34 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
         size_t klen;
         if (!scan_string(sc, &key, &klen))
             return false;
+        int k = nkeys++;
+        if (on_shape) {
+            if (k < shape->n && shape->len[k] == klen && memcmp(shape->text + shape->off[k], key, klen) == 0) {
+                int nt = 0;
+                int16_t t = shape->target[k];
+                if (t >= 0)
+                    targets[nt++] = t;
+                skip_ws(sc);
+                if (sc->p >= sc->end || *sc->p != ':')
+                    return bad(sc, sc->p, "':' expected after a key");
+                sc->p++;
+                skip_ws(sc);
+                if (t == SHAPE_LOOK)
+                    goto look;
+                if (!scan_value(sc, depth, NULL, 0, targets, nt))
+                    return false;
+                goto after_value;
+            }
+            /* off the shape: its first k keys are this object's so far, and the rest of
+             * the object is read the ordinary way (the shape's text stays as it is up to
+             * key k, where the set points into it, and is overwritten from there on) */
+            for (int j = 0; j < k; j++)
+                (void) key_unique(r, obj, shape->text + shape->off[j], shape->len[j]);
+            on_shape = false;
+            keep = true;
+            kept_bytes = k > 0 ? (size_t) shape->off[k - 1] + shape->len[k - 1] : 0;
+            shape->n = 0;
+        }
         if (!key_unique(r, obj, key, klen)) {
             char why[160];
             size_t show = klen < 60 ? klen : 60;
@@ -451,6 +525,15 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
             return bad(sc, sc->p, "':' expected after a key");
         sc->p++;
         skip_ws(sc);
+        if (keep && (k >= SHAPE_KEYS || klen > SHAPE_BYTES - kept_bytes)) {
+            keep = false;   /* too large a shape */
+        } else if (keep) {
+            memcpy(shape->text + kept_bytes, key, klen);
+            shape->off[k] = (uint16_t) kept_bytes;
+            shape->len[k] = (uint16_t) klen;
+            kept_bytes += klen;
+        }
+    look:;
         /* which names this key completes, and which it leads on to */
         int nt = 0, nc = 0;
         int *next = r->cand + (size_t) (depth < JSON_MAX_DEPTH ? depth : 0) * (size_t) r->nnames;
@@ -463,8 +546,11 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
             else if (depth < JSON_MAX_DEPTH)
                 next[nc++] = cand[i];
         }
+        if (keep)
+            shape->target[k] = (int16_t) (nc > 0 || nt > 1 ? SHAPE_LOOK : nt == 1 ? targets[0] : SHAPE_NONE);
         if (!scan_value(sc, depth, next, nc, targets, nt))
             return false;
+    after_value:
         skip_ws(sc);
         if (sc->p < sc->end && *sc->p == ',') {
             sc->p++;
@@ -473,6 +559,8 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
         }
         if (sc->p < sc->end && *sc->p == '}') {
             sc->p++;
+            if (keep)   /* every key checked unique: the next lines' shape */
+                shape->n = nkeys;
             return true;
         }
         return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "',' or '}' expected");

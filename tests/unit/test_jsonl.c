@@ -219,6 +219,114 @@ test_nested_keys(void **state)
 	reader_close(r);
 }
 
+/*
+ * The reader remembers the keys of the last good line (its shape) and does not look up again
+ * the keys of a line that repeat it.  Lines that follow the shape, leave it, come back to it,
+ * stop short of it, go past it, or fail after leaving it (which must not leave a shape with
+ * a key twice behind), and shapes too large to keep.
+ */
+static void
+test_line_shapes(void **state)
+{
+	static const char data[] =
+		"{\"a\": 1, \"b\": \"x\", \"o\": {\"k\": 5}, \"c\": true}\n"
+		"{\"a\": 2, \"b\": \"y\", \"o\": {\"k\": 6}, \"c\": false}\n"
+		"{\"a\": 3, \"c\": 4, \"x\": nope}\n"				/* leaves the shape, then bad */
+		"{\"a\": 3, \"c\": 4, \"x\": 5, \"c\": 6}\n"	/* the shape's keys and the bad line's */
+		"{\"a\": 1, \"b\": 2, \"c\": 3}\n"
+		"{\"a\": 1, \"b\": 2, \"c\": 3, \"a\": 4}\n"		/* past the shape, a key again */
+		"{\"a\": 1, \"b\": 2, \"a\": 3}\n"
+		"{\"a\": 9, \"b\": 8}\n"							/* short of the shape */
+		"{\"c\": 7, \"b\": 6, \"a\": 5}\n"					/* another order */
+		"{\"c\": 7, \"b\": 6, \"a\": 5, \"o\": {\"k\": \"deep\"}}\n"
+		"{\"c\": 7, \"b\": 6, \"a\": 5, \"o\": {\"k\": \"deeper\", \"k\": 1}}\n"
+		"{\"c\": 7, \"b\": 6, \"a\": 5, \"o\": {\"k\": \"deepest\"}}\n"
+		"{\"c\": 7, \"b\": 6, \"a\": 5, \"o\": 1, \"c\": 2}\n";
+	const char *names[] = {"a", "b", "o/k", "c", "o"};
+	ReaderSpec	s = jsonl_spec(names, 5);
+	Reader	   *r = open_spec(&s, data, strlen(data));
+	Record		rec;
+
+	(void) state;
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "1", "x", "5", "true", "{\"k\": 5}");
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "2", "y", "6", "false", "{\"k\": 6}");
+	bad_is(r, &rec, "a value expected");
+	bad_is(r, &rec, "key \"c\" appears twice");
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "1", "2", NULL, "3", NULL);
+	bad_is(r, &rec, "byte column 26: key \"a\" appears twice");
+	bad_is(r, &rec, "byte column 18: key \"a\" appears twice");
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "9", "8", NULL, NULL, NULL);
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "5", "6", NULL, "7", NULL);
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "5", "6", "deep", "7", "{\"k\": \"deep\"}");
+	bad_is(r, &rec, "key \"k\" appears twice");
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, "5", "6", "deepest", "7", "{\"k\": \"deepest\"}");
+	bad_is(r, &rec, "key \"c\" appears twice");
+	pos_is(&rec, 13, 13, strlen(data) - strlen("{\"c\": 7, \"b\": 6, \"a\": 5, \"o\": 1, \"c\": 2}\n"));
+	next_is(r, &rec, READ_EOF);
+	reader_close(r);
+}
+
+/* Shapes of more keys, or longer keys, than the reader keeps: read the ordinary way. */
+static void
+test_large_shapes(void **state)
+{
+	enum { KEYS = 40 };
+	static char data[16384];
+	char		big[2][700];
+	const char *names[] = {"k35", "k0"};
+	ReaderSpec	s = jsonl_spec(names, 2);
+	Record		rec;
+	size_t		o = 0;
+
+	(void) state;
+	for (int line = 0; line < 4; line++)
+	{
+		for (int k = 0; k < KEYS; k++)
+			o += (size_t) snprintf(data + o, sizeof data - o, "%s\"k%d\": %d", k ? ", " : "{",
+								   line == 3 && k == KEYS - 1 ? 0 : k, line * 100 + k);
+		o += (size_t) snprintf(data + o, sizeof data - o, "}\n");
+	}
+	Reader	   *r = open_spec(&s, data, o);
+
+	for (int line = 0; line < 3; line++)
+	{
+		char		want[16];
+
+		next_is(r, &rec, READ_OK);
+		snprintf(want, sizeof want, "%d", line * 100 + 35);
+		field_is(&rec, 0, want);
+	}
+	bad_is(r, &rec, "key \"k0\" appears twice");
+	next_is(r, &rec, READ_EOF);
+	reader_close(r);
+
+	/* two keys of 600 bytes: more key text than a shape holds */
+	for (int i = 0; i < 2; i++)
+	{
+		memset(big[i], 'a' + i, 600);
+		big[i][600] = '\0';
+	}
+	o = 0;
+	for (int line = 0; line < 3; line++)
+		o += (size_t) snprintf(data + o, sizeof data - o, "{\"%s\": 1, \"%s\": 2, \"k0\": %d%s}\n", big[0],
+							   big[1], line, line == 2 ? ", \"k0\": 9" : "");
+	r = open_spec(&s, data, o);
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, NULL, "0");
+	next_is(r, &rec, READ_OK);
+	FIELDS(&rec, NULL, "1");
+	bad_is(r, &rec, "key \"k0\" appears twice");
+	next_is(r, &rec, READ_EOF);
+	reader_close(r);
+}
+
 /* ------------------------------------------------------------ positions */
 
 static void
@@ -584,6 +692,8 @@ main(void)
 		cmocka_unit_test(test_value_kinds),
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_nested_keys),
+		cmocka_unit_test(test_line_shapes),
+		cmocka_unit_test(test_large_shapes),
 		cmocka_unit_test(test_positions),
 		cmocka_unit_test(test_invalid_lines),
 		cmocka_unit_test(test_depth_limit),
