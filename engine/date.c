@@ -390,12 +390,63 @@ leading_digits(Cursor c)
 	return n;
 }
 
+/* True when s[from..to) are all ASCII digits. */
+static inline bool
+all_digits(const char *s, size_t from, size_t to)
+{
+	unsigned bad = 0;
+
+	for (size_t i = from; i < to; i++)
+		bad |= (unsigned) ((unsigned char) s[i] - '0') > 9;
+	return bad == 0;
+}
+
+static inline int
+two_at(const char *s)
+{
+	return (s[0] - '0') * 10 + (s[1] - '0');
+}
+
+/*
+ * The spellings nearly every extract uses, read without the cursor: YYYY-MM-DD, the same
+ * followed by " HH:MM:SS", and YYYYMMDD (millions of dates a night).  False for anything else,
+ * or a time out of range: the general reader below takes it, and it reads these spellings the
+ * same way (a date that does not exist is DAY_NONE by either).
+ */
+static inline bool
+parse_usual(const char *s, size_t len, Day *day)
+{
+	if (len == 10 || len == 19)
+	{
+		if (s[4] != '-' || s[7] != '-' || !all_digits(s, 0, 4) || !all_digits(s, 5, 7) ||
+			!all_digits(s, 8, 10))
+			return false;
+		if (len == 19 &&
+			(s[10] != ' ' || s[13] != ':' || s[16] != ':' || !all_digits(s, 11, 13) ||
+			 !all_digits(s, 14, 16) || !all_digits(s, 17, 19) || two_at(s + 11) > 23 ||
+			 two_at(s + 14) > 59 || two_at(s + 17) > 60))
+			return false;
+		*day = date_from_ymd(two_at(s) * 100 + two_at(s + 2), two_at(s + 5), two_at(s + 8));
+		return true;
+	}
+	if (len == 8 && all_digits(s, 0, 8))
+	{
+		*day = date_from_ymd(two_at(s) * 100 + two_at(s + 2), two_at(s + 4), two_at(s + 6));
+		return true;
+	}
+	return false;
+}
+
 static Day
 parse_date(const char *s, size_t len, bool allow_serial)
 {
-	Cursor c = cursor_trimmed(s, len);
+	Cursor c;
 	size_t nd;
+	Day usual;
 
+	if (s != NULL && parse_usual(s, len, &usual))
+		return usual;
+	c = cursor_trimmed(s, len);
 	if (c.len == 0)
 		return DAY_NONE;
 	nd = leading_digits(c);

@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "date.h"
@@ -195,6 +196,53 @@ test_parse_timestamps(void **state)
 	assert_int_equal(parse("2023-01-05 13:45:00."), DAY_NONE);
 	assert_int_equal(parse("2023-01-05 13:45:00+8"), DAY_NONE);
 	assert_int_equal(parse("2023-02-30 13:45:00"), DAY_NONE);
+}
+
+/*
+ * YYYY-MM-DD, YYYY-MM-DD HH:MM:SS and YYYYMMDD are read by a short path; the same text with a
+ * space before and after it goes the general way.  Both must agree on every year, month, day
+ * and time around the edges, and on the spellings next to these that only the general way
+ * reads.
+ */
+static void
+test_parse_usual_as_general(void **state)
+{
+	static const char *const years[] = {"0000", "0001", "1900", "1999", "2000", "2024", "9999", "20x4"};
+	static const char *const times[] = {"", " 00:00:00", " 23:59:60", " 24:00:00", " 23:60:00",
+										" 23:59:61", " 9:05:00", "T12:00:00", " 12:00:0x", " 12-00-00"};
+	static const char *const others[] = {"2024/12/05", "2024.12.05", "2024-1-05", "2024-12-5",
+										 "2024-12-05 12:00", "2024-12-05Z", "２０２４-12-05",
+										 "2024-12-05 12:00:00Z", "2024120", "202412055", "2024-1205"};
+	char		text[64], padded[80];
+	int			n = 0;
+
+	(void) state;
+	for (size_t y = 0; y < sizeof years / sizeof years[0]; y++)
+		for (int m = 0; m <= 13; m++)
+			for (int d = 0; d <= 32; d++)
+				for (size_t t = 0; t < sizeof times / sizeof times[0]; t++)
+					for (int compact = 0; compact <= 1; compact++)
+					{
+						if (compact)
+							snprintf(text, sizeof text, "%s%02d%02d%s", years[y], m, d, times[t]);
+						else
+							snprintf(text, sizeof text, "%s-%02d-%02d%s", years[y], m, d, times[t]);
+						snprintf(padded, sizeof padded, " %s ", text);
+						if (date_parse(text, strlen(text)) != date_parse(padded, strlen(padded)))
+							fail_msg("\"%s\": %d, the general way %d", text,
+									 (int) date_parse(text, strlen(text)),
+									 (int) date_parse(padded, strlen(padded)));
+						n += date_parse(text, strlen(text)) != DAY_NONE;
+					}
+	assert_true(n > 1000);		/* most of these are dates */
+	for (size_t i = 0; i < sizeof others / sizeof others[0]; i++)
+	{
+		snprintf(padded, sizeof padded, " %s ", others[i]);
+		assert_int_equal(date_parse(others[i], strlen(others[i])), date_parse(padded, strlen(padded)));
+	}
+	assert_int_equal(parse("2024-12-05"), parse("2024/12/05"));
+	assert_int_equal(parse("2024-02-29 23:59:60"), parse("20240229"));
+	assert_int_equal(parse("2023-02-29"), DAY_NONE);
 }
 
 static void
@@ -428,6 +476,7 @@ main(void)
 		cmocka_unit_test(test_parse_formats),
 		cmocka_unit_test(test_parse_trim),
 		cmocka_unit_test(test_parse_timestamps),
+		cmocka_unit_test(test_parse_usual_as_general),
 		cmocka_unit_test(test_parse_invalid),
 		cmocka_unit_test(test_parse_leap_years),
 		cmocka_unit_test(test_parse_excel),
