@@ -53,6 +53,24 @@ check "the nightly login (canbao_engine; not superuser, not owner) runs a night 
         --package-key "$SEC_KEYS/package.key" --sign-key "$SEC_KEYS/sign.pem" \
         --pseudonym-key "$SEC_KEYS/pseudonym.key"
 R1=$(sql "SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded'")
+# lifecycle_apply ANALYZEs the tables the night filled: only as their owner (SECURITY DEFINER),
+# which a CREATE OR REPLACE of the function drops unless it says it again (schema/011)
+analysed_as_owner() {
+    local def n i
+    def=$(sql "SELECT p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig) FROM pg_proc p
+               WHERE p.oid = 'canbao.lifecycle_apply(bigint, text[])'::regprocedure")
+    for i in $(seq 20); do   # a backend's statistics reach the views when it ends: a moment after
+        n=$(sql "SELECT count(*) FROM pg_stat_user_tables s, canbao.runs r
+                  WHERE r.run_id = $R1 AND s.schemaname = 'canbao' AND s.relname IN ('run_items', 'list_items')
+                    AND s.last_analyze >= r.started_at")
+        [ "$n" = 2 ] && break
+        sleep 0.5
+    done
+    [ "$def" = t ] || echo "lifecycle_apply is not SECURITY DEFINER with its search_path"
+    [ "$n" = 2 ] || echo "$n of run_items and list_items analysed since the night began"
+    [ "$def" = t ] && [ "$n" = 2 ]
+}
+check "the nightly login's night analyses the tables it filled (lifecycle_apply runs as their owner)" analysed_as_owner
 
 own_rows() {
     local all mine other
