@@ -12,6 +12,9 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef __SSE2__
+#include <emmintrin.h>
+#endif
 
 #include "date.h"
 
@@ -53,16 +56,35 @@ is_digit(char ch)
 char
 idnum_check_digit(const char first17[17])
 {
-	int sum = 0;
-	int i;
+	unsigned d16 = (unsigned) ((unsigned char) first17[16] - '0');
+#ifdef __SSE2__
+	/* the first 16 digits at once: less '0', each at most 9, widened to 16 bits and multiplied
+	 * by their weights, the products summed */
+	const __m128i nine = _mm_set1_epi8(9), zero = _mm_setzero_si128();
+	__m128i d = _mm_sub_epi8(_mm_loadu_si128((const __m128i *) (const void *) first17), _mm_set1_epi8('0'));
 
-	for (i = 0; i < 17; i++)
+	if (d16 > 9 || _mm_movemask_epi8(_mm_cmpeq_epi8(_mm_max_epu8(d, nine), nine)) != 0xFFFF)
+		return '\0';
+	__m128i sum = _mm_add_epi32(
+		_mm_madd_epi16(_mm_unpacklo_epi8(d, zero), _mm_setr_epi16(7, 9, 10, 5, 8, 4, 2, 1)),
+		_mm_madd_epi16(_mm_unpackhi_epi8(d, zero), _mm_setr_epi16(6, 3, 7, 9, 10, 5, 8, 4)));
+
+	sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(1, 0, 3, 2)));
+	sum = _mm_add_epi32(sum, _mm_shuffle_epi32(sum, _MM_SHUFFLE(2, 3, 0, 1)));
+	return check_chars[((unsigned) _mm_cvtsi128_si32(sum) + d16 * (unsigned) check_weights[16]) % 11];
+#else
+	unsigned bad = d16 > 9;
+	unsigned sum = d16 * (unsigned) check_weights[16];
+
+	for (int i = 0; i < 16; i++)   /* unsigned: a non-digit may wrap the sum, then not used */
 	{
-		if (!is_digit(first17[i]))
-			return '\0';
-		sum += (first17[i] - '0') * check_weights[i];
+		unsigned d = (unsigned) ((unsigned char) first17[i] - '0');
+
+		bad |= d > 9;
+		sum += d * (unsigned) check_weights[i];
 	}
-	return check_chars[sum % 11];
+	return bad ? '\0' : check_chars[sum % 11];
+#endif
 }
 
 /*
@@ -239,19 +261,51 @@ idnum_is_valid(const char *s)
 	return idnum_normalise(s, strlen(s), out) == IDNUM_OK;
 }
 
+/*
+ * Eight ASCII digits loaded into a word (the first in its lowest byte): whether they are all
+ * digits, and their value.  Every byte less '0' is at most 9 exactly when adding 0x46 sets no
+ * high bit either; the value is made two digits, then four, then eight at a time.
+ */
+static inline bool
+eight_digits(uint64_t w)
+{
+	return (((w + UINT64_C(0x4646464646464646)) | (w - UINT64_C(0x3030303030303030))) &
+			UINT64_C(0x8080808080808080)) == 0;
+}
+
+static inline uint64_t
+eight_digits_value(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t mask = UINT64_C(0x000000FF000000FF);
+	const uint64_t mul1 = 100 + (UINT64_C(1000000) << 32);
+	const uint64_t mul2 = 1 + (UINT64_C(10000) << 32);
+
+	w -= UINT64_C(0x3030303030303030);
+	w = w * 10 + (w >> 8);
+	return (((w & mask) * mul1) + (((w >> 16) & mask) * mul2)) >> 32;
+#else
+	unsigned char c[8];
+	uint64_t v = 0;
+
+	memcpy(c, &w, 8);
+	for (int i = 0; i < 8; i++)
+		v = v * 10 + (uint64_t) (c[i] - '0');
+	return v;
+#endif
+}
+
 PersonKey
 idnum_key(const char id18[18])
 {
-	PersonKey key = 0;
-	int i;
+	uint64_t a, b;
+	unsigned d16 = (unsigned) ((unsigned char) id18[16] - '0');
 
-	for (i = 0; i < 17; i++)
-	{
-		if (!is_digit(id18[i]))
-			return PERSON_KEY_NONE;
-		key = key * 10 + (PersonKey) (id18[i] - '0');
-	}
-	return key;
+	memcpy(&a, id18, 8);
+	memcpy(&b, id18 + 8, 8);
+	if (d16 > 9 || !eight_digits(a) || !eight_digits(b))
+		return PERSON_KEY_NONE;
+	return (eight_digits_value(a) * UINT64_C(100000000) + eight_digits_value(b)) * 10 + d16;
 }
 
 void

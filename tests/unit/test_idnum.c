@@ -340,6 +340,53 @@ test_key_none(void **state)
 	assert_memory_equal(out, "99999999999999999", 17);
 }
 
+/*
+ * The key and the check digit are computed eight and sixteen digits at a time: against the
+ * definitions digit by digit, for many numbers, and with each position in turn made a
+ * character next to the digits ('/', ':', 'X', a byte with its high bit).
+ */
+static void
+test_key_and_check_as_defined(void **state)
+{
+	static const int weights[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+	static const unsigned char others[] = {'/', ':', 'X', ' ', 0x80, 0xFF, 0xB9, 0};
+	uint64_t	rnd = UINT64_C(0x9E3779B97F4A7C15);
+	char		id[19];
+
+	(void) state;
+	for (int n = 0; n < 200000; n++)
+	{
+		PersonKey	want = 0;
+		int			sum = 0;
+
+		for (int i = 0; i < 17; i++)
+		{
+			rnd = rnd * UINT64_C(6364136223846793005) + UINT64_C(1442695040888963407);
+			/* runs of 0s and 9s as well as any digit */
+			id[i] = (char) ('0' + (n % 3 == 0 ? (int) (rnd >> 60) % 10 : n % 3 == 1 ? 9 * (int) (rnd >> 63) : (int) (rnd >> 33) % 10));
+			want = want * 10 + (PersonKey) (id[i] - '0');
+			sum += (id[i] - '0') * weights[i];
+		}
+		id[17] = 'X';
+		id[18] = '\0';
+		if (idnum_key(id) != want)
+			fail_msg("key of %s", id);
+		if (idnum_check_digit(id) != "10X98765432"[sum % 11])
+			fail_msg("check digit of %.17s", id);
+		if (n % 100 == 0)
+			for (int i = 0; i < 17; i++)
+				for (size_t k = 0; k < sizeof others; k++)
+				{
+					char		keep = id[i];
+
+					id[i] = (char) others[k];
+					if (idnum_key(id) != PERSON_KEY_NONE || idnum_check_digit(id) != '\0')
+						fail_msg("position %d as byte 0x%02X taken for a digit", i, others[k]);
+					id[i] = keep;
+				}
+	}
+}
+
 static void
 test_birth_and_sex(void **state)
 {
@@ -428,6 +475,7 @@ main(void)
 		cmocka_unit_test(test_status_text),
 		cmocka_unit_test(test_key_round_trip),
 		cmocka_unit_test(test_key_none),
+		cmocka_unit_test(test_key_and_check_as_defined),
 		cmocka_unit_test(test_birth_and_sex),
 		cmocka_unit_test(test_shortcut_equals_loop),
 	};
