@@ -40,8 +40,17 @@ utf8_valid(const char *s, size_t n, size_t *bad_at)
     const unsigned char *u = (const unsigned char *) s;
     size_t i = 0;
     while (i < n) {
-        if (u[i] >= 0x20 && u[i] < 0x80) {
+        unsigned char c = u[i];
+        if (c >= 0x20 && c < 0x80) {
             i++;
+            continue;
+        }
+        /* most Chinese text: a lead byte E1-EC or EE-EF makes three bytes with any two
+         * continuation bytes valid (never overlong, never a surrogate; ED is left to the
+         * general check) */
+        if (((c >= 0xE1 && c <= 0xEC) || c >= 0xEE) && c <= 0xEF && n - i >= 3 &&
+            (u[i + 1] & 0xC0) == 0x80 && (u[i + 2] & 0xC0) == 0x80) {
+            i += 3;
             continue;
         }
         size_t k = utf8_char_len(u + i, n - i);

@@ -879,6 +879,47 @@ test_hash(void **state)
 	assert_true(fx.rec.hash == h[0]);
 }
 
+/*
+ * utf8_valid takes most three-byte characters without utf8_char_len: every lead byte E0-EF
+ * with every two following bytes, alone and between ASCII, against the character rule.
+ */
+static void
+test_utf8_three_bytes(void **state)
+{
+	unsigned char s[5];
+	size_t		bad_at;
+	long		valid = 0;
+
+	(void) state;
+	for (int c = 0xE0; c <= 0xEF; c++)
+		for (int b1 = 0; b1 < 256; b1++)
+			for (int b2 = 0; b2 < 256; b2++)
+			{
+				bool		want;
+
+				s[0] = (unsigned char) c;
+				s[1] = (unsigned char) b1;
+				s[2] = (unsigned char) b2;
+				want = utf8_char_len(s, 3) == 3;
+				if (utf8_valid((const char *) s, 3, NULL) != want)
+					fail_msg("%02X %02X %02X: valid %d", c, b1, b2, !want);
+				valid += want;
+				if ((b1 & 0x3F) == 0 || b2 == 0x80)	/* inside text, and cut short */
+				{
+					memmove(s + 1, s, 3);
+					s[0] = 'a';
+					s[4] = 'b';
+					assert_int_equal(utf8_valid((const char *) s, 5, &bad_at), want);
+					if (!want)
+						assert_int_equal(bad_at, 1);
+					assert_false(utf8_valid((const char *) s, 3, &bad_at));
+					assert_int_equal(bad_at, 1);
+				}
+			}
+	/* 16 lead bytes x 64 x 64, less the overlong (E0 80-9F) and the surrogates (ED A0-BF) */
+	assert_int_equal(valid, 16 * 64 * 64 - 2 * 32 * 64);
+}
+
 int
 main(void)
 {
@@ -905,6 +946,7 @@ main(void)
 		cmocka_unit_test_teardown(test_gzip, teardown),
 		cmocka_unit_test_teardown(test_reason_is_valid_utf8, teardown),
 		cmocka_unit_test_teardown(test_hash, teardown),
+		cmocka_unit_test(test_utf8_three_bytes),
 	};
 
 	return cmocka_run_group_tests_name("extract", tests, NULL, NULL);
