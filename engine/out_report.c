@@ -71,7 +71,8 @@ out_history_load(PGconn *conn, Day asof, int nights, OutHistory *h, CbError *err
     for (int t = 0; t < PQntuples(res); t++) {
         h->cohort_asof = parse_day(PQgetvalue(res, t, 0));
         OutCohortMember *m = vec_push(&h->cohort);
-        m->key = idnum_key(PQgetvalue(res, t, 1));
+        const char *id = PQgetvalue(res, t, 1);
+        m->key = strlen(id) >= 17 ? idnum_key(id) : PERSON_KEY_NONE;   /* idnum_key reads 17 */
         snprintf(m->township, sizeof m->township, "%s", PQgetvalue(res, t, 2));
     }
     PQclear(res);
