@@ -484,23 +484,10 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
         if (!scan_string(sc, &key, &klen))
             return false;
         int k = nkeys++;
-        if (on_shape) {
-            if (k < shape->n && shape->len[k] == klen && memcmp(shape->text + shape->off[k], key, klen) == 0) {
-                int nt = 0;
-                int16_t t = shape->target[k];
-                if (t >= 0)
-                    targets[nt++] = t;
-                skip_ws(sc);
-                if (sc->p >= sc->end || *sc->p != ':')
-                    return bad(sc, sc->p, "':' expected after a key");
-                sc->p++;
-                skip_ws(sc);
-                if (t == SHAPE_LOOK)
-                    goto look;
-                if (!scan_value(sc, depth, NULL, 0, targets, nt))
-                    return false;
-                goto after_value;
-            }
+        /* known: the key is the shape's k-th (unique, and what it completes is known) */
+        bool known = on_shape && k < shape->n && shape->len[k] == klen &&
+                     memcmp(shape->text + shape->off[k], key, klen) == 0;
+        if (on_shape && !known) {
             /* off the shape: its first k keys are this object's so far, and the rest of
              * the object is read the ordinary way (the shape's text stays as it is up to
              * key k, where the set points into it, and is overwritten from there on) */
@@ -511,7 +498,7 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
             kept_bytes = k > 0 ? (size_t) shape->off[k - 1] + shape->len[k - 1] : 0;
             shape->n = 0;
         }
-        if (!key_unique(r, obj, key, klen)) {
+        if (!known && !key_unique(r, obj, key, klen)) {
             char why[160];
             size_t show = klen < 60 ? klen : 60;
             while (show > 0 && show < klen && ((unsigned char) key[show] & 0xC0) == 0x80)
@@ -533,24 +520,27 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
             shape->len[k] = (uint16_t) klen;
             kept_bytes += klen;
         }
-    look:;
         /* which names this key completes, and which it leads on to */
         int nt = 0, nc = 0;
         int *next = r->cand + (size_t) (depth < JSON_MAX_DEPTH ? depth : 0) * (size_t) r->nnames;
-        for (int i = 0; i < ncand; i++) {
-            const JsonName *nm = &r->names[cand[i]];
-            if (nm->plen[level] != klen || memcmp(nm->parts[level], key, klen) != 0)
-                continue;
-            if (nm->nparts == level + 1)
-                targets[nt++] = cand[i];
-            else if (depth < JSON_MAX_DEPTH)
-                next[nc++] = cand[i];
+        if (known && shape->target[k] != SHAPE_LOOK) {
+            if (shape->target[k] >= 0)
+                targets[nt++] = shape->target[k];
+        } else {
+            for (int i = 0; i < ncand; i++) {
+                const JsonName *nm = &r->names[cand[i]];
+                if (nm->plen[level] != klen || memcmp(nm->parts[level], key, klen) != 0)
+                    continue;
+                if (nm->nparts == level + 1)
+                    targets[nt++] = cand[i];
+                else if (depth < JSON_MAX_DEPTH)
+                    next[nc++] = cand[i];
+            }
+            if (keep)
+                shape->target[k] = (int16_t) (nc > 0 || nt > 1 ? SHAPE_LOOK : nt == 1 ? targets[0] : SHAPE_NONE);
         }
-        if (keep)
-            shape->target[k] = (int16_t) (nc > 0 || nt > 1 ? SHAPE_LOOK : nt == 1 ? targets[0] : SHAPE_NONE);
         if (!scan_value(sc, depth, next, nc, targets, nt))
             return false;
-    after_value:
         skip_ws(sc);
         if (sc->p < sc->end && *sc->p == ',') {
             sc->p++;
