@@ -384,6 +384,9 @@ typedef struct FileWriter {
     const IdentityResult *idr;
     double                read_s, rules_s;
     int                   threads;   /* township workbooks written at once */
+    bool                  seal;      /* then seal the folder (nothing else goes into it) */
+    int                   nfiles;    /* out, when sealed: the release's files and bytes */
+    uint64_t              bytes;
     double                seconds;   /* out: how long it took */
     bool                  ok;
     CbError               err;
@@ -414,10 +417,15 @@ write_files(void *arg)
                              .staff_per = 6000, .enrolled = w->enrolled};
         w->ok = out_report_write(w->dir, &in, &w->err);
     }
+    double t_report = clock_now();
+    /* synced and listed with their checksums while the database still stores the run */
+    if (w->ok && w->seal)
+        w->ok = release_seal(w->dir, &w->nfiles, &w->bytes, &w->err);
     w->seconds = clock_now() - t0;
     if (w->ok)
-        log_info("event=files_written seconds=%.3f csv=%.3f xlsx=%.3f alerts=%.3f report=%.3f", w->seconds,
-                 t_csv - t0, t_xlsx - t_csv, t_alerts - t_xlsx, t0 + w->seconds - t_alerts);
+        log_info("event=files_written seconds=%.3f csv=%.3f xlsx=%.3f alerts=%.3f report=%.3f seal=%.3f",
+                 w->seconds, t_csv - t0, t_xlsx - t_csv, t_alerts - t_xlsx, t_report - t_alerts,
+                 t0 + w->seconds - t_report);
     return NULL;
 }
 
@@ -654,7 +662,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                      .deaths_incomplete = plan.deaths_incomplete[0] ? plan.deaths_incomplete : NULL};
     FileWriter fw = {.dir = rel.staging, .st = &st, .ls = &ls, .lc = &lc, .enrolled = enrolled, .pl = &pl, .ri = &ri,
                      .hist = &hist, .ac = &ac, .idr = &idr, .read_s = rep.seconds, .rules_s = t_rules,
-                     .threads = nthreads};
+                     .threads = nthreads, .seal = opt->secout == NULL};
     Preparer pr = {.conn = conn, .ls = &ls, .asof = opt->asof, .lc = &lc, .hist = &hist,
                    .dry = opt->dry_run, .fw = &fw};
     pthread_mutex_init(&pr.mu, NULL);
@@ -716,9 +724,9 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (opt->secout && !secout_write_packages(opt->secout, opt->dry_run ? NULL : conn, run_id, opt->asof,
                                               rel.staging, NULL, &npkg, err))
         goto done;
-    int nfiles = 0;
-    uint64_t bytes = 0;
-    if (!release_seal(rel.staging, &nfiles, &bytes, err))
+    int nfiles = fw.nfiles;
+    uint64_t bytes = fw.bytes;
+    if (!fw.seal && !release_seal(rel.staging, &nfiles, &bytes, err))
         goto done;
     if (opt->dry_run) {
         print_dry_run(conn, opt, &rel, &ls, &st, nfiles, bytes, &plan);
