@@ -235,6 +235,25 @@ run_check_refuses() {
     [ "$(sed -n 2p <<<"$msg")" = 0 ] || { echo "run_delete left rows: $msg"; return 1; }
 }
 check "run_check refuses dangling rows by name; run_delete removes a run's rows" run_check_refuses
+# schema/013: a night ANALYZEs a table only when autovacuum would (never analysed, or changed by
+# more than 50 rows + a tenth of it), counting its own transaction's changes so far
+analyze_when_stale() {
+    local got q="SELECT canbao.analyze_if_stale('canbao.stale_probe'::regclass)" flush="SELECT pg_stat_force_next_flush()"
+    # one backend: its counts of the transactions before reach the shared statistics when it
+    # is next idle, at once after pg_stat_force_next_flush
+    got=$(psql -XAtq -v ON_ERROR_STOP=1 -c "CREATE TABLE canbao.stale_probe (x int)" \
+              -c "INSERT INTO canbao.stale_probe SELECT generate_series(1, 1000)" -c "$flush" -c "$q" \
+              -c "BEGIN" -c "INSERT INTO canbao.stale_probe SELECT generate_series(1, 100)" -c "$q" -c "COMMIT" \
+              -c "$flush" \
+              -c "BEGIN" -c "INSERT INTO canbao.stale_probe SELECT generate_series(1, 60)" -c "$q" -c "COMMIT" \
+              -c "$flush" -c "SELECT analyze_count || ' ' || n_mod_since_analyze FROM pg_stat_user_tables
+                               WHERE relid = 'canbao.stale_probe'::regclass" 2>&1 | grep -v '^$' | tr '\n' ' ')
+    sql "DROP TABLE IF EXISTS canbao.stale_probe" >/dev/null
+    # never analysed: yes; 100 of 1,000 rows: no; 100 + 60 > 50 + 100: yes; two ANALYZEs, and
+    # the last transaction's 60 rows count as changed since (as autovacuum counts them)
+    [ "$got" = "t f t 2 60 " ] || { echo "got: $got"; return 1; }
+}
+check "a night analyses a table only when autovacuum would: never analysed, or changed by a tenth" analyze_when_stale
 
 # same inputs, same as-of date: byte-identical lists
 OUT2="$TMP/out2"
