@@ -61,6 +61,17 @@ if [ "$COMPARE" != 0 ]; then
     fi
 fi
 sec() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
+# CPU seconds PostgreSQL has used so far: the postmaster's own and its ended children's (which
+# it has waited for: backends, autovacuum workers), and those of its children still running
+pg_cpu() {
+    local pm ticks
+    pm=$(head -n 1 "$PG_HERE/pgdata/postmaster.pid")
+    ticks=$(getconf CLK_TCK)
+    # /proc/PID/stat after the command's name: state, parent, ... utime (12th), stime, cutime, cstime
+    for f in /proc/[0-9]*/stat; do cat "$f" 2>/dev/null || true; done | sed 's/^\([0-9]*\) .*) /\1 /' |
+        awk -v pm="$pm" -v t="$ticks" '$1 == pm { s += $13 + $14 + $15 + $16 } $3 == pm { s += $13 + $14 }
+                                        END { printf "%.2f", s / t }'
+}
 # XLSX (both) and XML (DuckDB) to TSV, once per data set: neither reads XLSX, DuckDB no XML
 prepare_sql() {
     local data=$1 t0
@@ -112,22 +123,28 @@ for scale in $SCALES; do
         touch "$data/.complete"
     fi
     files=("$data"/extracts/*)
-    floor=() run=() rss=() pgsql=() duck=() split=()
+    floor=() run=() rss=() pgsql=() duck=() split=() fcpu=() ccpu=() pcpu=()
     [ "$COMPARE" != 0 ] && prepare_sql "$data"
     rm -f "$VAR/stages-$scale"
     for i in $(seq "$RUNS"); do
-        f=$("$BUILD/bench-inflate" "${files[@]}")
+        /usr/bin/time -f '%U %S' -o "$VAR/floor-cpu" "$BUILD/bench-inflate" "${files[@]}" >"$VAR/floor"
+        f=$(cat "$VAR/floor")
+        fcpu+=("$(awk '{ printf "%.2f", $1 + $2 }' "$VAR/floor-cpu")")
         floor+=("$(sed -n 's/.*seconds=\([0-9.]*\).*/\1/p' <<<"$f")")
         mb=$(sed -n 's/.*bytes_out=\([0-9]*\).*/\1/p' <<<"$f")
         rm -rf "$VAR/out" "$VAR/out.releases"   # a fresh cluster numbers its runs from 1 again
+        p0=$(pg_cpu)
         t0=$(date +%s.%N)
-        /usr/bin/time -f '%M' -o "$VAR/rss" "$BUILD/canbao" run "${MEMARG[@]}" --asof $ASOF \
+        /usr/bin/time -f '%M %U %S' -o "$VAR/rss" "$BUILD/canbao" run "${MEMARG[@]}" --asof $ASOF \
             --extracts "$data/extracts" --out "$VAR/out" >/dev/null 2>"$VAR/run-$i.log"
         grep -o 'event=timings.*' "$VAR/run-$i.log" | sed 's/event=timings //' >>"$VAR/stages-$scale"
         t1=$(date +%s.%N)
         run+=("$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.3f", b - a }')")
-        rss+=("$(cat "$VAR/rss")")
-        echo "bench: $scale run $i: floor ${floor[-1]} s, canbao ${run[-1]} s, peak RSS $((rss[-1] / 1024)) MB" >&2
+        rss+=("$(awk '{ print $1 }' "$VAR/rss")")
+        ccpu+=("$(awk '{ printf "%.2f", $2 + $3 }' "$VAR/rss")")
+        pcpu+=("$(awk -v a="$p0" -v b="$(pg_cpu)" 'BEGIN { printf "%.2f", b - a }')")
+        echo "bench: $scale run $i: floor ${floor[-1]} s, canbao ${run[-1]} s, peak RSS $((rss[-1] / 1024)) MB;" \
+             "CPU: floor ${fcpu[-1]} s, canbao ${ccpu[-1]} s, PostgreSQL ${pcpu[-1]} s" >&2
         if [ "$COMPARE" != 0 ]; then
             rm -rf "$VAR/sql-out" "$VAR/duckdb-out" "$VAR/duckdb-work"
             t0=$(date +%s.%N) t1=$t0
@@ -195,6 +212,14 @@ for scale in $SCALES; do
             line = line sprintf(" within store, at once: write %.2f, database %.2f", med["write"], med["database"])
             print line
         }' "$VAR/stages-$scale" >>"$VAR/stages.txt"
+    # CPU seconds, less moved by other work on the machine than wall time: the two cores'
+    # budget for (2) <= 2 x (1) is four times the floor's CPU.  PostgreSQL's include the
+    # autovacuum of the run before, which runs during the next.
+    FC=$(printf '%s\n' "${fcpu[@]}" | median) CC=$(printf '%s\n' "${ccpu[@]}" | median)
+    PC=$(printf '%s\n' "${pcpu[@]}" | median)
+    awk -v scale="$scale" -v f="$FC" -v c="$CC" -v p="$PC" 'BEGIN {
+        printf "CPU at %s (median s): floor %.2f; canbao %.2f + PostgreSQL %.2f = %.2f, %.2f x the floor'"'"'s (two cores at 2 x the floor: 4)\n",
+               scale, f, c, p, c + p, (f > 0 ? (c + p) / f : 0) }' >>"$VAR/stages.txt"
     # the identity step of the runs (their event=linkage lines): candidate pairs, median time
     for i in $(seq "$RUNS"); do grep -o 'event=linkage .*' "$VAR/run-$i.log" || true; done | awk -v scale="$scale" -v noise="$NOISE" '
         { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
