@@ -254,6 +254,15 @@ analyze_when_stale() {
     [ "$got" = "t f t 2 60 " ] || { echo "got: $got"; return 1; }
 }
 check "a night analyses a table only when autovacuum would: never analysed, or changed by a tenth" analyze_when_stale
+# schema/014: no index of list_items names the state (as key, expression or predicate), so that
+# the nightly changes of state can be heap-only updates
+state_not_indexed() {
+    local got
+    got=$(sql "SELECT count(*) FILTER (WHERE pg_get_indexdef(indexrelid) ~ '\\mstate\\M') || ' ' || count(*)
+                 FROM pg_index WHERE indrelid = 'canbao.list_items'::regclass")
+    [ "${got%% *}" = 0 ] && [ "${got##* }" -ge 3 ] || { echo "indexes naming state, of all: $got"; return 1; }
+}
+check "no index of list_items names the state: a change of state is written in place" state_not_indexed
 
 # same inputs, same as-of date: byte-identical lists
 OUT2="$TMP/out2"
