@@ -30,7 +30,9 @@ typedef struct CanonValue {
 } CanonValue;
 
 typedef struct CanonRecord {
-    CanonValue  v[KIND_MAX_FIELDS];   /* by field index of the definition's fact kind */
+    CanonValue  v[KIND_MAX_FIELDS];   /* by field index of the definition's fact kind; set
+                                         for the kind's fields only (those before its
+                                         terminating name == NULL), the rest undefined */
     uint64_t    record_no;            /* 1-based data record */
     uint64_t    line_no;
     uint64_t    byte_offset;

@@ -109,7 +109,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
             if (rec.raw_len)
                 fuzz_touch(rec.raw, rec.raw_len);
             if (st == EXT_OK) {
-                for (int i = 0; i < KIND_MAX_FIELDS; i++) {
+                const KindSpec *ks = factkind_spec(def.kind);
+                for (int i = 0; i < KIND_MAX_FIELDS && ks->fields[i].name != NULL; i++) {
                     const CanonValue *v = &rec.v[i];
                     if (!v->present)
                         continue;
