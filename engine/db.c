@@ -504,3 +504,26 @@ db_copy_end(DbCopy *c, CbError *err)
         return fail_conn(c->conn, err, "COPY failed");
     return result_ok;
 }
+
+/* ---- a night's own tables (schema/015) ---- */
+
+static bool
+night_call(PGconn *conn, const char *sql, const char *table, int64_t run_id, CbError *err)
+{
+    char id[24];
+    snprintf(id, sizeof id, "%lld", (long long) run_id);
+    const char *params[] = {table, id};
+    return db_exec_params(conn, sql, 2, params, NULL, err);
+}
+
+bool
+db_night_table(PGconn *conn, const char *table, int64_t run_id, CbError *err)
+{
+    return night_call(conn, "SELECT canbao.run_table_create($1, $2::bigint)", table, run_id, err);
+}
+
+bool
+db_night_attach(PGconn *conn, const char *table, int64_t run_id, CbError *err)
+{
+    return night_call(conn, "SELECT canbao.run_table_attach($1, $2::bigint)", table, run_id, err);
+}

@@ -63,4 +63,11 @@ void db_copy_int(DbCopy *c, int64_t v);
 void db_copy_end_row(DbCopy *c);
 bool db_copy_end(DbCopy *c, CbError *err);             /* flushes, finishes, checks the result */
 
+/* A night's own table of list_rows, list_evidence or run_items (schema/015): db_night_table
+ * creates it, empty and without indexes, as canbao.<table>_night for the COPY; db_night_attach,
+ * after the COPY, names it after the run and attaches it to its table (which builds its
+ * indexes).  In the run's transaction, under the run lock (one night's tables at a time). */
+bool db_night_table(PGconn *conn, const char *table, int64_t run_id, CbError *err);
+bool db_night_attach(PGconn *conn, const char *table, int64_t run_id, CbError *err);
+
 #endif

@@ -261,9 +261,11 @@ bool
 lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc,
                 int64_t *n_new, int64_t *n_open, int64_t *n_gone, CbError *err)
 {
+    /* into the night's own table, attached after the COPY (schema/015) */
     DbCopy c;
-    if (!db_copy_begin(&c, conn,
-                       "COPY canbao.run_items (run_id, list_name, row_no, item_id, class, status) FROM STDIN",
+    if (!db_night_table(conn, "run_items", run_id, err) ||
+        !db_copy_begin(&c, conn,
+                       "COPY canbao.run_items_night (run_id, list_name, row_no, item_id, class, status) FROM STDIN",
                        err))
         return false;
     for (int l = 0; l < ls->n && l < lc->nlists; l++) {
@@ -281,7 +283,7 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
             db_copy_end_row(&c);
         }
     }
-    if (!db_copy_end(&c, err))
+    if (!db_copy_end(&c, err) || !db_night_attach(conn, "run_items", run_id, err))
         return false;
     char lists[LIST_MAX * 80 + 8];
     size_t o = 0;

@@ -74,9 +74,11 @@ row_own(const char *col)
 static bool
 copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
 {
+    /* into the night's own tables, attached after their COPY (schema/015) */
     DbCopy c;
-    if (!db_copy_begin(&c, conn,
-                       "COPY canbao.list_rows (run_id, list_name, row_no, id_number, township, village, "
+    if (!db_night_table(conn, "list_rows", run_id, err) ||
+        !db_copy_begin(&c, conn,
+                       "COPY canbao.list_rows_night (run_id, list_name, row_no, id_number, township, village, "
                        "household, columns, rule, rule_version) FROM STDIN", err))
         return false;
     static char json[16384];
@@ -120,11 +122,12 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
             fault_hit(FAULT_COPY);
         }
     }
-    if (!db_copy_end(&c, err))
+    if (!db_copy_end(&c, err) || !db_night_attach(conn, "list_rows", run_id, err))
         return false;
 
-    if (!db_copy_begin(&c, conn,
-                       "COPY canbao.list_evidence (run_id, list_name, row_no, file_no, record_no, fact_kind) "
+    if (!db_night_table(conn, "list_evidence", run_id, err) ||
+        !db_copy_begin(&c, conn,
+                       "COPY canbao.list_evidence_night (run_id, list_name, row_no, file_no, record_no, fact_kind) "
                        "FROM STDIN", err))
         return false;
     for (int l = 0; l < ls->n; l++) {
@@ -142,7 +145,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
                 fault_hit(FAULT_COPY);
             }
     }
-    return db_copy_end(&c, err);
+    return db_copy_end(&c, err) && db_night_attach(conn, "list_evidence", run_id, err);
 }
 
 /* The earlier succeeded run of the same night, if any, becomes superseded (schema/004). */

@@ -263,6 +263,90 @@ state_not_indexed() {
     [ "${got%% *}" = 0 ] && [ "${got##* }" -ge 3 ] || { echo "indexes naming state, of all: $got"; return 1; }
 }
 check "no index of list_items names the state: a change of state is written in place" state_not_indexed
+# schema/015: a night's rows are tables of their own, attached to list_rows, list_evidence and
+# run_items with their indexes, and analysed; run_delete drops them whole
+night_tables() {
+    local r t got kind bound only all pidx idx stats
+    r=$(sql "SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded'")
+    for t in list_rows list_evidence run_items; do
+        got=$(sql "SELECT c.relkind::text || '|' || pg_get_expr(p.relpartbound, p.oid) || '|' ||
+                          (SELECT count(*) FROM ONLY canbao.${t}_$r) || '|' ||
+                          (SELECT count(*) FROM canbao.$t WHERE run_id = $r) || '|' ||
+                          (SELECT count(*) FROM pg_index WHERE indrelid = c.oid) || '|' ||
+                          (SELECT count(*) FROM pg_index WHERE indrelid = p.oid) || '|' ||
+                          (SELECT count(*) FROM pg_stats WHERE schemaname = 'canbao' AND tablename = '${t}_$r'
+                                                          AND attname = 'run_id')
+                     FROM pg_class c, pg_class p
+                    WHERE c.oid = 'canbao.$t'::regclass AND p.oid = 'canbao.${t}_$r'::regclass") || return 1
+        IFS='|' read -r kind bound only all pidx idx stats <<<"$got"
+        [ "$kind" = p ] && [ "$bound" = "FOR VALUES FROM ('$r') TO ('$((r + 1))')" ] && [ "$only" -gt 0 ] &&
+            [ "$only" = "$all" ] && [ "$pidx" -ge 1 ] && [ "$idx" = "$pidx" ] && [ "$stats" = 1 ] ||
+            { echo "$t of run $r: kind|bound|rows of its own|of the run|indexes of $t|of its own|analysed: $got"
+              return 1; }
+    done
+    got=$(psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" -c "SELECT canbao.run_delete($r)" \
+            -c "SELECT count(*) FROM pg_class WHERE relnamespace = 'canbao'::regnamespace
+                  AND relname IN ('list_rows_$r', 'list_evidence_$r', 'run_items_$r')" -c "ROLLBACK" 2>&1) ||
+        { echo "$got"; return 1; }
+    [ "$(sed -n 2p <<<"$got")" = 0 ] || { echo "run_delete left the night's tables: $got"; return 1; }
+}
+check "a night's rows are tables of their own: attached, indexed, analysed; run_delete drops them" night_tables
+# schema/015 on a database with nights stored before it (this database's, copied into one at
+# 014): they stay (a partition of their own), the views read them as before, and the next night
+# goes into tables of its own
+upgrade_015() {
+    local home=$TMP/home014 db=canbao_upgrade q before after r2 got f t
+    mkdir -p "$home/schema"
+    ln -sfn "$ROOT/connectors" "$home/connectors"
+    ln -sfn "$ROOT/rules" "$home/rules"
+    for f in "$ROOT"/schema/*; do
+        case ${f##*/} in [0-9][0-9][0-9]_*) [ "${f##*/}" \< 015_ ] || continue ;; esac
+        ln -sf "$f" "$home/schema/"
+    done
+    sql "CREATE DATABASE $db" >/dev/null &&
+        PGDATABASE=$db CANBAO_HOME=$home "$CANBAO" --quiet db migrate >/dev/null || { echo "migrating to 014 failed"; return 1; }
+    for t in runs source_files list_items list_rows list_evidence run_items; do
+        psql -XAtq -v ON_ERROR_STOP=1 -c "\\copy (SELECT * FROM canbao.$t) to '$TMP/up_$t.copy'" &&
+            PGDATABASE=$db psql -XAtq -v ON_ERROR_STOP=1 -c "\\copy canbao.$t from '$TMP/up_$t.copy'" ||
+            { echo "copying $t into the database at 014 failed"; return 1; }
+    done
+    PGDATABASE=$db sql "SELECT setval('canbao.runs_run_id_seq', max(run_id)) FROM canbao.runs;
+                        SELECT setval('canbao.list_items_item_id_seq', max(item_id)) FROM canbao.list_items" >/dev/null ||
+        return 1
+    q="SELECT (SELECT count(*) FROM canbao.list_evidence) || ':' || (SELECT count(*) FROM canbao.run_items)
+              || ':' || (SELECT count(*) FROM canbao.township_rows) || ':' || count(*) || ':'
+              || md5(string_agg(canbao.list_row_columns(l)::text, ',' ORDER BY run_id, list_name, row_no))
+         FROM canbao.list_rows l"
+    before=$(PGDATABASE=$db sql "$q") && [ "$(PGDATABASE=$db sql "SELECT count(*) FROM canbao.list_rows")" -gt 0 ] &&
+        PGDATABASE=$db "$CANBAO" --quiet db migrate >/dev/null && after=$(PGDATABASE=$db sql "$q") ||
+        { echo "migrating to 015 failed"; return 1; }
+    [ "$before" = "$after" ] || { echo "before 015: $before; after: $after"; return 1; }
+    got=$(PGDATABASE=$db sql "SELECT string_agg(n.nspname || '.' || c.relname, ' ' ORDER BY c.relname)
+                               FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+                               JOIN pg_namespace n ON n.oid = c.relnamespace
+                              WHERE i.inhparent IN ('canbao.list_rows'::regclass, 'canbao.list_evidence'::regclass,
+                                                    'canbao.run_items'::regclass)")
+    [ "$got" = "canbao.list_evidence_history canbao.list_rows_history canbao.run_items_history" ] ||
+        { echo "partitions after 015: $got"; return 1; }
+    PGDATABASE=$db "$CANBAO" --quiet run --asof 2026-11-29 --extracts "$DATA/extracts" --out "$TMP/up1" \
+        >/dev/null 2>&1 || { echo "the night after 015 failed"; return 1; }
+    r2=$(PGDATABASE=$db sql "SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded'")
+    got=$(PGDATABASE=$db sql "SELECT (SELECT count(*) FROM ONLY canbao.list_rows_$r2) || ':' ||
+                                     (SELECT count(*) FROM canbao.list_rows WHERE run_id = $r2) || ':' ||
+                                     (SELECT count(*) FROM ONLY canbao.list_rows_history WHERE run_id = $r2)")
+    [[ $got =~ ^([1-9][0-9]*):([1-9][0-9]*):0$ ]] && [ "${BASH_REMATCH[1]}" = "${BASH_REMATCH[2]}" ] ||
+        { echo "the night after 015 (own:all:in the history): $got"; return 1; }
+    # run_delete: the old night's rows deleted from the history, the new night's tables dropped
+    got=$(PGDATABASE=$db psql -XAtq -v ON_ERROR_STOP=1 -c "BEGIN" \
+            -c "SELECT canbao.run_delete(run_id) FROM canbao.runs" \
+            -c "SELECT (SELECT count(*) FROM canbao.list_rows) + (SELECT count(*) FROM canbao.run_items)
+                     + (SELECT count(*) FROM canbao.list_evidence) + (SELECT count(*) FROM pg_inherits
+                        WHERE inhparent = 'canbao.list_rows'::regclass)" -c "ROLLBACK" 2>&1) ||
+        { echo "$got"; return 1; }
+    [ "$(tail -n 1 <<<"$got")" = 1 ] || { echo "after run_delete of every run (rows + partitions, the history's 1): $got"; return 1; }
+    sql "DROP DATABASE $db" >/dev/null
+}
+check "migration 015 keeps the nights stored before it and the views over them; the next night has its own tables" upgrade_015
 
 # same inputs, same as-of date: byte-identical lists
 OUT2="$TMP/out2"

@@ -106,6 +106,22 @@ check "RLS: a township's role writes nothing and reads no other table" denied se
     "UPDATE canbao.feedback SET note = 'x'" "DELETE FROM canbao.runs" \
     "SELECT 1 FROM canbao.list_items" "SELECT 1 FROM canbao.rejects" "SELECT 1 FROM canbao.list_evidence" \
     "SELECT 1 FROM canbao.match_review" "SELECT 1 FROM canbao.audit_log" "SELECT 1 FROM canbao.analytics_rows"
+# schema/015: a night's own tables are read through list_rows, list_evidence and run_items only;
+# the nightly login fills them through the owner's functions, for a running run only
+night_tables_closed() {
+    local out
+    denied sec_clerk1 "SELECT township FROM canbao.list_rows_$R1" "SELECT 1 FROM canbao.run_items_$R1" \
+        "SELECT 1 FROM canbao.list_evidence_$R1" || return 1
+    out=$(as_role canbao_nightly "DROP TABLE canbao.list_rows_$R1")
+    grep -q "must be owner" <<<"$out" || { echo "the nightly login's DROP of a night's table: $out"; return 1; }
+    out=$(as_role canbao_nightly "SELECT canbao.run_table_create('list_rows', $R1)")
+    grep -q "run $R1 is not running" <<<"$out" || { echo "a night's table for a finished run: $out"; return 1; }
+    out=$(as_role canbao_nightly "SELECT canbao.run_table_create('runs', $R1)")
+    grep -q "not a table of a night" <<<"$out" || { echo "run_table_create of another table: $out"; return 1; }
+    denied sec_clerk1 "SELECT canbao.run_table_create('list_rows', $R1)" "SELECT canbao.run_table_attach('list_rows', $R1)"
+}
+check "a night's own tables: no township reads them, the nightly login neither drops nor makes them but for its run" \
+    night_tables_closed
 
 # the operators' commands as the nightly login: a township's answers, acknowledgements, a review
 BACK1="$SEC/back1.xlsx" BACK2="$SEC/back2.xlsx"
