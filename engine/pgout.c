@@ -79,7 +79,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
     if (!db_night_table(conn, "list_rows", run_id, err) ||
         !db_copy_begin(&c, conn,
                        "COPY canbao.list_rows_night (run_id, list_name, row_no, id_number, township, village, "
-                       "household, columns, rule, rule_version) FROM STDIN", err))
+                       "household, columns, rule, rule_version) FROM STDIN (FREEZE)", err))
         return false;
     static char json[16384];
     for (int l = 0; l < ls->n; l++) {
@@ -128,7 +128,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
     if (!db_night_table(conn, "list_evidence", run_id, err) ||
         !db_copy_begin(&c, conn,
                        "COPY canbao.list_evidence_night (run_id, list_name, row_no, file_no, record_no, fact_kind) "
-                       "FROM STDIN", err))
+                       "FROM STDIN (FREEZE)", err))
         return false;
     for (int l = 0; l < ls->n; l++) {
         const ListOut *lo = &ls->lists[l];

@@ -11,6 +11,8 @@
 # Results are appended to tests/bench/RESULTS.md (the README links it).
 # CANBAO_BENCH_MEMORY=SIZE runs canbao with --memory SIZE (the facts past a quarter of it on disk,
 # taken back a pass at a time); the table's row says so.
+# CANBAO_BENCH_NIGHTS=30 runs thirty more nights after the next one (a day apart) and reports
+# whether a night's database stage grows with the nights kept, and the database's growth.
 # CANBAO_BENCH_NOISE=3 generates the data with identity noise (synth --noise; cached apart), so
 # that the identity step has records to link: its candidate pairs and time are reported.
 #
@@ -260,6 +262,29 @@ for scale in $SCALES; do
         END { printf "the next night at %s (the same extracts as of %s, one run): %.2f s; store %.2f, database %.2f, publish %.2f\n",
                      scale, d, w, v["store"], v["database"], v["publish"] }' >>"$VAR/stages.txt"
     echo "bench: $scale the next night ($next): $(sec "$t0" "$t1") s" >&2
+    # CANBAO_BENCH_NIGHTS=N: N more nights on the cluster, a day apart, the same extracts: does a
+    # night's database work grow with the nights kept?  The database stage and the database's
+    # size after each night; the first ten nights against the last ten.
+    nights=${CANBAO_BENCH_NIGHTS:-0}
+    if [ "$nights" -gt 0 ]; then
+        : >"$VAR/nights.txt"
+        for n in $(seq "$nights"); do
+            d=$(date -u -d "$next + $n day" +%F)
+            rm -rf "$VAR/out" "$VAR/out.releases"
+            "$BUILD/canbao" run "${MEMARG[@]}" --asof "$d" --extracts "$data/extracts" --out "$VAR/out" \
+                >/dev/null 2>"$VAR/night.log" || { tail -n 20 "$VAR/night.log" >&2; exit 1; }
+            echo "$(grep -o 'event=timings.*' "$VAR/night.log" | grep -o 'database=[0-9.]*' | cut -d= -f2)" \
+                 "$(psql -XAtq -c "SELECT pg_database_size(current_database())")" >>"$VAR/nights.txt"
+            echo "bench: $scale night $n of $nights ($d): database $(tail -n 1 "$VAR/nights.txt")" >&2
+        done
+        awk -v scale="$scale" -v n="$nights" '
+            { db[NR] = $1; size[NR] = $2 }
+            END { k = n < 10 ? n : 10
+                  for (i = 1; i <= k; i++) { a += db[i]; b += db[n - k + i] }
+                  printf "%d more nights at %s (a day apart, the same extracts): the database stage %.2f s on average over the first %d, %.2f s over the last %d; the database grew %.0f MB a night (%.0f MB after them)\n",
+                         n, scale, a / k, k, b / k, k, (size[n] - size[1]) / (n > 1 ? n - 1 : 1) / 1048576, size[n] / 1048576 }' \
+            "$VAR/nights.txt" >>"$VAR/stages.txt"
+    fi
 done
 echo >>"$report"
 [ -f "$VAR/stages.txt" ] && { cat "$VAR/stages.txt" >>"$report"; rm -f "$VAR/stages.txt"; echo >>"$report"; }
