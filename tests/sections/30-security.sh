@@ -42,6 +42,10 @@ check "setup-database.sh: database, migrations, group roles, the nightly login r
     env CANBAO="$CANBAO" CANBAO_HOME="$ROOT" CANBAO_CITY=222401 bash deploy/setup-database.sh $SDB \
         "$DATA/extracts/ref_divisions.csv"
 export PGDATABASE=$SDB
+# JIT compiled queries over the nights' tables for longer than they ran (schema/015)
+check "setup-database.sh turns JIT off in the database" \
+    test "$(sql "SELECT count(*) FROM pg_db_role_setting s JOIN pg_database d ON d.oid = s.setdatabase
+                 WHERE d.datname = current_database() AND s.setrole = 0 AND 'jit=off' = ANY (s.setconfig)")" = 1
 sql "CREATE ROLE sec_clerk1 LOGIN IN ROLE canbao_township_222401001;
      CREATE ROLE sec_clerk2 LOGIN IN ROLE canbao_township_222401002;
      CREATE ROLE sec_bureau LOGIN IN ROLE canbao_bureau;
