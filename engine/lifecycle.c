@@ -265,8 +265,8 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
     DbCopy c;
     if (!db_night_table(conn, "run_items", run_id, err) ||
         !db_copy_begin(&c, conn,
-                       "COPY canbao.run_items_night (run_id, list_name, row_no, item_id, class, status) FROM STDIN (FREEZE)",
-                       err))
+                       "COPY canbao.run_items_night (run_id, list_name, row_no, item_id, class, status) "
+                       "FROM STDIN (FREEZE)", err))
         return false;
     for (int l = 0; l < ls->n && l < lc->nlists; l++) {
         const ListOut *lo = &ls->lists[l];

@@ -136,6 +136,21 @@ BEGIN
 END
 $$;
 
+-- Refuses (naming the caller) a table that is not one of the three, or a run not running.
+CREATE FUNCTION canbao.night_table_check(p_caller text, p_table text, p_run bigint)
+RETURNS void
+LANGUAGE plpgsql STABLE SET search_path = pg_catalog, pg_temp AS $$
+BEGIN
+    IF p_table IS NULL OR p_table NOT IN ('list_rows', 'list_evidence', 'run_items') THEN
+        RAISE EXCEPTION '%: % is not a table of a night (list_rows, list_evidence, run_items)',
+            p_caller, coalesce(p_table, 'NULL');
+    END IF;
+    IF NOT EXISTS (SELECT 1 FROM canbao.runs r WHERE r.run_id = p_run AND r.state = 'running') THEN
+        RAISE EXCEPTION '%: run % is not running', p_caller, p_run;
+    END IF;
+END
+$$;
+
 -- A night's table of one of the three, empty and without indexes, for the engine to COPY into:
 -- canbao.<table>_night until run_table_attach names it after the run (one run at a time holds
 -- the run lock, and a failed run's transaction takes it away).  Only for a run still running,
@@ -147,13 +162,7 @@ LANGUAGE plpgsql SECURITY DEFINER SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     v_name text := p_table || '_night';
 BEGIN
-    IF p_table IS NULL OR p_table NOT IN ('list_rows', 'list_evidence', 'run_items') THEN
-        RAISE EXCEPTION 'run_table_create: % is not a table of a night (list_rows, list_evidence, run_items)',
-            coalesce(p_table, 'NULL');
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM canbao.runs r WHERE r.run_id = p_run AND r.state = 'running') THEN
-        RAISE EXCEPTION 'run_table_create: run % is not running', p_run;
-    END IF;
+    PERFORM canbao.night_table_check('run_table_create', p_table, p_run);
     EXECUTE format('CREATE TABLE canbao.%I (LIKE canbao.%I INCLUDING DEFAULTS INCLUDING CONSTRAINTS '
                    'INCLUDING STORAGE INCLUDING COMPRESSION)', v_name, p_table);
     IF p_table = 'list_rows' THEN
@@ -179,13 +188,7 @@ SET default_statistics_target = 10 AS $$
 DECLARE
     v_name text := p_table || '_' || p_run;
 BEGIN
-    IF p_table IS NULL OR p_table NOT IN ('list_rows', 'list_evidence', 'run_items') THEN
-        RAISE EXCEPTION 'run_table_attach: % is not a table of a night (list_rows, list_evidence, run_items)',
-            coalesce(p_table, 'NULL');
-    END IF;
-    IF NOT EXISTS (SELECT 1 FROM canbao.runs r WHERE r.run_id = p_run AND r.state = 'running') THEN
-        RAISE EXCEPTION 'run_table_attach: run % is not running', p_run;
-    END IF;
+    PERFORM canbao.night_table_check('run_table_attach', p_table, p_run);
     EXECUTE format('ALTER TABLE canbao.%I RENAME TO %I', p_table || '_night', v_name);
     EXECUTE format('ALTER TABLE canbao.%I ATTACH PARTITION canbao.%I FOR VALUES FROM (%s) TO (%s)',
                    p_table, v_name, p_run, p_run + 1);

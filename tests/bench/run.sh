@@ -106,6 +106,7 @@ pg_start "$PG_HERE" >/dev/null
 "$BUILD/canbao" --quiet db migrate >/dev/null
 
 report=$VAR/report.md
+rm -f "$VAR/stages.txt"   # left by a run that stopped half-way
 {
     echo "## $(date -u +%F) on $(nproc) cores, canbao $("$BUILD/canbao" --version | cut -d' ' -f2), medians of $RUNS runs"
     echo
