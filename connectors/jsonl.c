@@ -64,7 +64,8 @@ typedef struct Shape {
     int      n;                          /* keys of the shape; 0: none */
     uint16_t off[SHAPE_KEYS], len[SHAPE_KEYS];
     int16_t  target[SHAPE_KEYS];         /* the name the key completes, or SHAPE_NONE / _LOOK */
-    char     text[SHAPE_BYTES];
+    bool     plain[SHAPE_KEYS];          /* the key has no byte that str_stop stops at */
+    char     text[SHAPE_BYTES + 16];     /* + 16: key_is reads sixteen bytes at a time */
 } Shape;
 
 typedef struct JsonlReader {
@@ -187,6 +188,8 @@ bad(Scan *sc, const unsigned char *at, const char *why)
 static inline void
 skip_ws(Scan *sc)
 {
+    if (sc->p < sc->end && *sc->p > ' ')   /* the usual case: no white space */
+        return;
     while (sc->p < sc->end && (*sc->p == ' ' || *sc->p == '\t' || *sc->p == '\r' || *sc->p == '\n'))
         sc->p++;
 }
@@ -285,19 +288,12 @@ str_run_end(const unsigned char *q, const unsigned char *end)
     return q;
 }
 
-/* A string at sc->p (on its opening quote).  Its value: in place when it has no escapes,
- * otherwise unescaped into sc->out (never longer than the escaped text). */
+/* The rest of a string whose fast run (str_run_end) ended at q, not on its closing quote:
+ * escapes, or a byte that is not allowed, or the end of the line. */
 static bool
-scan_string(Scan *sc, const char **val, size_t *len)
+scan_string_rest(Scan *sc, const unsigned char *open, const unsigned char *q, const char **val,
+                 size_t *len)
 {
-    const unsigned char *open = sc->p++;
-    const unsigned char *q = str_run_end(sc->p, sc->end);
-    if (q < sc->end && *q == '"') {
-        *val = (const char *) sc->p;
-        *len = (size_t) (q - sc->p);
-        sc->p = q + 1;
-        return true;
-    }
     /* escapes: copy what came before, then decode */
     char *o = sc->out, *start = o;
     memcpy(o, sc->p, (size_t) (q - sc->p));
@@ -356,6 +352,40 @@ scan_string(Scan *sc, const char **val, size_t *len)
     sc->out = o;
     sc->p = q + 1;
     return true;
+}
+
+/* True when the line at q holds the n bytes of key (a shape's, readable sixteen bytes on)
+ * followed by a closing quote. */
+static inline bool
+key_is(const unsigned char *q, const unsigned char *end, const char *key, size_t n)
+{
+    if ((size_t) (end - q) < n + 1 || q[n] != '"')
+        return false;
+#ifdef __SSE2__
+    if (n <= 16 && end - q >= 16) {
+        __m128i a = _mm_loadu_si128((const __m128i *) (const void *) q);
+        __m128i b = _mm_loadu_si128((const __m128i *) (const void *) key);
+        unsigned eq = (unsigned) _mm_movemask_epi8(_mm_cmpeq_epi8(a, b)), want = (1u << n) - 1;
+        return (eq & want) == want;
+    }
+#endif
+    return memcmp(q, key, n) == 0;
+}
+
+/* A string at sc->p (on its opening quote).  Its value: in place when it has no escapes,
+ * otherwise unescaped into sc->out (never longer than the escaped text). */
+static inline bool
+scan_string(Scan *sc, const char **val, size_t *len)
+{
+    const unsigned char *open = sc->p++;
+    const unsigned char *q = str_run_end(sc->p, sc->end);
+    if (q < sc->end && *q == '"') {
+        *val = (const char *) sc->p;
+        *len = (size_t) (q - sc->p);
+        sc->p = q + 1;
+        return true;
+    }
+    return scan_string_rest(sc, open, q, val, len);
 }
 
 static bool
@@ -479,14 +509,29 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
         if (sc->p >= sc->end || *sc->p != '"')
             return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "a key (a string) expected");
         const unsigned char *key_at = sc->p;
-        const char *key;
-        size_t klen;
-        if (!scan_string(sc, &key, &klen))
-            return false;
+        const char *key = NULL;
+        size_t klen = 0;
         int k = nkeys++;
         /* known: the key is the shape's k-th (unique, and what it completes is known) */
-        bool known = on_shape && k < shape->n && shape->len[k] == klen &&
-                     memcmp(shape->text + shape->off[k], key, klen) == 0;
+        bool known = false;
+        if (on_shape && k < shape->n && shape->plain[k]) {
+            /* the shape's key between quotes reads as itself (it has nothing to unescape),
+             * so the bytes are compared without scanning the string first */
+            size_t kl = shape->len[k];
+            const char *kt = shape->text + shape->off[k];
+            if (key_is(key_at + 1, sc->end, kt, kl)) {
+                key = kt;
+                klen = kl;
+                sc->p = key_at + kl + 2;
+                known = true;
+            }
+        }
+        if (!known) {
+            if (!scan_string(sc, &key, &klen))
+                return false;
+            known = on_shape && k < shape->n && shape->len[k] == klen &&
+                    memcmp(shape->text + shape->off[k], key, klen) == 0;
+        }
         if (on_shape && !known) {
             /* off the shape: its first k keys are this object's so far, and the rest of
              * the object is read the ordinary way (the shape's text stays as it is up to
@@ -518,6 +563,8 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
             memcpy(shape->text + kept_bytes, key, klen);
             shape->off[k] = (uint16_t) kept_bytes;
             shape->len[k] = (uint16_t) klen;
+            shape->plain[k] = str_run_end((const unsigned char *) key, (const unsigned char *) key + klen) ==
+                              (const unsigned char *) key + klen;
             kept_bytes += klen;
         }
         /* which names this key completes, and which it leads on to */
@@ -539,8 +586,18 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
             if (keep)
                 shape->target[k] = (int16_t) (nc > 0 || nt > 1 ? SHAPE_LOOK : nt == 1 ? targets[0] : SHAPE_NONE);
         }
-        if (!scan_value(sc, depth, next, nc, targets, nt))
+        if (sc->p < sc->end && *sc->p == '"') {   /* a string, the usual value: here */
+            const char *val;
+            size_t len;
+            if (!scan_string(sc, &val, &len))
+                return false;
+            for (int i = 0; i < nt; i++) {
+                r->fields[targets[i]].p = val;
+                r->fields[targets[i]].len = (uint32_t) len;
+            }
+        } else if (!scan_value(sc, depth, next, nc, targets, nt)) {
             return false;
+        }
         skip_ws(sc);
         if (sc->p < sc->end && *sc->p == ',') {
             sc->p++;
