@@ -12,6 +12,8 @@
 #include "idrepair.h"
 #include "text.h"
 
+#define TEXTS_BLOCK (64 * 1024)
+
 struct Extract {
     const SourceDef *def;
     const KindSpec  *spec;
@@ -23,6 +25,8 @@ struct Extract {
     const char      *col_name[KIND_MAX_FIELDS];
     int              ncols;                   /* header width (0 without header) */
     Arena            scratch;                 /* per record, reset */
+    char            *texts, *texts_at;        /* the record's field texts: a block of TEXTS_BLOCK
+                                                 bytes, from which they are copied first */
     char             name[256];
     int              id_field, name_field;    /* of the fact kind, -1 if it has none */
     int              id_col_def;              /* definition field of id_number, -1 if none */
@@ -72,6 +76,9 @@ space_len_back(const char *s, size_t n)
 static inline void
 trim(const char **s, size_t *n)
 {
+    /* the usual value: its first and last bytes are ASCII other than white space */
+    if (*n > 0 && (unsigned char) ((*s)[0] - 0x21) < 0x5F && (unsigned char) ((*s)[*n - 1] - 0x21) < 0x5F)
+        return;
     size_t k;
     while ((k = space_len(*s, *n)) > 0) {
         *s += k;
@@ -363,6 +370,7 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
     }
     snprintf(ex->name, sizeof ex->name, "%s", name);
     arena_init(&ex->scratch, 64 * 1024);
+    ex->texts = ex->texts_at = xmalloc(TEXTS_BLOCK);
     if (!resolve_header(ex, err)) {
         extract_close(ex);
         return NULL;
@@ -453,6 +461,7 @@ extract_close(Extract *ex)
     for (int i = 0; i < KIND_MAX_FIELDS; i++)
         free((void *) ex->col_name[i]);
     arena_free(&ex->scratch);
+    free(ex->texts);
     free(ex->members);
     free(ex);
 }
@@ -500,6 +509,20 @@ reject(CanonRecord *out, const char *fmt, ...)
     vsnprintf(out->reason, sizeof out->reason, fmt, ap);
     va_end(ap);
     return EXT_REJECT;
+}
+
+/* A NUL-terminated copy of s[0..n) that lasts until the next record: from the record's block,
+ * or from the scratch arena when the block is full. */
+static inline char *
+text_copy(Extract *ex, const char *s, size_t n)
+{
+    if ((size_t) (ex->texts + TEXTS_BLOCK - ex->texts_at) <= n)
+        return arena_strndup(&ex->scratch, s, n);
+    char *p = ex->texts_at;
+    memcpy(p, s, n);
+    p[n] = '\0';
+    ex->texts_at = p + n + 1;
+    return p;
 }
 
 /* Applies field i's transforms to (s, n) and types the result into *v. */
@@ -565,7 +588,8 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
         v->present = false;
         return EXT_OK;
     }
-    char *text = arena_strndup(&ex->scratch, s, n);
+    /* the text as it is, but for an ID number: its normalised form (below) */
+    char *text = fs->type == FT_IDNUM ? NULL : text_copy(ex, s, n);
     v->present = true;
     v->text = text;
     v->len = (uint32_t) n;
@@ -578,18 +602,20 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
         if (st == IDNUM_OK) {
             out->id_rewritten = !(n == 18 && memcmp(s, id, 18) == 0);
             v->num = (int64_t) idnum_key(id);
-            v->text = arena_strndup(&ex->scratch, id, 18);
+            v->text = text_copy(ex, id, 18);
             v->len = 18;
             break;
         }
         /* one typing error away from a valid number? then identity resolution repairs it */
         char chars[19];
         int len = ex->def->kind != FK_REGISTER ? idrepair_chars(s, n, chars) : 0;
-        if (len == 0)
+        if (len == 0) {
+            v->text = text_copy(ex, s, n);
             return reject(out, "invalid ID number \"%.*s\" in %s: %s", clip(s, n, 40), s,
                           col, idnum_status_text(st));
+        }
         v->num = (int64_t) PERSON_KEY_NONE;
-        v->text = arena_strndup(&ex->scratch, chars, (size_t) len);
+        v->text = text_copy(ex, chars, (size_t) len);
         v->len = (uint32_t) len;
         break;
     }
@@ -843,6 +869,7 @@ extract_next(Extract *ex, CanonRecord *out, CbError *err)
     ex->member_next = ex->member_count = 0;
     Record rec;
     arena_reset(&ex->scratch);
+    ex->texts_at = ex->texts;
     ReadStatus st = reader_next(ex->reader, &rec, err);
     if (st == READ_ERROR)
         return EXT_ERROR;
