@@ -15,6 +15,7 @@
 
 #include "arena.h"
 #include "log.h"
+#include "parallel.h"
 
 static bool
 io_fail(CbError *err, const char *what, const char *path)
@@ -141,10 +142,11 @@ release_sha256_file(const char *path, char hex[65], CbError *err)
         return io_fail(err, "could not open file", path);
     EVP_MD_CTX *ctx = EVP_MD_CTX_new();
     bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    static unsigned char buf[1 << 16];
+    unsigned char *buf = xmalloc(1 << 16);   /* files are hashed on several threads at once */
     size_t n;
-    while (ok && (n = fread(buf, 1, sizeof buf, f)) > 0)
+    while (ok && (n = fread(buf, 1, 1 << 16, f)) > 0)
         ok = EVP_DigestUpdate(ctx, buf, n) == 1;
+    free(buf);
     if (ferror(f)) {
         ok = io_fail(err, "could not read file", path);
     } else if (ok) {
@@ -214,8 +216,43 @@ sync_path(const char *path, bool dir, CbError *err)
     return true;
 }
 
+/* The files of a seal, synced and hashed by several threads: each takes the next file. */
+typedef struct Seal {
+    const char *folder;
+    char      **names;
+    int         n;
+    int         next;                /* the next file to take (atomic) */
+    char      (*hex)[65];
+    uint64_t   *size;
+    int        *failed;              /* per file: 1 when it could not be sealed */
+    CbError    *errs;                /* per file */
+} Seal;
+
+typedef struct SealPart {
+    Seal *seal;
+} SealPart;
+
+static void *
+seal_part(void *arg)
+{
+    Seal *sl = ((SealPart *) arg)->seal;
+    for (;;) {
+        int i = __atomic_fetch_add(&sl->next, 1, __ATOMIC_RELAXED);
+        if (i >= sl->n)
+            break;
+        char p[PATH_MAX];
+        snprintf(p, sizeof p, "%s/%s", sl->folder, sl->names[i]);
+        struct stat sb;
+        if (!sync_path(p, false, &sl->errs[i]) || !release_sha256_file(p, sl->hex[i], &sl->errs[i]))
+            sl->failed[i] = 1;
+        else if (stat(p, &sb) == 0)
+            sl->size[i] = (uint64_t) sb.st_size;
+    }
+    return NULL;
+}
+
 bool
-release_seal(const char *folder, int *nfiles, uint64_t *bytes, CbError *err)
+release_seal(const char *folder, int threads, int *nfiles, uint64_t *bytes, CbError *err)
 {
     char **names = NULL;
     int n = 0;
@@ -224,19 +261,36 @@ release_seal(const char *folder, int *nfiles, uint64_t *bytes, CbError *err)
     char tmp[PATH_MAX], final[PATH_MAX];
     snprintf(tmp, sizeof tmp, "%s/.%s.tmp", folder, RELEASE_MANIFEST);
     snprintf(final, sizeof final, "%s/%s", folder, RELEASE_MANIFEST);
-    FILE *m = fopen(tmp, "w");
-    bool ok = m != NULL || io_fail(err, "could not write the checksum manifest", tmp);
+    /* every file synced and hashed (a night's workbooks and lists: tens of megabytes, the
+     * SHA-256 of which is most of the seal), on up to `threads` threads */
+    size_t nn = (size_t) (n > 0 ? n : 1);
+    Seal sl = {.folder = folder, .names = names, .n = n, .hex = xcalloc(nn, sizeof *sl.hex),
+               .size = xcalloc(nn, sizeof *sl.size), .failed = xcalloc(nn, sizeof *sl.failed),
+               .errs = xcalloc(nn, sizeof *sl.errs)};
+    int nt = threads < 1 ? 1 : threads > n ? (n > 0 ? n : 1) : threads;
+    SealPart *parts = xcalloc((size_t) nt, sizeof *parts);
+    for (int t = 0; t < nt; t++)
+        parts[t].seal = &sl;
+    par_run(seal_part, parts, sizeof *parts, nt);
+    free(parts);
+    bool ok = true;
+    for (int i = 0; ok && i < n; i++)   /* the first file by name that failed, whatever the threads */
+        if (sl.failed[i]) {
+            *err = sl.errs[i];
+            ok = false;
+        }
+    FILE *m = ok ? fopen(tmp, "w") : NULL;
+    if (ok && m == NULL)
+        ok = io_fail(err, "could not write the checksum manifest", tmp);
     uint64_t total = 0;
     for (int i = 0; ok && i < n; i++) {
-        char p[PATH_MAX], hex[65];
-        snprintf(p, sizeof p, "%s/%s", folder, names[i]);
-        struct stat sb;
-        ok = sync_path(p, false, err) && release_sha256_file(p, hex, err);
-        if (ok && stat(p, &sb) == 0)
-            total += (uint64_t) sb.st_size;
-        if (ok)
-            fprintf(m, "%s  %s\n", hex, names[i]);
+        total += sl.size[i];
+        fprintf(m, "%s  %s\n", sl.hex[i], names[i]);
     }
+    free(sl.hex);
+    free(sl.size);
+    free(sl.failed);
+    free(sl.errs);
     if (m != NULL) {
         if (ok && (fflush(m) != 0 || ferror(m) || fsync(fileno(m)) != 0))
             ok = io_fail(err, "could not write the checksum manifest", tmp);

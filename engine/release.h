@@ -45,8 +45,10 @@ bool release_paths(Release *r, const char *out, Day asof, int64_t run_id, CbErro
 bool release_begin(const Release *r, CbError *err);
 
 /* Syncs every file of folder to disk, then writes folder/SHA256SUMS (SHA-256 of each file,
- * by name) by a rename, and syncs the folder.  Returns the file count and bytes when asked. */
-bool release_seal(const char *folder, int *nfiles, uint64_t *bytes, CbError *err);
+ * by name) by a rename, and syncs the folder.  The files are synced and hashed on up to
+ * `threads` threads; the manifest is the same whatever their number.  Returns the file count
+ * and bytes when asked. */
+bool release_seal(const char *folder, int threads, int *nfiles, uint64_t *bytes, CbError *err);
 
 /* True when folder/SHA256SUMS exists, lists every other file of the folder and every digest
  * matches. */

@@ -420,7 +420,7 @@ write_files(void *arg)
     double t_report = clock_now();
     /* synced and listed with their checksums while the database still stores the run */
     if (w->ok && w->seal)
-        w->ok = release_seal(w->dir, &w->nfiles, &w->bytes, &w->err);
+        w->ok = release_seal(w->dir, w->threads, &w->nfiles, &w->bytes, &w->err);
     w->seconds = clock_now() - t0;
     if (w->ok)
         log_info("event=files_written seconds=%.3f csv=%.3f xlsx=%.3f alerts=%.3f report=%.3f seal=%.3f",
@@ -726,7 +726,7 @@ run_nightly(const RunOptions *opt, CbError *err)
         goto done;
     int nfiles = fw.nfiles;
     uint64_t bytes = fw.bytes;
-    if (!fw.seal && !release_seal(rel.staging, &nfiles, &bytes, err))
+    if (!fw.seal && !release_seal(rel.staging, nthreads, &nfiles, &bytes, err))
         goto done;
     if (opt->dry_run) {
         print_dry_run(conn, opt, &rel, &ls, &st, nfiles, bytes, &plan);

@@ -77,7 +77,7 @@ test_seal_verify(void **state)
     int n = 0;
     uint64_t bytes = 0;
     CbError err = {0};
-    assert_true(release_seal(dir, &n, &bytes, &err));
+    assert_true(release_seal(dir, 2, &n, &bytes, &err));
     assert_int_equal(n, 2);
     assert_int_equal(bytes, 8);
     char m[600], line[200];
@@ -109,6 +109,76 @@ test_seal_verify(void **state)
     assert_non_null(strstr(err.message, "missing"));
 }
 
+static char *
+slurp_manifest(const char *dir)
+{
+    char m[600];
+    snprintf(m, sizeof m, "%s/SHA256SUMS", dir);
+    FILE *f = fopen(m, "r");
+    assert_non_null(f);
+    static char buf[1 << 16];
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    buf[n] = '\0';
+    fclose(f);
+    assert_int_equal(unlink(m), 0);
+    return strdup(buf);
+}
+
+/* sealed on one thread or several: the same manifest, files and bytes; a file that cannot be
+ * read fails the seal, naming it, whatever the threads */
+static void
+test_seal_threads(void **state)
+{
+    (void) state;
+    char dir[512];
+    snprintf(dir, sizeof dir, "%s/many", g_root);
+    assert_int_equal(mkdir(dir, 0755), 0);
+    uint64_t want_bytes = 0;
+    for (int i = 0; i < 40; i++) {
+        char name[32];
+        snprintf(name, sizeof name, "f%02d.csv", (i * 17) % 40);
+        size_t len = (size_t) (i * i * 97 % 70000);
+        char *text = malloc(len + 1);
+        assert_non_null(text);
+        for (size_t k = 0; k < len; k++)
+            text[k] = (char) ('a' + (k * 7 + (size_t) i) % 26);
+        text[len] = '\0';
+        write_file(dir, name, text);
+        want_bytes += len;
+        free(text);
+    }
+    char *one = NULL;
+    for (int threads = 1; threads <= 5; threads += 2) {
+        int n = 0;
+        uint64_t bytes = 0;
+        CbError err = {0};
+        assert_true(release_seal(dir, threads, &n, &bytes, &err));
+        assert_int_equal(n, 40);
+        assert_int_equal(bytes, want_bytes);
+        assert_true(release_verify(dir, &err));
+        char *got = slurp_manifest(dir);
+        if (one == NULL)
+            one = got;
+        else {
+            assert_string_equal(got, one);
+            free(got);
+        }
+    }
+    assert_non_null(strstr(one, "  f00.csv\n"));
+    assert_non_null(strstr(one, "  f39.csv\n"));
+    free(one);
+    /* a file that is not there when it is read (a dangling link): the seal fails and says which */
+    char target[600], link[600];
+    snprintf(target, sizeof target, "%s/gone.csv", g_root);
+    snprintf(link, sizeof link, "%s/f20b.csv", dir);
+    assert_int_equal(symlink(target, link), 0);
+    for (int threads = 1; threads <= 3; threads += 2) {
+        CbError err = {0};
+        assert_false(release_seal(dir, threads, NULL, NULL, &err));
+        assert_non_null(strstr(err.input_at, "f20b.csv"));
+    }
+}
+
 static void
 make_release(const char *out, int64_t run, const char *content, Release *r)
 {
@@ -116,7 +186,7 @@ make_release(const char *out, int64_t run, const char *content, Release *r)
     assert_true(release_paths(r, out, date_from_ymd(2026, 11, 28), run, &err));
     assert_true(release_begin(r, &err));
     write_file(r->staging, "list.csv", content);
-    assert_true(release_seal(r->staging, NULL, NULL, &err));
+    assert_true(release_seal(r->staging, 1, NULL, NULL, &err));
     assert_true(release_install(r, &err));
     assert_true(release_install(r, &err));   /* done before: nothing to do */
 }
@@ -286,6 +356,7 @@ main(void)
         cmocka_unit_test(test_run_id),
         cmocka_unit_test(test_paths),
         cmocka_unit_test_setup_teardown(test_seal_verify, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seal_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_switch_prune, setup, teardown),
         cmocka_unit_test(test_fault_parse),
         cmocka_unit_test(test_cancel),
