@@ -847,6 +847,33 @@ eval_agg(EvalCtx *c, const Node *n, int node)
 
 /* ------------------------------------------------------------------ formatting */
 
+/* s[0..len) into buf (n > 0 bytes), cut to fit, NUL-terminated: what snprintf "%.*s" gives,
+ * without parsing a format for each of a night's million values. */
+static void
+put_text(char *buf, size_t n, const char *s, size_t len)
+{
+    if (len > n - 1)
+        len = n - 1;
+    memcpy(buf, s, len);
+    buf[len] = '\0';
+}
+
+/* v in decimal, as snprintf "%lld" gives it. */
+static void
+put_int(char *buf, size_t n, int64_t v)
+{
+    char tmp[24];
+    size_t o = sizeof tmp;
+    uint64_t u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+    do {
+        tmp[--o] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        tmp[--o] = '-';
+    put_text(buf, n, tmp + o, sizeof tmp - o);
+}
+
 void
 rules_format(const EvalCtx *c, RType t, Val v, char *buf, size_t n)
 {
@@ -857,10 +884,10 @@ rules_format(const EvalCtx *c, RType t, Val v, char *buf, size_t n)
         return;
     switch (t.t) {
     case T_BOOL:
-        snprintf(buf, n, "%s", v.i ? "true" : "false");
+        put_text(buf, n, v.i ? "true" : "false", v.i ? 4 : 5);
         break;
     case T_INT: case T_YEARS: case T_MONTHS: case T_DAYS:
-        snprintf(buf, n, "%lld", (long long) v.i);
+        put_int(buf, n, v.i);
         break;
     case T_NUM:
         snprintf(buf, n, "%.10g", v.d);
@@ -873,7 +900,7 @@ rules_format(const EvalCtx *c, RType t, Val v, char *buf, size_t n)
     case T_DATE: {
         char d[11];
         date_format((Day) v.i, d);
-        snprintf(buf, n, "%s", d);
+        put_text(buf, n, d, strlen(d));
         break;
     }
     case T_MONTH:
@@ -881,15 +908,15 @@ rules_format(const EvalCtx *c, RType t, Val v, char *buf, size_t n)
             snprintf(buf, n, "%04lld%02lld", (long long) (v.i / 12), (long long) (v.i % 12 + 1));
         break;
     case T_TEXT:
-        snprintf(buf, n, "%.*s", (int) v.len, v.s);
+        put_text(buf, n, v.s ? v.s : "", v.s ? strnlen(v.s, v.len) : 0);
         break;
     case T_ENUM: {
         int nv;
         const char *const *vals = rules_enum_values(t, &nv);
         if (v.i >= 0 && v.i < nv)
-            snprintf(buf, n, "%s", vals[v.i]);
+            put_text(buf, n, vals[v.i], strlen(vals[v.i]));
         else
-            snprintf(buf, n, "%lld", (long long) v.i);
+            put_int(buf, n, v.i);
         break;
     }
     case T_FACT: {
