@@ -32,6 +32,8 @@ struct Extract {
     int              id_col_def;              /* definition field of id_number, -1 if none */
     /* split fields (split() first in their chain): the values of the current row */
     bool             split[KIND_MAX_FIELDS];  /* by definition field */
+    bool             text_xf[KIND_MAX_FIELDS];/* by definition field: transforms that may
+                                                 change the trimmed text (name, code, default) */
     int              nsplit;
     RecField         pieces[EXTRACT_MAX_MEMBERS][KIND_MAX_FIELDS];
     CanonRecord     *members;                 /* the row's records, EXTRACT_MAX_MEMBERS */
@@ -367,6 +369,11 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
             ex->id_col_def = i;
         ex->split[i] = def->fields[i].nxf > 0 && def->fields[i].xf[0].op == XF_SPLIT;
         ex->nsplit += ex->split[i];
+        for (int x = 0; x < def->fields[i].nxf; x++) {
+            XformOp op = def->fields[i].xf[x].op;
+            /* trim alone changes nothing: map_field trims every value first */
+            ex->text_xf[i] |= op == XF_NAME || op == XF_CODE || op == XF_DEFAULT;
+        }
     }
     snprintf(ex->name, sizeof ex->name, "%s", name);
     arena_init(&ex->scratch, 64 * 1024);
@@ -536,7 +543,7 @@ map_field(Extract *ex, int i, const char *s, size_t n, CanonRecord *out)
     bool typed = false;
 
     trim(&s, &n);
-    for (int x = 0; x < fm->nxf; x++) {
+    for (int x = 0; ex->text_xf[i] && x < fm->nxf; x++) {   /* the typing ones: below */
         const Xform *xf = &fm->xf[x];
         switch (xf->op) {
         case XF_TRIM:
