@@ -229,14 +229,27 @@ for scale in $SCALES; do
             line = line sprintf(" within store, at once: write %.2f, database %.2f", med["write"], med["database"])
             print line
         }' "$VAR/stages-$scale" >>"$VAR/stages.txt"
+    # Each run against the floor measured just before it: the machine's speed drifts from
+    # minute to minute here (the floor itself moves by a third within a bench), and a ratio of
+    # two numbers taken a few seconds apart drifts less than the ratio of the medians above.
+    PAIRS=""
+    for i in "${!run[@]}"; do PAIRS+="$(awk -v r="${run[$i]}" -v f="${floor[$i]}" 'BEGIN { printf "%.2f", (f > 0 ? r / f : 0) }') "; done
+    awk -v scale="$scale" -v list="$PAIRS" -v m="$(printf '%s\n' $PAIRS | median)" 'BEGIN {
+        n = split(list, a, " "); s = ""
+        for (i = 1; i <= n; i++) s = s (i > 1 ? ", " : "") a[i]
+        printf "run / floor at %s, each run against the floor just before it: %s; median %.2f\n", scale, s, m }' >>"$VAR/stages.txt"
     # CPU seconds, less moved by other work on the machine than wall time: the two cores'
     # budget for (2) <= 2 x (1) is four times the floor's CPU.  PostgreSQL's include the
     # autovacuum of the run before, which runs during the next.
     FC=$(printf '%s\n' "${fcpu[@]}" | median) CC=$(printf '%s\n' "${ccpu[@]}" | median)
     PC=$(printf '%s\n' "${pcpu[@]}" | median)
-    awk -v scale="$scale" -v f="$FC" -v c="$CC" -v p="$PC" 'BEGIN {
-        printf "CPU at %s (median s): floor %.2f; canbao %.2f + PostgreSQL %.2f = %.2f, %.2f x the floor'"'"'s (two cores at 2 x the floor: 4)\n",
-               scale, f, c, p, c + p, (f > 0 ? (c + p) / f : 0) }' >>"$VAR/stages.txt"
+    CPAIRS=""
+    for i in "${!ccpu[@]}"; do
+        CPAIRS+="$(awk -v c="${ccpu[$i]}" -v p="${pcpu[$i]}" -v f="${fcpu[$i]}" 'BEGIN { printf "%.2f", (f > 0 ? (c + p) / f : 0) }') "
+    done
+    awk -v scale="$scale" -v f="$FC" -v c="$CC" -v p="$PC" -v pm="$(printf '%s\n' $CPAIRS | median)" 'BEGIN {
+        printf "CPU at %s (median s): floor %.2f; canbao %.2f + PostgreSQL %.2f = %.2f, %.2f x the floor'"'"'s (two cores at 2 x the floor: 4); each run against its floor: median %.2f x\n",
+               scale, f, c, p, c + p, (f > 0 ? (c + p) / f : 0), pm }' >>"$VAR/stages.txt"
     # the identity step of the runs (their event=linkage lines): candidate pairs, median time
     for i in $(seq "$RUNS"); do grep -o 'event=linkage .*' "$VAR/run-$i.log" || true; done | awk -v scale="$scale" -v noise="$NOISE" '
         { for (i = 2; i <= NF; i++) { split($i, kv, "="); v[kv[1]] = kv[2] }
