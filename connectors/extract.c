@@ -238,6 +238,7 @@ mix64(uint64_t h, uint64_t v)
 static inline uint64_t
 hash_text(uint64_t h, const char *s, size_t n)
 {
+    const char *start = s;
     h ^= (uint64_t) n * 0xD6E8FEB86659FD93ull;
     while (n >= 8) {
         uint64_t w;
@@ -248,8 +249,13 @@ hash_text(uint64_t h, const char *s, size_t n)
         n -= 8;
     }
     uint64_t w = 0;   /* the tail as memcpy would load it (little-endian), without the call */
-    for (size_t k = 0; k < n; k++)
-        w |= (uint64_t) (unsigned char) s[k] << (8 * k);
+    if (n > 0 && s - start >= 8) {   /* the eight bytes ending the text, shifted to its tail */
+        memcpy(&w, s + n - 8, 8);
+        w >>= 8 * (8 - n);
+    } else {
+        for (size_t k = 0; k < n; k++)
+            w |= (uint64_t) (unsigned char) s[k] << (8 * k);
+    }
     h = (h ^ w) * 0xBF58476D1CE4E5B9ull;
     return h ^ h >> 31;
 }
@@ -671,13 +677,16 @@ static inline bool
 ascii_text(const char *s, size_t n)
 {
     const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
-    while (n >= 8) {
+    if (n >= 8) {   /* the last eight bytes, overlapping what the loop checks, cover the tail */
+        const char *end = s + n;
         uint64_t w;
-        memcpy(&w, s, 8);
-        if (((w | ((w - ones) & ~w)) & highs) != 0)
-            return false;
-        s += 8;
-        n -= 8;
+        for (; end - s > 8; s += 8) {
+            memcpy(&w, s, 8);
+            if (((w | ((w - ones) & ~w)) & highs) != 0)
+                return false;
+        }
+        memcpy(&w, end - 8, 8);
+        return ((w | ((w - ones) & ~w)) & highs) == 0;
     }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char) s[i] == 0 || (unsigned char) s[i] >= 0x80)
