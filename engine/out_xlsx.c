@@ -883,34 +883,20 @@ typedef struct TownWork {
     const WRow           *rows;
     TownJob              *jobs;
     size_t               *order;   /* the jobs, largest first */
-    size_t                njobs;
     const OutPlaces      *pl;
     const OutRunInfo     *ri;
     const OutXlsxOptions *opt;
-    atomic_size_t         next;    /* the next of order to take */
-    atomic_bool           stop;    /* a township failed: take no more */
 } TownWork;
 
-typedef struct TownPart {
-    TownWork *w;
-} TownPart;
-
-static void *
-town_part(void *arg)
+/* The i-th township of the order (par_each). */
+static bool
+town_job(void *arg, size_t i)
 {
-    TownWork *w = ((TownPart *) arg)->w;
-    for (;;) {
-        size_t i = atomic_fetch_add(&w->next, 1);
-        if (i >= w->njobs || atomic_load(&w->stop))
-            break;
-        TownJob *j = &w->jobs[w->order[i]];
-        if (!write_township(w->dir, w->ls, w->rows + j->at, j->end - j->at, j->code, w->pl, w->ri, w->opt,
-                            &j->err)) {
-            j->failed = true;
-            atomic_store(&w->stop, true);
-        }
-    }
-    return NULL;
+    TownWork *w = arg;
+    TownJob *j = &w->jobs[w->order[i]];
+    j->failed = !write_township(w->dir, w->ls, w->rows + j->at, j->end - j->at, j->code, w->pl, w->ri,
+                                w->opt, &j->err);
+    return !j->failed;
 }
 
 typedef struct JobOrder {
@@ -937,10 +923,7 @@ static bool
 write_jobs(const char *dir, const ListSet *ls, const WRow *rows, TownJob *jobs, size_t njobs,
            const OutPlaces *pl, const OutRunInfo *ri, const OutXlsxOptions *opt, CbError *err)
 {
-    TownWork w = {.dir = dir, .ls = ls, .rows = rows, .jobs = jobs, .njobs = njobs, .pl = pl, .ri = ri,
-                  .opt = opt};
-    atomic_init(&w.next, 0);
-    atomic_init(&w.stop, false);
+    TownWork w = {.dir = dir, .ls = ls, .rows = rows, .jobs = jobs, .pl = pl, .ri = ri, .opt = opt};
     JobOrder *ord = xcalloc(njobs + 1, sizeof *ord);
     for (size_t i = 0; i < njobs; i++)
         ord[i] = (JobOrder){.rows = jobs[i].end - jobs[i].at, .job = i};
@@ -949,14 +932,7 @@ write_jobs(const char *dir, const ListSet *ls, const WRow *rows, TownJob *jobs, 
     for (size_t i = 0; i < njobs; i++)
         w.order[i] = ord[i].job;
     free(ord);
-    int n = opt->threads > 1 ? opt->threads : 1;
-    if ((size_t) n > njobs)
-        n = njobs > 0 ? (int) njobs : 1;
-    TownPart *parts = xcalloc((size_t) n, sizeof *parts);
-    for (int t = 0; t < n; t++)
-        parts[t].w = &w;
-    par_run(town_part, parts, sizeof *parts, n);
-    free(parts);
+    (void) par_each(njobs, opt->threads, town_job, &w);   /* the failure: from jobs, below */
     free(w.order);
     for (size_t i = 0; i < njobs; i++)
         if (jobs[i].failed) {

@@ -216,39 +216,30 @@ sync_path(const char *path, bool dir, CbError *err)
     return true;
 }
 
-/* The files of a seal, synced and hashed by several threads: each takes the next file. */
+/* The files of a seal, synced and hashed on several threads (par_each). */
 typedef struct Seal {
     const char *folder;
     char      **names;
-    int         n;
-    int         next;                /* the next file to take (atomic) */
     char      (*hex)[65];
     uint64_t   *size;
-    int        *failed;              /* per file: 1 when it could not be sealed */
+    bool       *failed;              /* per file: it could not be sealed */
     CbError    *errs;                /* per file */
 } Seal;
 
-typedef struct SealPart {
-    Seal *seal;
-} SealPart;
-
-static void *
-seal_part(void *arg)
+static bool
+seal_file(void *arg, size_t i)
 {
-    Seal *sl = ((SealPart *) arg)->seal;
-    for (;;) {
-        int i = __atomic_fetch_add(&sl->next, 1, __ATOMIC_RELAXED);
-        if (i >= sl->n)
-            break;
-        char p[PATH_MAX];
-        snprintf(p, sizeof p, "%s/%s", sl->folder, sl->names[i]);
-        struct stat sb;
-        if (!sync_path(p, false, &sl->errs[i]) || !release_sha256_file(p, sl->hex[i], &sl->errs[i]))
-            sl->failed[i] = 1;
-        else if (stat(p, &sb) == 0)
-            sl->size[i] = (uint64_t) sb.st_size;
+    Seal *sl = arg;
+    char p[PATH_MAX];
+    snprintf(p, sizeof p, "%s/%s", sl->folder, sl->names[i]);
+    struct stat sb;
+    if (!sync_path(p, false, &sl->errs[i]) || !release_sha256_file(p, sl->hex[i], &sl->errs[i])) {
+        sl->failed[i] = true;
+        return false;
     }
-    return NULL;
+    if (stat(p, &sb) == 0)
+        sl->size[i] = (uint64_t) sb.st_size;
+    return true;
 }
 
 bool
@@ -264,15 +255,10 @@ release_seal(const char *folder, int threads, int *nfiles, uint64_t *bytes, CbEr
     /* every file synced and hashed (a night's workbooks and lists: tens of megabytes, the
      * SHA-256 of which is most of the seal), on up to `threads` threads */
     size_t nn = (size_t) (n > 0 ? n : 1);
-    Seal sl = {.folder = folder, .names = names, .n = n, .hex = xcalloc(nn, sizeof *sl.hex),
+    Seal sl = {.folder = folder, .names = names, .hex = xcalloc(nn, sizeof *sl.hex),
                .size = xcalloc(nn, sizeof *sl.size), .failed = xcalloc(nn, sizeof *sl.failed),
                .errs = xcalloc(nn, sizeof *sl.errs)};
-    int nt = threads < 1 ? 1 : threads > n ? (n > 0 ? n : 1) : threads;
-    SealPart *parts = xcalloc((size_t) nt, sizeof *parts);
-    for (int t = 0; t < nt; t++)
-        parts[t].seal = &sl;
-    par_run(seal_part, parts, sizeof *parts, nt);
-    free(parts);
+    (void) par_each((size_t) n, threads, seal_file, &sl);   /* the failure: by name, below */
     bool ok = true;
     for (int i = 0; ok && i < n; i++)   /* the first file by name that failed, whatever the threads */
         if (sl.failed[i]) {
