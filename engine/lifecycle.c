@@ -138,9 +138,9 @@ static const char *const peek_sql =
     "  FROM pg_temp.lc_rows r "
     "  LEFT JOIN canbao.list_items i "
     "    ON i.list_name = r.list_name AND i.id_number = r.id_number AND i.cause = r.cause "
-    "  LEFT JOIN LATERAL (SELECT fb.outcome, fb.outcome_date, fb.note FROM canbao.feedback fb "
-    "                      WHERE fb.item_id = i.item_id ORDER BY fb.feedback_id DESC LIMIT 1) f ON true "
-    " ORDER BY r.seq";
+    "  LEFT JOIN (SELECT DISTINCT ON (fb.item_id) fb.item_id, fb.outcome, fb.outcome_date, fb.note "
+    "               FROM canbao.feedback fb ORDER BY fb.item_id DESC, fb.feedback_id DESC) f "
+    "    ON f.item_id = i.item_id";
 
 static bool prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError *err);
 
@@ -168,10 +168,19 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
     size_t *seq_row = xmalloc((total ? total : 1) * sizeof(size_t));
     size_t nseq = 0;
     PGresult *res = NULL;
+    /* The rows are joined by hash with list_items (and the feedback): work_mem enough for
+     * the night's rows in one batch at S, not less than the server's own setting; lc_rows is
+     * analysed on a small sample, all its plans need is its size (schema/016). */
     bool ok = db_exec(conn, "BEGIN", err) &&
               db_exec(conn,
+                      "SELECT set_config('work_mem', greatest(setting::bigint, 65536) || 'kB', true) "
+                      "FROM pg_settings WHERE name = 'work_mem'", err) &&
+              db_exec(conn,
                       "CREATE TEMP TABLE lc_rows (seq integer, list_name text, id_number char(18), "
-                      "cause text, class text) ON COMMIT DROP", err);
+                      "cause text, class text) ON COMMIT DROP; "
+                      "ALTER TABLE pg_temp.lc_rows ALTER seq SET STATISTICS 10, "
+                      "ALTER list_name SET STATISTICS 10, ALTER id_number SET STATISTICS 10, "
+                      "ALTER cause SET STATISTICS 10, ALTER class SET STATISTICS 10", err);
     DbCopy c;
     if (ok)
         ok = db_copy_begin(&c, conn, "COPY pg_temp.lc_rows (seq, list_name, id_number, cause, class) FROM STDIN",

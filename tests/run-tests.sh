@@ -726,6 +726,10 @@ check_exit "feedback: a workbook of an unknown township is refused" 3 'unknown t
     "$CANBAO" feedback "$OUTS/unknown.xlsx"
 check_exit "feedback: not a workbook canbao made" 3 'not an xlsx workbook' "$CANBAO" feedback "$N2/unenrolled_eligible.csv"
 check "feedback: refused files recorded nothing" test "$(fb_rows)" = 4
+# a later answer to a row answered before: the next night's workbook shows the later one
+"$OUTCHECK" clerk "$BOOK" "$OUTS/back2.xlsx" --set 1:3:已联系:2026-11-30:第二次 >"$OUTS/back2.keys"
+check_exit "feedback: a later answer to a row answered before is recorded" 0 '1 answers recorded, 0 unchanged' \
+    "$CANBAO" feedback "$OUTS/back2.xlsx"
 
 # the pension system acknowledges the three new alerts: one suspended, one alive, one received
 ackline() { awk -F, -v id="$1" -v d="$2" -v n="$3" '$5 == id { print $1 "," $5 "," d ",2026-11-30,zhangli," n }' \
@@ -773,6 +777,15 @@ answers_shown() {
                                 END { exit !found }'
 }
 check "workbooks: the next night shows the township's answers" answers_shown
+latest_answer_shown() {
+    local key
+    key=$(awk 'NR == 1 { print $2 }' "$OUTS/back2.keys")
+    [ "$key" = "$(awk 'NR == 3 { print $2 }' "$OUTS/back.keys")" ] || { echo "not the row answered before"; return 1; }
+    "$OUTCHECK" dump "$(ls "$N3"/township_222401001_*.xlsx)" 1 |
+        awk -F'\t' -v k="$key" '$17 == k { n++; ok = $14 == "已联系" && $15 == "2026-11-30" && $16 == "第二次" }
+                                END { exit !(n == 1 && ok) }'
+}
+check "workbooks: of two answers to a row, the later one is shown" latest_answer_shown
 check "alerts: acknowledged and dismissed alerts are not sent again" \
     test "$(alerts_of "$N3/alerts_confirmed_20261130.xml")" = "$(($(alerts_of "$N2/alerts_confirmed_20261129.xml") - 3))" -a \
          "$(new_alerts "$N3/alerts_confirmed_20261130.xml")" = 0
