@@ -544,6 +544,8 @@ shift(RType at, RType t, Val d, Val span, int sign)
     return r == DAY_NONE ? vnone() : vint(r);
 }
 
+static Val eval_tally(EvalCtx *c, const Node *n);
+
 Val
 rules_eval(EvalCtx *c, int node)
 {
@@ -691,27 +693,35 @@ rules_eval(EvalCtx *c, int node)
     case OP_AGGF:
     case OP_AGGREF:
         return eval_agg(c, n, node);
-    case OP_TALLY: {
-        Val k = rules_eval(c, n->a);
-        if (k.none || c->tallies == NULL)
-            return vint(0);
-        char key[512];
-        rules_format(c, rnode(rs, n->a)->type, k, key, sizeof key);
-        const TallyMap *m = &c->tallies[n->k];
-        if (m->cap == 0)
-            return vint(0);
-        uint64_t h = 1469598103934665603ull;
-        for (const char *s = key; *s; s++)
-            h = (h ^ (unsigned char) *s) * 1099511628211ull;
-        for (uint32_t i = (uint32_t) h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
-            if (m->keys[i] == NULL)
-                return vint(0);
-            if (strcmp(m->keys[i], key) == 0)
-                return vint(m->counts[i]);
-        }
-    }
+    case OP_TALLY:
+        return eval_tally(c, n);
     default:
         return vnone();
+    }
+}
+
+/* The count of the persons of tally n->k whose key is the value of n->a; a function of its own,
+ * so that the key's buffer is not in the frame of every evaluation. */
+static Val __attribute__((noinline))
+eval_tally(EvalCtx *c, const Node *n)
+{
+    const RuleSet *rs = c->rs;
+    Val k = rules_eval(c, n->a);
+    if (k.none || c->tallies == NULL)
+        return vint(0);
+    char key[512];
+    rules_format(c, rnode(rs, n->a)->type, k, key, sizeof key);
+    const TallyMap *m = &c->tallies[n->k];
+    if (m->cap == 0)
+        return vint(0);
+    uint64_t h = 1469598103934665603ull;
+    for (const char *s = key; *s; s++)
+        h = (h ^ (unsigned char) *s) * 1099511628211ull;
+    for (uint32_t i = (uint32_t) h & (m->cap - 1);; i = (i + 1) & (m->cap - 1)) {
+        if (m->keys[i] == NULL)
+            return vint(0);
+        if (strcmp(m->keys[i], key) == 0)
+            return vint(m->counts[i]);
     }
 }
 
