@@ -153,13 +153,22 @@ cmp_town(const void *a, const void *b)
     return strcmp(((const Town *) a)->code, ((const Town *) b)->code);
 }
 
+/* strcmp of the first nine characters of key (a division code) with a township's code */
+static int
+cmp_code9(const void *key, const void *town)
+{
+    const unsigned char *a = key, *b = (const unsigned char *) ((const Town *) town)->code;
+    size_t i = 0;
+    while (i < 9 && a[i] != '\0' && a[i] == b[i])
+        i++;
+    return (i < 9 ? a[i] : 0) - b[i];
+}
+
+/* the township of a division code (called for every row and person: no copy of the key) */
 static Town *
 find_town(Town *t, int n, const char *code9)
 {
-    char c[10];
-    snprintf(c, sizeof c, "%.9s", code9 ? code9 : "");
-    Town key = {.code = c};
-    return n ? bsearch(&key, t, (size_t) n, sizeof *t, cmp_town) : NULL;
+    return n ? bsearch(code9 ? code9 : "", t, (size_t) n, sizeof *t, cmp_code9) : NULL;
 }
 
 static bool
