@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <isa-l/crc.h>
 #include <isa-l/igzip_lib.h>
 #include <zlib.h>
 
@@ -172,24 +173,16 @@ member_start(ByteStream *bs)
     bs->hdr_crc = (uint32_t) crc32(0L, Z_NULL, 0);
 }
 
-/*
- * igzip's AVX2 inflate (ISA-L 2.30, Debian 12) returns without VZEROUPPER.  Until the upper
- * halves of the vector registers are cleared, every SSE instruction of the code that follows
- * (ours and libc's) waits on them: with the state left dirty, reading S took 1.8 CPU s more
- * than with zlib, not 1.5 s less.  Cleared here after each call, on CPUs that have AVX.
- */
-static inline void
-clear_upper_state(void)
+uint32_t
+bytestream_crc32(uint32_t crc, const void *buf, size_t len)
 {
-#if defined(__x86_64__) || defined(__i386__)
-    if (__builtin_cpu_supports("avx"))   /* a load of what the runtime found at start */
-        __asm__ volatile("vzeroupper" ::: "memory");
-#endif
+    crc = crc32_gzip_refl(crc, buf, len);
+    bytestream_clear_upper();   /* its AVX-512 variant, on the CPUs that have one, as igzip above */
+    return crc;
 }
 
-/* What an igzip error code means, in zlib's words where zlib has them. */
-static const char *
-inflate_why(int rc)
+const char *
+bytestream_inflate_why(int rc)
 {
     switch (rc) {
     case ISAL_INVALID_BLOCK:
@@ -346,7 +339,7 @@ decoded_read(ByteStream *bs, void *buf, size_t n, CbError *err)
         zs->next_in = (uint8_t *) bs->next_in;
         zs->avail_in = (uint32_t) bs->avail_in;
         int rc = isal_inflate(zs);
-        clear_upper_state();
+        bytestream_clear_upper();
         if (zs->avail_in > bs->avail_in)   /* never expected: igzip handed back more than given */
             return corrupt(bs, "inflate handed back input it was not given", err);
         size_t used = bs->avail_in - zs->avail_in;
@@ -354,7 +347,7 @@ decoded_read(ByteStream *bs, void *buf, size_t n, CbError *err)
         bs->next_in += used;
         bs->avail_in -= used;
         if (rc != ISAL_DECOMP_OK)
-            return corrupt(bs, inflate_why(rc), err);
+            return corrupt(bs, bytestream_inflate_why(rc), err);
         if (zs->block_state == ISAL_BLOCK_FINISH) {
             bs->gz_member_done = true;
         } else if (used == 0 && zs->avail_out == want && bs->avail_in == 0 && bs->src_eof) {

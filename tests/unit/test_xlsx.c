@@ -1167,6 +1167,35 @@ test_corrupt_entry(void **state)
 	contains(err.message, "corrupt xlsx workbook");
 	contains(err.message, "sheet1.xml");
 	free(data);
+
+	/* the deflated entry intact, its directory entry's CRC-32 one bit off: caught by the CRC
+	 * the inflater's output is checked against */
+	data = slurp(path, &len);
+	unsigned char *cd = memmem(data, len, "PK\1\2", 4);
+
+	while (cd != NULL && memcmp(cd + 46, name, strlen(name)) != 0)
+		cd = memmem(cd + 4, len - (size_t) (cd + 4 - data), "PK\1\2", 4);
+	assert_non_null(cd);
+	assert_int_equal(cd[10], 8);	/* deflated */
+	cd[16] ^= 0x01;
+	spit(bad, data, len);
+	err = open_fails(bad, NULL);
+	contains(err.message, "CRC-32");
+	contains(err.message, "sheet1.xml");
+	cd[16] ^= 0x01;
+
+	/* its compressed size said to be half of what it is: the deflate data ends early */
+	uint32_t	csize = (uint32_t) cd[20] | (uint32_t) cd[21] << 8 | (uint32_t) cd[22] << 16 |
+		(uint32_t) cd[23] << 24;
+
+	csize /= 2;
+	for (int b = 0; b < 4; b++)
+		cd[20 + b] = (unsigned char) (csize >> (8 * b));
+	spit(bad, data, len);
+	err = open_fails(bad, NULL);
+	contains(err.message, "ends before its compressed data does");
+	contains(err.message, "sheet1.xml");
+	free(data);
 }
 
 /* A zip holding xl/worksheets/sheet1.xml of 100 MB of zeros, deflated to ~100 kB; with
