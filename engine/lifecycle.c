@@ -168,13 +168,10 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
     size_t *seq_row = xmalloc((total ? total : 1) * sizeof(size_t));
     size_t nseq = 0;
     PGresult *res = NULL;
-    /* The rows are joined by hash with list_items (and the feedback): work_mem enough for
-     * the night's rows in one batch at S, not less than the server's own setting; lc_rows is
-     * analysed on a small sample, all its plans need is its size (schema/016). */
+    /* The rows are joined by hash with list_items and the feedback (in one batch: the
+     * session's work_mem, db_connect); lc_rows is analysed on a small sample, all its plans
+     * need is its size (schema/016). */
     bool ok = db_exec(conn, "BEGIN", err) &&
-              db_exec(conn,
-                      "SELECT set_config('work_mem', greatest(setting::bigint, 65536) || 'kB', true) "
-                      "FROM pg_settings WHERE name = 'work_mem'", err) &&
               db_exec(conn,
                       "CREATE TEMP TABLE lc_rows (seq integer, list_name text, id_number char(18), "
                       "cause text, class text) ON COMMIT DROP; "

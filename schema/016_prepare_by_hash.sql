@@ -10,9 +10,9 @@
 --   - the hash joins with list_items ran in four batches for want of work_mem.
 -- Now the last answer of every item that has one is taken in one pass (DISTINCT ON, ordered as
 -- the index feedback_item reads backwards) and joined by hash, the rows come back in the join's
--- order, and the engine gives the preparation's transaction work_mem of at least 64 MB
--- (engine/lifecycle.c) and analyses pg_temp.lc_rows with statistics target 10.  The numbers
--- given to new items do not change: they are still registered in seq order.
+-- order; the engine's sessions have work_mem of at least 64 MB (engine/db.c), and it analyses
+-- pg_temp.lc_rows with statistics target 10.  The numbers given to new items do not change:
+-- they are still registered in seq order.
 
 CREATE OR REPLACE FUNCTION canbao.lifecycle_prepare(p_asof date)
 RETURNS TABLE (o_seq integer, o_item_id bigint, o_state text, o_is_new boolean, o_first_asof date,
