@@ -75,12 +75,18 @@ space_len_back(const char *s, size_t n)
     return 0;
 }
 
-static inline void
-trim(const char **s, size_t *n)
+/* Bytes that may begin (trim_first) or end (trim_last) a white-space character of space_len:
+ * a value whose first and last bytes are neither has nothing to trim. */
+static const unsigned char trim_first[256] = {
+    [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [0xC2] = 1, [0xE3] = 1,
+};
+static const unsigned char trim_last[256] = {
+    [' '] = 1, ['\t'] = 1, ['\r'] = 1, ['\n'] = 1, [0x80] = 1, [0xA0] = 1,
+};
+
+static __attribute__((noinline)) void
+trim_spaces(const char **s, size_t *n)
 {
-    /* the usual value: its first and last bytes are ASCII other than white space */
-    if (*n > 0 && (unsigned char) ((*s)[0] - 0x21) < 0x5F && (unsigned char) ((*s)[*n - 1] - 0x21) < 0x5F)
-        return;
     size_t k;
     while ((k = space_len(*s, *n)) > 0) {
         *s += k;
@@ -88,6 +94,15 @@ trim(const char **s, size_t *n)
     }
     while ((k = space_len_back(*s, *n)) > 0)
         *n -= k;
+}
+
+/* White space off both ends; the usual value (nothing to trim) without a call. */
+static inline void
+trim(const char **s, size_t *n)
+{
+    if (*n > 0 && !trim_first[(unsigned char) (*s)[0]] && !trim_last[(unsigned char) (*s)[*n - 1]])
+        return;
+    trim_spaces(s, n);
 }
 
 /* Bytes that may start a space or a middle dot in a name: ASCII space, tab, CR, LF and '.',
@@ -183,7 +198,8 @@ parse_money(const char *s, size_t n, int64_t *fen)
                     return false;
                 dec++;
             }
-            if (v > (INT64_MAX - (c - '0')) / 10)
+            /* up to 18 digits always fit: only a longer number is checked (a division) */
+            if (digits >= 18 && v > (INT64_MAX - (c - '0')) / 10)
                 return false;   /* more digits than fit in 64 bits */
             v = v * 10 + (c - '0');
             digits++;
@@ -532,7 +548,21 @@ text_copy(Extract *ex, const char *s, size_t n)
     if ((size_t) (ex->texts + TEXTS_BLOCK - ex->texts_at) <= n)
         return arena_strndup(&ex->scratch, s, n);
     char *p = ex->texts_at;
-    memcpy(p, s, n);
+    if (n >= 8 && n <= 16) {   /* the usual value: two overlapping words, without a call */
+        uint64_t a, b;
+        memcpy(&a, s, 8);
+        memcpy(&b, s + n - 8, 8);
+        memcpy(p, &a, 8);
+        memcpy(p + n - 8, &b, 8);
+    } else if (n >= 4 && n < 8) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        memcpy(p, &a, 4);
+        memcpy(p + n - 4, &b, 4);
+    } else {
+        memcpy(p, s, n);
+    }
     p[n] = '\0';
     ex->texts_at = p + n + 1;
     return p;
@@ -688,14 +718,23 @@ ascii_text(const char *s, size_t n)
         memcpy(&w, end - 8, 8);
         return ((w | ((w - ones) & ~w)) & highs) == 0;
     }
+    if (n >= 4) {   /* the first four bytes and the last four, overlapping */
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        const uint32_t ones4 = 0x01010101u, highs4 = 0x80808080u;
+        return (((a | ((a - ones4) & ~a)) | (b | ((b - ones4) & ~b))) & highs4) == 0;
+    }
     for (size_t i = 0; i < n; i++)
         if ((unsigned char) s[i] == 0 || (unsigned char) s[i] >= 0x80)
             return false;
     return true;
 }
 
+static ExtStatus field_utf8(Extract *ex, int i, CanonRecord *out, const char *s, size_t n);
+
 /* The text of definition field i in rec, checked to be valid UTF-8 (after transcoding). */
-static ExtStatus
+static inline ExtStatus
 field_text(Extract *ex, const Record *rec, int i, CanonRecord *out, const char **s, size_t *n)
 {
     int c = ex->col[i];
@@ -705,11 +744,18 @@ field_text(Extract *ex, const Record *rec, int i, CanonRecord *out, const char *
     *n = rec->fields[c].p ? rec->fields[c].len : 0;
     if (ascii_text(*s, *n))
         return EXT_OK;
+    return field_utf8(ex, i, out, *s, *n);
+}
+
+/* field_text's text that is not all ASCII. */
+static __attribute__((noinline)) ExtStatus
+field_utf8(Extract *ex, int i, CanonRecord *out, const char *s, size_t n)
+{
     size_t bad_at;
-    if (!utf8_valid(*s, *n, &bad_at)) {
+    if (!utf8_valid(s, n, &bad_at)) {
         size_t chars = 1;
         for (size_t k = 0; k < bad_at; k++)
-            chars += ((unsigned char) (*s)[k] & 0xC0) != 0x80;
+            chars += ((unsigned char) s[k] & 0xC0) != 0x80;
         return reject(out, "byte sequence not valid %s at character %zu of %s",
                       encoding_name(ex->def->encoding), chars, ex->col_name[i]);
     }
@@ -729,8 +775,8 @@ map_record(Extract *ex, const Record *rec, CanonRecord *out, const RecField *pie
     out->id_rewritten = false;
     uint64_t h = (uint64_t) ex->def->kind;
     for (int i = 0; i < ex->def->nfields; i++) {
-        const char *s;
-        size_t n;
+        const char *s = "";
+        size_t n = 0;
         if (piece != NULL && ex->split[i]) {
             s = piece[i].p;
             n = piece[i].len;
@@ -806,8 +852,8 @@ split_row(Extract *ex, const Record *rec, CanonRecord *out)
     for (int i = 0; i < ex->def->nfields; i++) {
         if (!ex->split[i])
             continue;
-        const char *s;
-        size_t n;
+        const char *s = "";
+        size_t n = 0;
         ExtStatus es = field_text(ex, rec, i, out, &s, &n);
         if (es != EXT_OK)
             return es;

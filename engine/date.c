@@ -473,11 +473,30 @@ date_parse(const char *s, size_t len)
 int32_t
 date_parse_month(const char *s, size_t len)
 {
-	Cursor c = cursor_trimmed(s, len);
+	Cursor c;
 	Cursor k;
 	int y, m;
 	Day day;
 
+	/* the usual spelling, 202301, without the cursor */
+	if (s != NULL && len == 6)
+	{
+		unsigned d[6];
+		unsigned bad = 0;
+
+		for (int i = 0; i < 6; i++)
+		{
+			d[i] = (unsigned) ((unsigned char) s[i] - '0');
+			bad |= d[i] > 9;
+		}
+		if (!bad)
+		{
+			y = (int) (d[0] * 1000 + d[1] * 100 + d[2] * 10 + d[3]);
+			m = (int) (d[4] * 10 + d[5]);
+			goto check;
+		}
+	}
+	c = cursor_trimmed(s, len);
 	if (c.len == 0)
 		return -1;
 

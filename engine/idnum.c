@@ -177,6 +177,40 @@ idnum_check18(const char out[19])
 	return IDNUM_OK;
 }
 
+/*
+ * Eight ASCII digits loaded into a word (the first in its lowest byte): whether they are all
+ * digits, and their value.  Every byte less '0' is at most 9 exactly when adding 0x46 sets no
+ * high bit either; the value is made two digits, then four, then eight at a time.
+ */
+static inline bool
+eight_digits(uint64_t w)
+{
+	return (((w + UINT64_C(0x4646464646464646)) | (w - UINT64_C(0x3030303030303030))) &
+			UINT64_C(0x8080808080808080)) == 0;
+}
+
+static inline uint64_t
+eight_digits_value(uint64_t w)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t mask = UINT64_C(0x000000FF000000FF);
+	const uint64_t mul1 = 100 + (UINT64_C(1000000) << 32);
+	const uint64_t mul2 = 1 + (UINT64_C(10000) << 32);
+
+	w -= UINT64_C(0x3030303030303030);
+	w = w * 10 + (w >> 8);
+	return (((w & mask) * mul1) + (((w >> 16) & mask) * mul2)) >> 32;
+#else
+	unsigned char c[8];
+	uint64_t v = 0;
+
+	memcpy(c, &w, 8);
+	for (int i = 0; i < 8; i++)
+		v = v * 10 + (uint64_t) (c[i] - '0');
+	return v;
+#endif
+}
+
 IdnumStatus
 idnum_normalise(const char *in, size_t len, char out[19])
 {
@@ -191,11 +225,12 @@ idnum_normalise(const char *in, size_t len, char out[19])
 	/* the common case, 17 ASCII digits and a digit or X, without the character loop */
 	if (len == IDNUM_LEN)
 	{
-		unsigned bad = 0;
+		uint64_t a, b;
 
-		for (i = 0; i < IDNUM_LEN - 1; i++)
-			bad |= (unsigned) (u[i] - '0') > 9;
-		if (!bad && ((unsigned) (u[17] - '0') <= 9 || u[17] == 'X' || u[17] == 'x'))
+		memcpy(&a, u, 8);
+		memcpy(&b, u + 8, 8);
+		if (eight_digits(a) && eight_digits(b) && (unsigned) (u[16] - '0') <= 9 &&
+			((unsigned) (u[17] - '0') <= 9 || u[17] == 'X' || u[17] == 'x'))
 		{
 			memcpy(out, in, IDNUM_LEN - 1);
 			out[17] = u[17] == 'x' ? 'X' : (char) u[17];
@@ -261,39 +296,6 @@ idnum_is_valid(const char *s)
 	return idnum_normalise(s, strlen(s), out) == IDNUM_OK;
 }
 
-/*
- * Eight ASCII digits loaded into a word (the first in its lowest byte): whether they are all
- * digits, and their value.  Every byte less '0' is at most 9 exactly when adding 0x46 sets no
- * high bit either; the value is made two digits, then four, then eight at a time.
- */
-static inline bool
-eight_digits(uint64_t w)
-{
-	return (((w + UINT64_C(0x4646464646464646)) | (w - UINT64_C(0x3030303030303030))) &
-			UINT64_C(0x8080808080808080)) == 0;
-}
-
-static inline uint64_t
-eight_digits_value(uint64_t w)
-{
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-	const uint64_t mask = UINT64_C(0x000000FF000000FF);
-	const uint64_t mul1 = 100 + (UINT64_C(1000000) << 32);
-	const uint64_t mul2 = 1 + (UINT64_C(10000) << 32);
-
-	w -= UINT64_C(0x3030303030303030);
-	w = w * 10 + (w >> 8);
-	return (((w & mask) * mul1) + (((w >> 16) & mask) * mul2)) >> 32;
-#else
-	unsigned char c[8];
-	uint64_t v = 0;
-
-	memcpy(c, &w, 8);
-	for (int i = 0; i < 8; i++)
-		v = v * 10 + (uint64_t) (c[i] - '0');
-	return v;
-#endif
-}
 
 PersonKey
 idnum_key(const char id18[18])

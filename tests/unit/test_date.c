@@ -341,6 +341,8 @@ test_parse_month(void **state)
 	assert_int_equal(parse_month(""), -1);
 	assert_int_equal(parse_month("202300"), -1);
 	assert_int_equal(parse_month("202313"), -1);
+	assert_int_equal(parse_month("20230a"), -1);
+	assert_int_equal(parse_month("2023/1"), jan);	/* six bytes, not six digits */
 	assert_int_equal(parse_month("2023-13"), -1);
 	assert_int_equal(parse_month("2023-0"), -1);
 	assert_int_equal(parse_month("2023-"), -1);

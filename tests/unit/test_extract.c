@@ -471,7 +471,9 @@ test_month_and_money(void **state)
 		  ID1 ",202301,,1\n"
 		  ID1 ",202301,99999999999999999,1\n"
 		  ID1 ",202301,12345678901234567890,1\n"
-		  ID1 ",202301,92233720368547758.07,1\n");
+		  ID1 ",202301,92233720368547758.07,1\n"
+		  ID1 ",202301,92233720368547758.08,1\n"
+		  ID1 ",202301,00000000000000000000000012.5,1\n");
 	next_ok();
 	num_is("month", M_2023_01);
 	num_is("basic", 123450);
@@ -499,6 +501,9 @@ test_month_and_money(void **state)
 	next_reject("could not parse amount \"12345678901234567890\"", NULL);
 	next_ok();
 	num_is("basic", INT64_C(9223372036854775807));
+	next_reject("could not parse amount \"92233720368547758.08\"", NULL);	/* one fen more */
+	next_ok();					/* leading zeros are digits, not an overflow */
+	num_is("basic", 1250);
 	assert_int_equal(next(), EXT_EOF);
 }
 
