@@ -480,6 +480,74 @@ key_unique(JsonlReader *r, uint32_t obj, const char *p, size_t n)
 
 static bool scan_value(Scan *sc, int depth, const int *cand, int ncand, const int *targets, int ntargets);
 
+/* The line's object while it follows the shape, key by key, for keys whose value is a string
+ * or a number (the usual line): the same checks and captures as scan_object's loop, without
+ * its general cases.  Returns the keys read; *closed when the object ended after them (its
+ * '}' read).  At the first key it does not take it stops before the key, and scan_object goes
+ * on from there; a value or separator that is wrong fails the line as scan_object would. */
+static int
+scan_on_shape(Scan *sc, bool *closed, bool *failed)
+{
+    JsonlReader *r = sc->r;
+    const Shape *shape = &r->shape;
+    *closed = *failed = false;
+    int k = 0;
+    for (; k < shape->n; k++) {
+        const unsigned char *key_at = sc->p;
+        size_t kl = shape->len[k];
+        int target = shape->target[k];
+        if (!shape->plain[k] || target == SHAPE_LOOK || key_at >= sc->end || *key_at != '"' ||
+            !key_is(key_at + 1, sc->end, shape->text + shape->off[k], kl))
+            break;
+        sc->p = key_at + kl + 2;
+        skip_ws(sc);
+        if (sc->p >= sc->end || *sc->p != ':') {
+            sc->p = key_at;
+            break;
+        }
+        sc->p++;
+        skip_ws(sc);
+        const unsigned char *start = sc->p;
+        const char *val;
+        size_t len;
+        if (start < sc->end && *start == '"') {
+            if (!scan_string(sc, &val, &len)) {
+                *failed = true;
+                return k;
+            }
+        } else if (start < sc->end && (*start == '-' || (*start >= '0' && *start <= '9'))) {
+            if (!scan_number(sc)) {
+                *failed = true;
+                return k;
+            }
+            val = (const char *) start;
+            len = (size_t) (sc->p - start);
+        } else {
+            sc->p = key_at;   /* an object, array, literal or nothing: the general way */
+            break;
+        }
+        if (target >= 0) {
+            r->fields[target].p = val;
+            r->fields[target].len = (uint32_t) len;
+        }
+        skip_ws(sc);
+        if (sc->p < sc->end && *sc->p == ',') {
+            sc->p++;
+            skip_ws(sc);
+            continue;
+        }
+        if (sc->p < sc->end && *sc->p == '}') {
+            sc->p++;
+            *closed = true;
+            return k + 1;
+        }
+        *failed = true;
+        bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "',' or '}' expected");
+        return k + 1;
+    }
+    return k;
+}
+
 /* An object at sc->p (on '{') at nesting depth depth (1: the line's object).  cand: the names
  * whose first depth-1 keys led here. */
 static bool
@@ -505,6 +573,14 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
     size_t kept_bytes = 0;
     if (keep)
         shape->n = 0;
+    if (on_shape) {
+        bool closed, failed;
+        nkeys = scan_on_shape(sc, &closed, &failed);
+        if (failed)
+            return false;
+        if (closed)
+            return true;
+    }
     for (;;) {
         if (sc->p >= sc->end || *sc->p != '"')
             return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "a key (a string) expected");
