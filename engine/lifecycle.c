@@ -271,7 +271,7 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
     DbCopy c;
     if (!db_night_table(conn, "run_items", run_id, err) ||
         !db_copy_begin(&c, conn,
-                       "COPY canbao.run_items_night (run_id, list_name, row_no, item_id, class, status) "
+                       "COPY canbao.run_items_night (list_name, row_no, item_id, class, status) "
                        "FROM STDIN (FREEZE)", err))
         return false;
     for (int l = 0; l < ls->n && l < lc->nlists; l++) {
@@ -280,8 +280,7 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
         for (size_t i = 0; i < lo->rows.len; i++) {
             if (lc->rows[l][i].item_id <= 0)
                 continue;
-            db_copy_int(&c, run_id);
-            db_copy_text(&c, lo->name);
+            db_copy_text(&c, lo->name);   /* run_id: the night table's default (schema/017) */
             db_copy_int(&c, (int64_t) i + 1);
             db_copy_int(&c, lc->rows[l][i].item_id);
             db_copy_text(&c, lifecycle_row_class(lo, &rows[i]));

@@ -78,8 +78,8 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
     DbCopy c;
     if (!db_night_table(conn, "list_rows", run_id, err) ||
         !db_copy_begin(&c, conn,
-                       "COPY canbao.list_rows_night (run_id, list_name, row_no, id_number, township, village, "
-                       "household, columns, rule, rule_version) FROM STDIN (FREEZE)", err))
+                       "COPY canbao.list_rows_night (list_name, row_no, id_number, township, village, household, "
+                       "columns, rule, rule_version) FROM STDIN (FREEZE)", err))
         return false;
     static char json[16384];
     for (int l = 0; l < ls->n; l++) {
@@ -108,8 +108,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
             }
             json[o++] = '}';
             json[o] = '\0';
-            db_copy_int(&c, run_id);
-            db_copy_text(&c, lo->name);
+            db_copy_text(&c, lo->name);   /* run_id: the night table's default (schema/017) */
             db_copy_int(&c, (int64_t) i + 1);
             db_copy_text(&c, rows[i].key ? rows[i].vals[0] : NULL);   /* per-township rows: no person */
             db_copy_text(&c, rows[i].township);
@@ -127,7 +126,7 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
 
     if (!db_night_table(conn, "list_evidence", run_id, err) ||
         !db_copy_begin(&c, conn,
-                       "COPY canbao.list_evidence_night (run_id, list_name, row_no, file_no, record_no, fact_kind) "
+                       "COPY canbao.list_evidence_night (list_name, row_no, file_no, record_no, fact_kind) "
                        "FROM STDIN (FREEZE)", err))
         return false;
     for (int l = 0; l < ls->n; l++) {
@@ -135,7 +134,6 @@ copy_lists(PGconn *conn, int64_t run_id, const ListSet *ls, CbError *err)
         const ListRow *rows = lo->rows.data;
         for (size_t i = 0; i < lo->rows.len; i++)
             for (int e = 0; e < rows[i].nev; e++) {
-                db_copy_int(&c, run_id);
                 db_copy_text(&c, lo->name);
                 db_copy_int(&c, (int64_t) i + 1);
                 db_copy_int(&c, rows[i].ev[e].file);
