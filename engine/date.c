@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 /* Day numbers of 0001-01-01 and 9999-12-31. */
 #define DAY_MIN (-719162)
@@ -413,18 +414,47 @@ two_at(const char *s)
  * or a time out of range: the general reader below takes it, and it reads these spellings the
  * same way (a date that does not exist is DAY_NONE by either).
  */
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+/*
+ * Eight bytes at s that are digits but at the separator bytes (0xFF in seps), which must be
+ * those of want: one load, the separators made '0', and a byte less '0' at most 9 exactly when
+ * adding 0x46 sets no high bit either (the lowest byte that is not a digit sets one; what it
+ * carries or borrows into the bytes above cannot hide it).
+ */
+static inline bool
+digits_between(const char *s, uint64_t seps, uint64_t want)
+{
+	uint64_t	w;
+
+	memcpy(&w, s, 8);
+	if ((w & seps) != want)
+		return false;
+	w = (w & ~seps) | (UINT64_C(0x3030303030303030) & seps);
+	return (((w + UINT64_C(0x4646464646464646)) | (w - UINT64_C(0x3030303030303030))) &
+			UINT64_C(0x8080808080808080)) == 0;
+}
+
+/* YYYY-MM-DD at s: its first eight bytes and its last eight; HH:MM:SS the same way */
+#define YMD_OK(s) (digits_between((s), UINT64_C(0xFF0000FF00000000), UINT64_C(0x2D00002D00000000)) && \
+				   digits_between((s) + 2, UINT64_C(0x0000FF0000FF0000), UINT64_C(0x00002D00002D0000)))
+#define HMS_OK(s) digits_between((s), UINT64_C(0x0000FF0000FF0000), UINT64_C(0x00003A00003A0000))
+#else
+#define YMD_OK(s) ((s)[4] == '-' && (s)[7] == '-' && all_digits((s), 0, 4) && all_digits((s), 5, 7) && \
+				   all_digits((s), 8, 10))
+#define HMS_OK(s) ((s)[2] == ':' && (s)[5] == ':' && all_digits((s), 0, 2) && all_digits((s), 3, 5) && \
+				   all_digits((s), 6, 8))
+#endif
+
 static inline bool
 parse_usual(const char *s, size_t len, Day *day)
 {
 	if (len == 10 || len == 19)
 	{
-		if (s[4] != '-' || s[7] != '-' || !all_digits(s, 0, 4) || !all_digits(s, 5, 7) ||
-			!all_digits(s, 8, 10))
+		if (!YMD_OK(s))
 			return false;
 		if (len == 19 &&
-			(s[10] != ' ' || s[13] != ':' || s[16] != ':' || !all_digits(s, 11, 13) ||
-			 !all_digits(s, 14, 16) || !all_digits(s, 17, 19) || two_at(s + 11) > 23 ||
-			 two_at(s + 14) > 59 || two_at(s + 17) > 60))
+			(s[10] != ' ' || !HMS_OK(s + 11) || two_at(s + 11) > 23 || two_at(s + 14) > 59 ||
+			 two_at(s + 17) > 60))
 			return false;
 		*day = date_from_ymd(two_at(s) * 100 + two_at(s + 2), two_at(s + 5), two_at(s + 8));
 		return true;
