@@ -408,12 +408,6 @@ two_at(const char *s)
 	return (s[0] - '0') * 10 + (s[1] - '0');
 }
 
-/*
- * The spellings nearly every extract uses, read without the cursor: YYYY-MM-DD, the same
- * followed by " HH:MM:SS", and YYYYMMDD (millions of dates a night).  False for anything else,
- * or a time out of range: the general reader below takes it, and it reads these spellings the
- * same way (a date that does not exist is DAY_NONE by either).
- */
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
 /*
  * Eight bytes at s that are digits but at the separator bytes (0xFF in seps), which must be
@@ -445,6 +439,12 @@ digits_between(const char *s, uint64_t seps, uint64_t want)
 				   all_digits((s), 6, 8))
 #endif
 
+/*
+ * The spellings nearly every extract uses, read without the cursor: YYYY-MM-DD, the same
+ * followed by " HH:MM:SS", and YYYYMMDD (millions of dates a night).  False for anything else,
+ * or a time out of range: the general reader below takes it, and it reads these spellings the
+ * same way (a date that does not exist is DAY_NONE by either).
+ */
 static inline bool
 parse_usual(const char *s, size_t len, Day *day)
 {
