@@ -480,6 +480,27 @@ key_unique(JsonlReader *r, uint32_t obj, const char *p, size_t n)
 
 static bool scan_value(Scan *sc, int depth, const int *cand, int ncand, const int *targets, int ntargets);
 
+/* What follows a member's value in an object: ',' (read, with the white space after it),
+ * '}' (read), or anything else, which fails the line. */
+enum { MEMBER_BAD, MEMBER_NEXT, MEMBER_LAST };
+
+static inline int
+member_end(Scan *sc)
+{
+    skip_ws(sc);
+    if (sc->p < sc->end && *sc->p == ',') {
+        sc->p++;
+        skip_ws(sc);
+        return MEMBER_NEXT;
+    }
+    if (sc->p < sc->end && *sc->p == '}') {
+        sc->p++;
+        return MEMBER_LAST;
+    }
+    bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "',' or '}' expected");
+    return MEMBER_BAD;
+}
+
 /* The line's object while it follows the shape, key by key, for keys whose value is a string
  * or a number (the usual line): the same checks and captures as scan_object's loop, without
  * its general cases.  Returns the keys read; *closed when the object ended after them (its
@@ -530,19 +551,11 @@ scan_on_shape(Scan *sc, bool *closed, bool *failed)
             r->fields[target].p = val;
             r->fields[target].len = (uint32_t) len;
         }
-        skip_ws(sc);
-        if (sc->p < sc->end && *sc->p == ',') {
-            sc->p++;
-            skip_ws(sc);
+        int end = member_end(sc);
+        if (end == MEMBER_NEXT)
             continue;
-        }
-        if (sc->p < sc->end && *sc->p == '}') {
-            sc->p++;
-            *closed = true;
-            return k + 1;
-        }
-        *failed = true;
-        bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "',' or '}' expected");
+        *closed = end == MEMBER_LAST;
+        *failed = end == MEMBER_BAD;
         return k + 1;
     }
     return k;
@@ -674,19 +687,14 @@ scan_object(Scan *sc, int depth, const int *cand, int ncand)
         } else if (!scan_value(sc, depth, next, nc, targets, nt)) {
             return false;
         }
-        skip_ws(sc);
-        if (sc->p < sc->end && *sc->p == ',') {
-            sc->p++;
-            skip_ws(sc);
+        int end = member_end(sc);
+        if (end == MEMBER_NEXT)
             continue;
-        }
-        if (sc->p < sc->end && *sc->p == '}') {
-            sc->p++;
-            if (keep)   /* every key checked unique: the next lines' shape */
-                shape->n = nkeys;
-            return true;
-        }
-        return bad(sc, sc->p, sc->p >= sc->end ? "unterminated object" : "',' or '}' expected");
+        if (end == MEMBER_BAD)
+            return false;
+        if (keep)   /* every key checked unique: the next lines' shape */
+            shape->n = nkeys;
+        return true;
     }
 }
 
