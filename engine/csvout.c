@@ -1,29 +1,9 @@
 #include "output.h"
+#include "out_common.h"
 
 #include <errno.h>
 #include <stdio.h>
 #include <string.h>
-
-/* Field quoting per RFC 4180: only when the value holds a comma, quote, CR or LF. */
-static void
-put_field(FILE *f, const char *s, bool first)
-{
-    if (!first)
-        fputc(',', f);
-    if (s == NULL)
-        return;
-    if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
-        return;
-    }
-    fputc('"', f);
-    for (const char *p = s; *p; p++) {
-        if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
-    }
-    fputc('"', f);
-}
 
 static FILE *
 open_out(const char *dir, const char *name, char *path, size_t pathsz, CbError *err)
@@ -59,14 +39,14 @@ write_list(const char *dir, const Store *st, const ListOut *l, CbError *err)
     if (f == NULL)
         return false;
     for (int c = 0; c < l->ncols; c++)
-        put_field(f, l->cols[c], c == 0);
-    put_field(f, "evidence", false);
-    fputc('\n', f);
+        out_csv_field(f, l->cols[c], c == 0);
+    out_csv_field(f, "evidence", false);
+    putc_unlocked('\n', f);
     const ListRow *rows = l->rows.data;
     char ev[8192];
     for (size_t i = 0; i < l->rows.len; i++) {
         for (int c = 0; c < l->ncols; c++)
-            put_field(f, rows[i].vals[c], c == 0);
+            out_csv_field(f, rows[i].vals[c], c == 0);
         size_t o = 0;
         ev[0] = '\0';
         for (int e = 0; e < rows[i].nev && o < sizeof ev - 300; e++) {
@@ -74,8 +54,8 @@ write_list(const char *dir, const Store *st, const ListOut *l, CbError *err)
             o += (size_t) snprintf(ev + o, sizeof ev - o, "%s%s:%llu", e ? ";" : "", sf->name,
                                    (unsigned long long) rows[i].ev[e].record);
         }
-        put_field(f, ev, false);
-        fputc('\n', f);
+        out_csv_field(f, ev, false);
+        putc_unlocked('\n', f);
     }
     return close_out(f, path, err);
 }
@@ -94,13 +74,13 @@ write_rejects(const char *dir, const Store *st, CbError *err)
         snprintf(num[0], 24, "%llu", (unsigned long long) rj[i].record_no);
         snprintf(num[1], 24, "%llu", (unsigned long long) rj[i].line_no);
         snprintf(num[2], 24, "%llu", (unsigned long long) rj[i].byte_offset);
-        put_field(f, VEC_AT(&st->files, SourceFile, rj[i].file).name, true);
-        put_field(f, num[0], false);
-        put_field(f, num[1], false);
-        put_field(f, num[2], false);
-        put_field(f, rj[i].reason, false);
-        put_field(f, rj[i].raw, false);
-        fputc('\n', f);
+        out_csv_field(f, VEC_AT(&st->files, SourceFile, rj[i].file).name, true);
+        out_csv_field(f, num[0], false);
+        out_csv_field(f, num[1], false);
+        out_csv_field(f, num[2], false);
+        out_csv_field(f, rj[i].reason, false);
+        out_csv_field(f, rj[i].raw, false);
+        putc_unlocked('\n', f);
     }
     return close_out(f, path, err);
 }
@@ -115,10 +95,10 @@ write_files(const char *dir, const Store *st, CbError *err)
     fputs("source,agency,fact_kind,file,size,sha256,records_read,accepted,duplicates,rejected\n", f);
     const SourceFile *sf = st->files.data;
     for (size_t i = 0; i < st->files.len; i++) {
-        put_field(f, sf[i].source, true);
-        put_field(f, sf[i].agency, false);
-        put_field(f, factkind_name(sf[i].kind), false);
-        put_field(f, sf[i].name, false);
+        out_csv_field(f, sf[i].source, true);
+        out_csv_field(f, sf[i].agency, false);
+        out_csv_field(f, factkind_name(sf[i].kind), false);
+        out_csv_field(f, sf[i].name, false);
         fprintf(f, ",%llu,%s,%llu,%llu,%llu,%llu\n", (unsigned long long) sf[i].size, sf[i].sha256,
                 (unsigned long long) sf[i].read, (unsigned long long) sf[i].accepted,
                 (unsigned long long) sf[i].duplicates, (unsigned long long) sf[i].rejected);

@@ -10,6 +10,7 @@
 
 #include "db.h"
 #include "identity.h"
+#include "out_common.h"
 
 void
 identity_record_key(const char *source, uint64_t record_hash, char out[160])
@@ -47,17 +48,7 @@ identity_write_links_csv(const char *dir, const Store *st, const IdentityResult 
             idnum_format(lr[i].key, id);
         /* file names come from the delivery folder: quote when needed (RFC 4180) */
         const char *fn = VEC_AT(&st->files, SourceFile, lr[i].file).name;
-        if (strpbrk(fn, ",\"\r\n")) {
-            fputc('"', f);
-            for (const char *p = fn; *p; p++) {
-                if (*p == '"')
-                    fputc('"', f);
-                fputc(*p, f);
-            }
-            fputc('"', f);
-        } else {
-            fputs(fn, f);
-        }
+        out_csv_field(f, fn, true);
         fprintf(f, ",%llu,%s,%s", (unsigned long long) lr[i].record, id,
                 identity_decision_name((LinkDecision) lr[i].decision));
         put_weight(f, lr[i].weight);

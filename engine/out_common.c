@@ -345,21 +345,22 @@ out_text_chars(const char *s)
 void
 out_csv_field(FILE *f, const char *s, bool first)
 {
+    /* a file is written by one thread: no stdio lock per character */
     if (!first)
-        fputc(',', f);
+        putc_unlocked(',', f);
     if (s == NULL)
         return;
     if (strpbrk(s, ",\"\r\n") == NULL) {
-        fputs(s, f);
+        fputs_unlocked(s, f);
         return;
     }
-    fputc('"', f);
+    putc_unlocked('"', f);
     for (const char *p = s; *p; p++) {
         if (*p == '"')
-            fputc('"', f);
-        fputc(*p, f);
+            putc_unlocked('"', f);
+        putc_unlocked(*p, f);
     }
-    fputc('"', f);
+    putc_unlocked('"', f);
 }
 
 void
