@@ -390,7 +390,75 @@ typedef struct FileWriter {
     double                seconds;   /* out: how long it took */
     bool                  ok;
     CbError               err;
+    /* The CSV lists and links.csv need nothing from the lifecycle: a thread of their own writes
+     * them while it is prepared, and write_files waits for it (csv_join). */
+    pthread_t             csv_thread;
+    bool                  csv_started, csv_joined, csv_ok;
+    double                csv_s;
+    CbError               csv_err;
 } FileWriter;
+
+static void *
+write_csv_files(void *arg)
+{
+    FileWriter *w = arg;
+    double t0 = clock_now();
+    memset(&w->csv_err, 0, sizeof w->csv_err);
+    w->csv_ok = csvout_write_all(w->dir, w->st, w->ls, &w->csv_err) &&
+                identity_write_links_csv(w->dir, w->st, w->idr, &w->csv_err);
+    w->csv_s = clock_now() - t0;
+    return NULL;
+}
+
+/* Starts the CSV lists' thread, or writes them here when no thread is to be had. */
+static void
+csv_start(FileWriter *w)
+{
+    w->csv_started = pthread_create(&w->csv_thread, NULL, write_csv_files, w) == 0;
+    if (!w->csv_started)
+        write_csv_files(w);
+}
+
+/* Waits for the CSV lists once (a no-op after the first call). */
+static void
+csv_join(FileWriter *w)
+{
+    if (w->csv_started && !w->csv_joined)
+        pthread_join(w->csv_thread, NULL);
+    w->csv_joined = true;
+}
+
+/* The suspension alerts, then the nightly report: they need nothing from the workbooks, so a
+ * thread of their own writes them while the workbooks are written. */
+typedef struct SideFiles {
+    FileWriter *w;
+    double      t0;                /* when the files began, for the report's output time */
+    double      alerts_s, report_s;
+    bool        ok;
+    CbError     err;
+} SideFiles;
+
+static void *
+write_alerts_report(void *arg)
+{
+    SideFiles *sf = arg;
+    FileWriter *w = sf->w;
+    double t0 = clock_now();
+    memset(&sf->err, 0, sizeof sf->err);
+    sf->ok = out_alerts_write(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, NULL, w->ac, &sf->err);
+    double t1 = clock_now();
+    if (sf->ok) {
+        /* what people use: township workbooks, suspension alerts, the nightly report */
+        OutTiming tm[] = {{"读取与匹配", w->read_s}, {"规则", w->rules_s}, {"输出", clock_now() - sf->t0}};
+        OutReportInput in = {.st = w->st, .ls = w->ls, .lc = w->lc, .pl = w->pl, .ri = w->ri,
+                             .hist = w->hist, .alerts = w->ac, .timings = tm, .ntimings = 3,
+                             .staff_per = 6000, .enrolled = w->enrolled};
+        sf->ok = out_report_write(w->dir, &in, &sf->err);
+    }
+    sf->alerts_s = t1 - t0;
+    sf->report_s = clock_now() - t1;
+    return NULL;
+}
 
 static void *
 write_files(void *arg)
@@ -402,30 +470,34 @@ write_files(void *arg)
     char xbuf[512];
     out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
     xo.threads = w->threads;
-    w->ok = csvout_write_all(w->dir, w->st, w->ls, &w->err) &&
-            identity_write_links_csv(w->dir, w->st, w->idr, &w->err);
+    csv_join(w);
+    w->ok = w->csv_ok;
+    if (!w->ok)
+        w->err = w->csv_err;
     double t_csv = clock_now();
+    SideFiles side = {.w = w, .t0 = t0};
+    pthread_t side_thread;
+    bool side_started = w->ok && pthread_create(&side_thread, NULL, write_alerts_report, &side) == 0;
     w->ok = w->ok && out_xlsx_write_townships(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, &xo, &w->err);
     double t_xlsx = clock_now();
-    w->ok = w->ok && out_alerts_write(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, NULL, w->ac, &w->err);
-    double t_alerts = clock_now();
-    if (w->ok) {
-        /* what people use: township workbooks, suspension alerts, the nightly report */
-        OutTiming tm[] = {{"读取与匹配", w->read_s}, {"规则", w->rules_s}, {"输出", clock_now() - t0}};
-        OutReportInput in = {.st = w->st, .ls = w->ls, .lc = w->lc, .pl = w->pl, .ri = w->ri,
-                             .hist = w->hist, .alerts = w->ac, .timings = tm, .ntimings = 3,
-                             .staff_per = 6000, .enrolled = w->enrolled};
-        w->ok = out_report_write(w->dir, &in, &w->err);
+    if (side_started)
+        pthread_join(side_thread, NULL);
+    else if (w->ok)
+        write_alerts_report(&side);
+    if (w->ok && !side.ok) {
+        w->ok = false;
+        w->err = side.err;
     }
-    double t_report = clock_now();
+    double t_side = clock_now();
     /* synced and listed with their checksums while the database still stores the run */
     if (w->ok && w->seal)
         w->ok = release_seal(w->dir, w->threads, &w->nfiles, &w->bytes, &w->err);
     w->seconds = clock_now() - t0;
     if (w->ok)
-        log_info("event=files_written seconds=%.3f csv=%.3f xlsx=%.3f alerts=%.3f report=%.3f seal=%.3f",
-                 w->seconds, t_csv - t0, t_xlsx - t_csv, t_alerts - t_xlsx, t_report - t_alerts,
-                 t0 + w->seconds - t_report);
+        log_info("event=files_written seconds=%.3f csv=%.3f csv_wait=%.3f xlsx=%.3f alerts=%.3f report=%.3f "
+                 "side_wait=%.3f seal=%.3f",
+                 w->seconds, w->csv_s, t_csv - t0, t_xlsx - t_csv, side.alerts_s, side.report_s,
+                 t_side - t_xlsx, t0 + w->seconds - t_side);
     return NULL;
 }
 
@@ -652,7 +724,8 @@ run_nightly(const RunOptions *opt, CbError *err)
      * from lifecycle_prepare in a short transaction of its own; the run's rows do not need it.
      * So a thread with a second connection prepares, then writes the files, while this thread
      * begins the run's transaction with the rows and, once the items are known, goes on with
-     * the lifecycle; the commit waits for both and for the seal.  Without a second connection
+     * the lifecycle; the commit waits for both and for the seal.  The CSV lists need none of it
+     * and are written on a thread of their own from the start.  Without a second connection
      * (CANBAO_DB_CONNECTIONS=1, none to be had, or a dry run) the preparation comes first, then
      * the files and the database at once. */
     OutRunInfo ri = {.asof = opt->asof, .rule_version = ls.rule_version,
@@ -667,6 +740,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                    .dry = opt->dry_run, .fw = &fw};
     pthread_mutex_init(&pr.mu, NULL);
     pthread_cond_init(&pr.cv, NULL);
+    csv_start(&fw);
     double t_db0 = clock_now(), t_db = 0;
     bool db_ok = true, threaded = false;
     pthread_t night;
@@ -705,6 +779,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                 pthread_join(writer, NULL);
         }
     }
+    csv_join(&fw);   /* write_files has, unless the preparation failed */
     if (pr.own)
         db_close(pr.own);
     pthread_mutex_destroy(&pr.mu);
