@@ -69,3 +69,19 @@ par_each(size_t n, int threads, bool (*fn)(void *arg, size_t i), void *arg)
     free(parts);
     return !atomic_load(&w.stop);
 }
+
+void
+par_start(ParTask *t, void *(*fn)(void *), void *arg)
+{
+    t->running = pthread_create(&t->tid, NULL, fn, arg) == 0;
+    if (!t->running)
+        fn(arg);
+}
+
+void
+par_wait(ParTask *t)
+{
+    if (t->running)
+        pthread_join(t->tid, NULL);
+    t->running = false;
+}

@@ -4,6 +4,7 @@
 #ifndef CANBAO_PARALLEL_H
 #define CANBAO_PARALLEL_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -17,5 +18,16 @@ void par_run(void *(*fn)(void *), void *parts, size_t size, int n);
  * already taken finish); returns true when every call returned true.  Which thread does which
  * i varies: fn writes only what belongs to its i. */
 bool par_each(size_t n, int threads, bool (*fn)(void *arg, size_t i), void *arg);
+
+/* One task beside the calling thread: par_start runs fn(arg) on a thread of its own (at once on
+ * the calling thread when none can be started); par_wait returns when it is done (again: at
+ * once).  A zeroed ParTask that was never started is done. */
+typedef struct ParTask {
+    pthread_t tid;
+    bool      running;
+} ParTask;
+
+void par_start(ParTask *t, void *(*fn)(void *), void *arg);
+void par_wait(ParTask *t);
 
 #endif

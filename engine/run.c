@@ -18,6 +18,7 @@
 #include "load.h"
 #include "log.h"
 #include "output.h"
+#include "parallel.h"
 #include "rules.h"
 #include "sourcedef.h"
 #include "store.h"
@@ -391,9 +392,9 @@ typedef struct FileWriter {
     bool                  ok;
     CbError               err;
     /* The CSV lists and links.csv need nothing from the lifecycle: a thread of their own writes
-     * them while it is prepared, and write_files waits for it (csv_join). */
-    pthread_t             csv_thread;
-    bool                  csv_started, csv_joined, csv_ok;
+     * them while it is prepared, and write_files waits for it. */
+    ParTask               csv_task;
+    bool                  csv_ok;
     double                csv_s;
     CbError               csv_err;
 } FileWriter;
@@ -408,24 +409,6 @@ write_csv_files(void *arg)
                 identity_write_links_csv(w->dir, w->st, w->idr, &w->csv_err);
     w->csv_s = clock_now() - t0;
     return NULL;
-}
-
-/* Starts the CSV lists' thread, or writes them here when no thread is to be had. */
-static void
-csv_start(FileWriter *w)
-{
-    w->csv_started = pthread_create(&w->csv_thread, NULL, write_csv_files, w) == 0;
-    if (!w->csv_started)
-        write_csv_files(w);
-}
-
-/* Waits for the CSV lists once (a no-op after the first call). */
-static void
-csv_join(FileWriter *w)
-{
-    if (w->csv_started && !w->csv_joined)
-        pthread_join(w->csv_thread, NULL);
-    w->csv_joined = true;
 }
 
 /* The suspension alerts, then the nightly report: they need nothing from the workbooks, so a
@@ -470,20 +453,18 @@ write_files(void *arg)
     char xbuf[512];
     out_xlsx_options_default(&xo, xbuf, sizeof xbuf);
     xo.threads = w->threads;
-    csv_join(w);
+    par_wait(&w->csv_task);
     w->ok = w->csv_ok;
     if (!w->ok)
         w->err = w->csv_err;
     double t_csv = clock_now();
     SideFiles side = {.w = w, .t0 = t0};
-    pthread_t side_thread;
-    bool side_started = w->ok && pthread_create(&side_thread, NULL, write_alerts_report, &side) == 0;
+    ParTask side_task = {0};
+    if (w->ok)
+        par_start(&side_task, write_alerts_report, &side);
     w->ok = w->ok && out_xlsx_write_townships(w->dir, w->st, w->ls, w->lc, w->pl, w->ri, &xo, &w->err);
     double t_xlsx = clock_now();
-    if (side_started)
-        pthread_join(side_thread, NULL);
-    else if (w->ok)
-        write_alerts_report(&side);
+    par_wait(&side_task);
     if (w->ok && !side.ok) {
         w->ok = false;
         w->err = side.err;
@@ -740,7 +721,7 @@ run_nightly(const RunOptions *opt, CbError *err)
                    .dry = opt->dry_run, .fw = &fw};
     pthread_mutex_init(&pr.mu, NULL);
     pthread_cond_init(&pr.cv, NULL);
-    csv_start(&fw);
+    par_start(&fw.csv_task, write_csv_files, &fw);
     double t_db0 = clock_now(), t_db = 0;
     bool db_ok = true, threaded = false;
     pthread_t night;
@@ -766,20 +747,17 @@ run_nightly(const RunOptions *opt, CbError *err)
         pr.conn = conn;
         prepare_lifecycle(&pr);
         if (pr.ok) {
-            pthread_t writer;
-            bool wt = pthread_create(&writer, NULL, write_files, &fw) == 0;
-            if (!wt)
-                write_files(&fw);
+            ParTask writer = {0};
+            par_start(&writer, write_files, &fw);
             if (!opt->dry_run)
                 db_ok = txn_open = cancel_check("storing the run in PostgreSQL", err) &&
                                    pgout_stage_rows(conn, run_id, &st, &ls, err) &&
                                    pgout_stage_items(conn, run_id, &st, &ls, &lc, &idr, summary, err);
             t_db = clock_now() - t_db0;
-            if (wt)
-                pthread_join(writer, NULL);
+            par_wait(&writer);
         }
     }
-    csv_join(&fw);   /* write_files has, unless the preparation failed */
+    par_wait(&fw.csv_task);   /* write_files has, unless the preparation failed */
     if (pr.own)
         db_close(pr.own);
     pthread_mutex_destroy(&pr.mu);
