@@ -453,15 +453,15 @@ cmp_old_desc(const void *a, const void *b)
     return x->run < y->run ? 1 : x->run > y->run ? -1 : strcmp(y->name, x->name);
 }
 
-void
-release_prune(const char *out, int keep)
+/* The release folders in <out>.releases (and the legacy ones: run -1), in no order. */
+static int
+list_releases(const char *out, char *dir, size_t dsize, Old **out_o)
 {
-    char dir[PATH_MAX], cur[256];
-    snprintf(dir, sizeof dir, "%s.releases", out);
-    release_current(out, cur, sizeof cur);
+    snprintf(dir, dsize, "%s.releases", out);
+    *out_o = NULL;
     DIR *d = opendir(dir);
     if (d == NULL)
-        return;
+        return 0;
     Old *o = NULL;
     int n = 0;
     struct dirent *de;
@@ -475,6 +475,33 @@ release_prune(const char *out, int keep)
         n++;
     }
     closedir(d);
+    *out_o = o;
+    return n;
+}
+
+int64_t
+release_newest_run(const char *out)
+{
+    char dir[PATH_MAX];
+    Old *o;
+    int n = list_releases(out, dir, sizeof dir, &o);
+    int64_t newest = -1;
+    for (int i = 0; i < n; i++)
+        if (o[i].run > newest)
+            newest = o[i].run;
+    free(o);
+    return newest;
+}
+
+void
+release_prune(const char *out, int keep)
+{
+    char dir[PATH_MAX], cur[256];
+    release_current(out, cur, sizeof cur);
+    Old *o;
+    int n = list_releases(out, dir, sizeof dir, &o);
+    if (n == 0)
+        return;
     qsort(o, (size_t) n, sizeof(Old), cmp_old_desc);
     for (int i = keep < 1 ? 1 : keep; i < n; i++) {
         if (strcmp(o[i].name, cur) == 0)

@@ -66,6 +66,10 @@ void release_current(const char *out, char *name, size_t size);
 /* The run id in a release name (2026-11-28_run42 → 42), or -1. */
 int64_t release_run_id(const char *name);
 
+/* The highest run id among the release folders of the output folder, or -1 when there are
+ * none: a database made anew numbers its runs after it (schema/018). */
+int64_t release_newest_run(const char *out);
+
 /* Removes release folders beyond the newest `keep` (never the current one); logs each. */
 void release_prune(const char *out, int keep);
 

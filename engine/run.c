@@ -291,6 +291,29 @@ recover_unpublished(PGconn *conn, CbError *err)
     return ok;
 }
 
+/* Under the run lock, before this run's ledger row: a database made anew numbers its runs
+ * after the releases already in the output folder (schema/018), so that a release's name is new
+ * and the newest release has the highest number. */
+static bool
+continue_run_numbers(PGconn *conn, const char *out, CbError *err)
+{
+    int64_t seen = release_newest_run(out);
+    if (seen <= 0)
+        return true;
+    char s[24];
+    snprintf(s, sizeof s, "%lld", (long long) seen);
+    const char *params[] = {s};
+    PGresult *res = NULL;
+    if (!db_exec_params(conn, "SELECT canbao.runs_continue_after($1::bigint)", 1, params, &res, err))
+        return false;
+    if (!PQgetisnull(res, 0, 0))
+        log_warn("event=run_numbers_continued next=%s newest_release=%lld out=%s note=\"the database "
+                 "numbered its runs below the releases in the output folder (made anew?): its runs now "
+                 "go on after them\"", PQgetvalue(res, 0, 0), (long long) seen, out);
+    PQclear(res);
+    return true;
+}
+
 /* Under the run lock, before this run's ledger row: what runs that died left behind. */
 static bool
 recover(PGconn *conn, CbError *err)
@@ -612,7 +635,7 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (conn == NULL || !db_schema_current(conn, opt->schema_dir, err))
         goto done;
     if (!opt->dry_run) {
-        if (!db_lock_run(conn, err) || !recover(conn, err))
+        if (!db_lock_run(conn, err) || !recover(conn, err) || !continue_run_numbers(conn, rel.out, err))
             goto done;
         char host[256] = "";
         gethostname(host, sizeof host - 1);

@@ -224,4 +224,17 @@ check_exit "max_age on a required source: an error naming the definition's line"
 check_exit "a bad CANBAO_FAULT is a usage error" 2 'CANBAO_FAULT=nowhere is not a fault point' \
     env CANBAO_FAULT=nowhere "$CANBAO" run --asof $ASOF --extracts "$OPS_D" --out "$O"
 
+# -- a database made anew (restored from a backup, moved) numbers its runs from 1 again: the
+#    night's release would take the name of the first one in the folder and fail to publish
+ops_old_newest=$(ls "$O.releases" | sed -n 's/.*_run//p' | sort -n | tail -n 1)
+ops_new_db_night() {
+    "$PG_BIN/createdb" canbao_ops_new && PGDATABASE=canbao_ops_new "$CANBAO" --quiet db migrate >/dev/null &&
+        PGDATABASE=canbao_ops_new ops_run "$O" 2>"$OPS/new-db.log" >/dev/null &&
+        grep -q "event=run_numbers_continued next=$((ops_old_newest + 1)) newest_release=$ops_old_newest" "$OPS/new-db.log"
+}
+check "a database made anew: its run goes on after the output folder's releases (run $ops_old_newest), and says so" \
+    ops_new_db_night
+check "... and is published under a new name, the newest" \
+    bash -c '[ "$(readlink "$1")" = "out.releases/$2_run$(($3 + 1))" ]' _ "$O" $ASOF "$ops_old_newest"
+
 export PGDATABASE=$OPS_DB0

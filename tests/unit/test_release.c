@@ -198,6 +198,7 @@ test_switch_prune(void **state)
     (void) state;
     char out[512], cur[256], p[600], text[16];
     snprintf(out, sizeof out, "%s/lists", g_root);
+    assert_int_equal(release_newest_run(out), -1);   /* no releases folder yet */
     /* an output folder from before: moved aside once */
     assert_int_equal(mkdir(out, 0755), 0);
     write_file(out, "old.csv", "old");
@@ -221,6 +222,7 @@ test_switch_prune(void **state)
     struct stat sb;
     assert_int_equal(lstat(out, &sb), 0);
     assert_true(S_ISLNK(sb.st_mode));
+    assert_int_equal(release_newest_run(out), 4);   /* the legacy folder has no number */
     /* keep 2: runs 4 and 3 stay, 2, 1 and the old folder go */
     release_prune(out, 2);
     snprintf(p, sizeof p, "%s.releases/2026-11-28_run3", out);
@@ -229,6 +231,7 @@ test_switch_prune(void **state)
     assert_int_not_equal(stat(p, &sb), 0);
     /* the current release is never pruned, even beyond keep */
     make_release(out, 5, "five", &r);   /* installed, not switched: 4 is current */
+    assert_int_equal(release_newest_run(out), 5);
     release_prune(out, 1);
     snprintf(p, sizeof p, "%s.releases/2026-11-28_run4", out);
     assert_int_equal(stat(p, &sb), 0);
