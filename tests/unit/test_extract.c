@@ -884,6 +884,57 @@ test_hash(void **state)
 	assert_true(fx.rec.hash == h[0]);
 }
 
+/* utf8_valid character by character, for the test below */
+static bool
+utf8_valid_slow(const unsigned char *s, size_t n, size_t *bad_at)
+{
+	for (size_t i = 0; i < n;)
+	{
+		size_t		k = utf8_char_len(s + i, n - i);
+
+		if (k == 0)
+		{
+			*bad_at = i;
+			return false;
+		}
+		i += k;
+	}
+	return true;
+}
+
+/*
+ * utf8_valid and its short cuts (printable ASCII, most three-byte characters): a NUL, a byte
+ * above 0x7F, a control character, a two- or three-byte character or a cut-short one at every
+ * place of texts of 1 to 24 bytes, against the character rule, and where it fails.
+ */
+static void
+test_utf8_every_place(void **state)
+{
+	static const unsigned char odd[][3] = {{0x00}, {0x80}, {0x7F}, {0x01}, {0x1F}, {0xFF},
+										   {0xC3, 0xA9}, {0xC3}, {0xE5, 0xBC}, {0xE5, 0xBC, 0xA0}};
+	static const size_t oddlen[] = {1, 1, 1, 1, 1, 1, 2, 1, 2, 3};
+	unsigned char s[32];
+
+	(void) state;
+	for (size_t n = 1; n <= 24; n++)
+		for (size_t p = 0; p < n; p++)
+			for (size_t o = 0; o < sizeof oddlen / sizeof oddlen[0]; o++)
+			{
+				size_t		want_at = SIZE_MAX,
+							got_at = SIZE_MAX;
+
+				for (size_t i = 0; i < n; i++)
+					s[i] = (unsigned char) ('a' + i % 26);
+				for (size_t j = 0; j < oddlen[o] && p + j < n; j++)
+					s[p + j] = odd[o][j];
+				bool		want = utf8_valid_slow(s, n, &want_at);
+
+				if (utf8_valid((const char *) s, n, &got_at) != want || got_at != want_at)
+					fail_msg("%zu bytes, odd %zu at %zu: valid %d at %zu, want %d at %zu", n, o, p,
+							 !want, got_at, want, want_at);
+			}
+}
+
 /*
  * utf8_valid takes most three-byte characters without utf8_char_len: every lead byte E0-EF
  * with every two following bytes, alone and between ASCII, against the character rule.
@@ -952,6 +1003,7 @@ main(void)
 		cmocka_unit_test_teardown(test_reason_is_valid_utf8, teardown),
 		cmocka_unit_test_teardown(test_hash, teardown),
 		cmocka_unit_test(test_utf8_three_bytes),
+		cmocka_unit_test(test_utf8_every_place),
 	};
 
 	return cmocka_run_group_tests_name("extract", tests, NULL, NULL);
