@@ -463,9 +463,15 @@ permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, 
             }
             Fact cur = f[i];
             do {
-                size_t j = head[d >> shift]++;
-                while (bucket[j] >> shift == d >> shift)
-                    j = head[d >> shift]++;
+                size_t cd = d >> shift, j = head[cd]++;
+                while (bucket[j] >> shift == cd)
+                    j = head[cd]++;
+                /* this coarse bucket's next slots, for when a fact next goes to it (a few
+                 * hundred steps on): the chain of swaps then finds them in the cache */
+                if (head[cd] + 16 < nf) {
+                    __builtin_prefetch(&f[head[cd] + 2], 1);
+                    __builtin_prefetch(&bucket[head[cd] + 16], 1);
+                }
                 Fact t = f[j];
                 uint32_t td = bucket[j];
                 f[j] = cur;
@@ -512,10 +518,10 @@ cmp_arrival(const void *x, const void *y)
 
 /* One bucket's persons [0, m) put in key order, equal keys by their place on arrival: an LSD
  * radix sort of (key, places), a byte a pass (bytes that are the same in every key of the
- * bucket are not a pass), equal keys then put in order of arrival; then the persons moved once,
- * cycle by cycle, in place. */
+ * bucket are not a pass), equal keys then put in order of arrival; then the persons gathered in
+ * that order into out (m of them) and copied back. */
 static void
-sort_bucket(Person *ps, const uint32_t *orig, size_t m, KeyAt *a, KeyAt *b)
+sort_bucket(Person *ps, const uint32_t *orig, size_t m, KeyAt *a, KeyAt *b, Person *out)
 {
     size_t count[8][256];
     memset(count, 0, sizeof count);
@@ -545,23 +551,16 @@ sort_bucket(Person *ps, const uint32_t *orig, size_t m, KeyAt *a, KeyAt *b)
         if (r > 1)
             qsort(a + i, r, sizeof *a, cmp_arrival);
     }
-    /* place i takes the person at a[i].pos; a place filled is marked a[i].pos = i */
+    /* place i takes the person at a[i].pos: gathered into out, whose loads do not wait on one
+     * another (moving the persons cycle by cycle in place, each load waited on the one before,
+     * was half of the sort), then copied back */
+    enum { AHEAD = 8 };
     for (size_t i = 0; i < m; i++) {
-        if (a[i].pos == i)
-            continue;
-        Person first = ps[i];
-        size_t j = i;
-        for (;;) {
-            size_t from = a[j].pos;
-            a[j].pos = (uint32_t) j;
-            if (from == i) {
-                ps[j] = first;
-                break;
-            }
-            ps[j] = ps[from];
-            j = from;
-        }
+        if (i + AHEAD < m)
+            __builtin_prefetch(&ps[a[i + AHEAD].pos]);
+        out[i] = ps[a[i].pos];
     }
+    memcpy(ps, out, m * sizeof *ps);
 }
 
 static void *
@@ -570,11 +569,13 @@ sort_buckets(void *arg)
     PersonSortPart *g = arg;
     size_t most = largest_range(g->start, g->b0, g->b1);
     KeyAt *a = xmalloc(most * sizeof *a), *b = xmalloc(most * sizeof *b);
+    Person *out = xmalloc(most * sizeof *out);
     for (size_t c = g->b0; c < g->b1; c++)
         if (g->start[c + 1] - g->start[c] > 1)
-            sort_bucket(g->ps + g->start[c], g->orig + g->start[c], g->start[c + 1] - g->start[c], a, b);
+            sort_bucket(g->ps + g->start[c], g->orig + g->start[c], g->start[c + 1] - g->start[c], a, b, out);
     free(a);
     free(b);
+    free(out);
     return NULL;
 }
 
@@ -584,7 +585,7 @@ sort_buckets(void *arg)
  * persons are first dealt in place into 256 buckets of the key range (each moved once, by
  * swaps), their places on arrival beside them; then each bucket, a few MB, is sorted on its
  * own (sort_bucket), the buckets shared out over the threads.  Extra memory: 4 bytes a person
- * and two arrays of 16 bytes a person of the largest bucket per thread. */
+ * and, per thread, 96 bytes a person of the largest bucket (6 MB at 24 M persons). */
 static void
 sort_persons(Store *s, int threads)
 {
@@ -622,6 +623,10 @@ sort_persons(Store *s, int threads)
                 continue;
             }
             size_t j = head[d]++;   /* ps[i] to its bucket; what was there comes to i */
+            if (head[d] + 16 < n) {   /* the bucket's next slot, for its next person (as below) */
+                __builtin_prefetch(&ps[head[d] + 1], 1);
+                __builtin_prefetch(&orig[head[d] + 16], 1);
+            }
             Person t = ps[i];
             ps[i] = ps[j];
             ps[j] = t;
@@ -657,7 +662,10 @@ group_persons(Store *s, int threads)
     s->index = xcalloc(cap, sizeof(uint32_t));
     s->index_mask = cap - 1;
     Person *ps = s->persons.data;
+    enum { AHEAD = 16 };
     for (size_t i = 0; i < s->persons.len; i++) {
+        if (i + AHEAD < s->persons.len)   /* the slots ahead, so that their misses overlap */
+            __builtin_prefetch(&s->index[hash_key(ps[i + AHEAD].key) & s->index_mask], 1);
         uint64_t h = hash_key(ps[i].key) & s->index_mask;
         while (s->index[h] != 0)
             h = (h + 1) & s->index_mask;
@@ -665,6 +673,29 @@ group_persons(Store *s, int threads)
         ps[i].fact_first = 0;
         ps[i].fact_count = 0;
     }
+}
+
+/* The slots [h0, h1) of the table beside the facts, filled from the store's index: the table's
+ * first touch (16 bytes a slot) and the persons' keys, read in hash order, shared out. */
+typedef struct SlotPart {
+    Slot           *slots;
+    const uint32_t *index;
+    const Person   *ps;
+    size_t          h0, h1;
+} SlotPart;
+
+static void *
+fill_slots(void *arg)
+{
+    SlotPart *g = arg;
+    enum { AHEAD = 16 };
+    for (size_t h = g->h0; h < g->h1; h++) {
+        if (h + AHEAD < g->h1 && g->index[h + AHEAD] != 0)
+            __builtin_prefetch(&g->ps[g->index[h + AHEAD] - 1].key);
+        uint32_t i = g->index[h];
+        g->slots[h] = (Slot) {.key = i ? g->ps[i - 1].key : 0, .idx = i};
+    }
+    return NULL;
 }
 
 /* The facts in memory put in person order (above), every person's bundle set (empty for the
@@ -683,12 +714,13 @@ group_facts(Store *s, int threads)
     size_t np = s->persons.len, cap = s->index_mask + 1;
     Slot *slots = NULL;
     if (s->spill == NULL) {
-        slots = xcalloc(cap, sizeof *slots);
-        for (size_t h = 0; h < cap; h++)
-            if (s->index[h] != 0) {
-                slots[h].key = ps[s->index[h] - 1].key;
-                slots[h].idx = s->index[h];
-            }
+        slots = xmalloc(cap * sizeof *slots);
+        SlotPart sp[STORE_GROUP_MAX_THREADS];
+        for (int t = 0; t < threads; t++)
+            sp[t] = (SlotPart) {.slots = slots, .index = s->index, .ps = ps,
+                                .h0 = cap * (size_t) t / (size_t) threads,
+                                .h1 = cap * (size_t) (t + 1) / (size_t) threads};
+        par_run(fill_slots, sp, sizeof *sp, threads);
     }
 
     Fact *fs = s->facts.data;
