@@ -9,6 +9,8 @@
 #include <strings.h>
 #include <time.h>
 
+#include <isa-l/crc.h>
+#include <isa-l/igzip_lib.h>
 #include <xlsxwriter.h>
 
 #include "factkind.h"
@@ -32,26 +34,96 @@ const char *const OUT_XLSX_OUTCOMES[OUT_XLSX_NOUTCOMES] = {
 #define MIN_WIDTH 5.0
 
 /*
- * The workbooks' compression level.  libxlsxwriter 1.1.4 has no option for it: it asks
- * minizip for zlib's default level (6) for every part of the zip.  The sheets are XML that
- * compresses well at any level, and deflating them at 6 was a third of the time spent writing
- * the township workbooks.  minizip is a shared library (Debian's libminizip1) that
- * libxlsxwriter calls through the dynamic linker, so this definition, in the program, is the
- * one it finds: it passes the call on to minizip's with level 1 where libxlsxwriter asked for the
- * default.  The zip is the same format, any reader opens it; the files are somewhat larger.
+ * The workbooks' deflate.  libxlsxwriter 1.1.4 has no option for it: it asks minizip to
+ * deflate every part of the zip with zlib at zlib's default level (6), and a third of the time
+ * spent writing the township workbooks went to it.  minizip is a shared library (Debian's
+ * libminizip1) that libxlsxwriter calls through the dynamic linker, so the four functions below,
+ * defined in the program, are the ones it finds.  A part libxlsxwriter asks to deflate at the
+ * default level is opened "raw" in minizip instead (minizip writes the bytes it is given, and
+ * the zip's headers say deflate, level 1), deflated here by ISA-L's igzip at its level 1 (as
+ * the gzip extracts are inflated: several times faster than zlib at its fastest level, and
+ * about as small), its CRC-32 counted by ISA-L; closing the part hands minizip the size and
+ * CRC-32 of what was deflated.  Everything else passes on to minizip unchanged.  The zip is
+ * the same format, any reader opens it.  Each workbook is written whole on one thread, one part
+ * at a time, so the part being deflated is the thread's.
  */
 #define XLSX_ZIP_LEVEL 1
+#define ZIP_OK_ 0
+#define ZIP_INTERNALERROR_ (-104)   /* libxlsxwriter reports the workbook not written */
+#define Z_DEFLATED_ 8
 typedef unsigned int  zip_uInt;
 typedef unsigned long zip_uLong;
 typedef int (*ZipOpenFn)(void *, const char *, const void *, const void *, zip_uInt, const void *,
                          zip_uInt, const char *, int, int, int, int, int, int, const char *,
                          zip_uLong, zip_uLong, zip_uLong, int);
+typedef int (*ZipWriteFn)(void *, const void *, unsigned);
+typedef int (*ZipCloseFn)(void *);
+typedef int (*ZipCloseRawFn)(void *, uint64_t, zip_uLong);
 int zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi,
                             const void *extra_local, zip_uInt size_extra_local, const void *extra_global,
                             zip_uInt size_extra_global, const char *comment, int method, int level,
                             int raw, int window_bits, int mem_level, int strategy,
                             const char *password, zip_uLong crc_for_crypting, zip_uLong version_made_by,
                             zip_uLong flag_base, int zip64);
+int zipWriteInFileInZip(void *file, const void *buf, unsigned len);
+int zipCloseFileInZip(void *file);
+
+/* minizip's own definition of name (NULL if the dynamic linker has none) */
+static void *
+minizip_fn(_Atomic(void *) *slot, const char *name)
+{
+    void *fn = atomic_load(slot);
+    if (fn == NULL) {
+        fn = dlsym(RTLD_NEXT, name);
+        atomic_store(slot, fn);
+    }
+    return fn;
+}
+
+#define XLSX_DEFLATE_OUT (64 * 1024)
+
+/* the part this thread deflates */
+typedef struct ZipDeflate {
+    void               *zip;        /* the zipFile whose open part it is */
+    struct isal_zstream z;
+    uint8_t            *level_buf;
+    uint32_t            crc;
+    uint64_t            size;       /* bytes given, before deflating */
+    uint8_t             out[XLSX_DEFLATE_OUT];
+} ZipDeflate;
+
+static _Thread_local ZipDeflate *zip_part;
+
+static void
+zip_part_free(void)
+{
+    if (zip_part != NULL) {
+        free(zip_part->level_buf);
+        free(zip_part);
+        zip_part = NULL;
+    }
+}
+
+/* Deflates what the stream holds (end: and finishes it), the output written to the zip. */
+static int
+zip_part_deflate(ZipDeflate *d, bool end, ZipWriteFn write)
+{
+    d->z.end_of_stream = end ? 1 : 0;
+    d->z.flush = NO_FLUSH;
+    do {
+        d->z.next_out = d->out;
+        d->z.avail_out = XLSX_DEFLATE_OUT;
+        if (isal_deflate(&d->z) != COMP_OK)
+            return ZIP_INTERNALERROR_;
+        unsigned n = XLSX_DEFLATE_OUT - d->z.avail_out;
+        if (n > 0) {
+            int rc = write(d->zip, d->out, n);
+            if (rc != ZIP_OK_)
+                return rc;
+        }
+    } while (d->z.avail_in > 0 || (end && d->z.internal_state.state != ZSTATE_END));
+    return ZIP_OK_;
+}
 
 int
 zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi, const void *extra_local,
@@ -60,19 +132,76 @@ zipOpenNewFileInZip4_64(void *file, const char *filename, const void *zipfi, con
                         int mem_level, int strategy, const char *password, zip_uLong crc_for_crypting,
                         zip_uLong version_made_by, zip_uLong flag_base, int zip64)
 {
-    static _Atomic(ZipOpenFn) next;
-    ZipOpenFn fn = atomic_load(&next);
-    if (fn == NULL) {
-        fn = (ZipOpenFn) (uintptr_t) dlsym(RTLD_NEXT, "zipOpenNewFileInZip4_64");
-        if (fn == NULL)
-            return -104;   /* ZIP_INTERNALERROR: libxlsxwriter reports the workbook not written */
-        atomic_store(&next, fn);
+    static _Atomic(void *) next;
+    ZipOpenFn fn = (ZipOpenFn) (uintptr_t) minizip_fn(&next, "zipOpenNewFileInZip4_64");
+    if (fn == NULL)
+        return ZIP_INTERNALERROR_;
+    bool ours = method == Z_DEFLATED_ && !raw && level == -1 /* Z_DEFAULT_COMPRESSION */ && password == NULL;
+    if (ours) {
+        zip_part_free();   /* a part left open by a failed workbook */
+        ZipDeflate *d = calloc(1, sizeof *d);
+        uint8_t *lb = malloc(ISAL_DEF_LVL1_DEFAULT);
+        if (d == NULL || lb == NULL) {
+            free(d);
+            free(lb);
+            return ZIP_INTERNALERROR_;
+        }
+        isal_deflate_init(&d->z);
+        d->z.level = 1;
+        d->z.level_buf = lb;
+        d->z.level_buf_size = ISAL_DEF_LVL1_DEFAULT;
+        d->level_buf = lb;
+        d->zip = file;
+        zip_part = d;
     }
-    if (level == -1)   /* Z_DEFAULT_COMPRESSION */
-        level = XLSX_ZIP_LEVEL;
-    return fn(file, filename, zipfi, extra_local, size_extra_local, extra_global, size_extra_global,
-              comment, method, level, raw, window_bits, mem_level, strategy, password,
-              crc_for_crypting, version_made_by, flag_base, zip64);
+    int rc = fn(file, filename, zipfi, extra_local, size_extra_local, extra_global, size_extra_global,
+                comment, method, ours ? XLSX_ZIP_LEVEL : level, ours ? 1 : raw, window_bits, mem_level,
+                strategy, password, crc_for_crypting, version_made_by, flag_base, zip64);
+    if (rc != ZIP_OK_ && ours)
+        zip_part_free();
+    return rc;
+}
+
+int
+zipWriteInFileInZip(void *file, const void *buf, unsigned len)
+{
+    static _Atomic(void *) next;
+    ZipWriteFn fn = (ZipWriteFn) (uintptr_t) minizip_fn(&next, "zipWriteInFileInZip");
+    if (fn == NULL)
+        return ZIP_INTERNALERROR_;
+    ZipDeflate *d = zip_part;
+    if (d == NULL || d->zip != file)
+        return fn(file, buf, len);
+    d->crc = crc32_gzip_refl(d->crc, buf, len);
+    d->size += len;
+    d->z.next_in = (uint8_t *) (uintptr_t) buf;
+    d->z.avail_in = len;
+    return zip_part_deflate(d, false, fn);
+}
+
+int
+zipCloseFileInZip(void *file)
+{
+    static _Atomic(void *) next, next_raw, next_write;
+    ZipDeflate *d = zip_part;
+    if (d == NULL || d->zip != file) {
+        ZipCloseFn fn = (ZipCloseFn) (uintptr_t) minizip_fn(&next, "zipCloseFileInZip");
+        return fn ? fn(file) : ZIP_INTERNALERROR_;
+    }
+    ZipWriteFn write = (ZipWriteFn) (uintptr_t) minizip_fn(&next_write, "zipWriteInFileInZip");
+    ZipCloseRawFn close_raw = (ZipCloseRawFn) (uintptr_t) minizip_fn(&next_raw, "zipCloseFileInZipRaw64");
+    int rc = write && close_raw ? ZIP_OK_ : ZIP_INTERNALERROR_;
+    if (rc == ZIP_OK_) {
+        d->z.next_in = NULL;
+        d->z.avail_in = 0;
+        rc = zip_part_deflate(d, true, write);
+    }
+    uint64_t size = d->size;
+    uint32_t crc = d->crc;
+    zip_part_free();
+    /* minizip closes the part either way (with what it was told on a failure) */
+    int rc2 = close_raw ? close_raw(file, size, crc) : ZIP_INTERNALERROR_;
+    return rc != ZIP_OK_ ? rc : rc2;
 }
 
 void

@@ -6,13 +6,17 @@
  *     masked IDs (and full ones when asked), households together and numbered, plain-word
  *     hints, the hidden row key, the township's earlier answers prefilled, the hidden _canbao
  *     sheet, the CSV twin (BOM, same columns and rows), byte-identical files on a rerun, and
- *     the zip's parts deflated at level 1.
+ *     the zip's parts deflated at level 1 (by ISA-L: every part of a large workbook inflated by
+ *     zlib to the size and CRC-32 its header declares, its text intact).
  */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
 #include <cmocka.h>
+
+#include <xlsxwriter.h>
+#include <zlib.h>
 
 #include "out_fixture.h"
 #include "out_xlsx.h"
@@ -111,6 +115,93 @@ test_fast_deflate(void **state)
     }
     fclose(f);
     assert_true(parts >= 5);
+}
+
+/* A part of the zip at f (its local header read): its data inflated by zlib into a buffer of
+ * the size the header declares; the CRC-32 the header declares checked. */
+static unsigned char *
+inflate_part(FILE *f, const unsigned char h[30], unsigned long *usize_out)
+{
+    unsigned long crc = h[14] | h[15] << 8 | (unsigned long) h[16] << 16 | (unsigned long) h[17] << 24;
+    unsigned long csize = h[18] | h[19] << 8 | (unsigned long) h[20] << 16 | (unsigned long) h[21] << 24;
+    unsigned long usize = h[22] | h[23] << 8 | (unsigned long) h[24] << 16 | (unsigned long) h[25] << 24;
+    unsigned nlen = h[26] | h[27] << 8, xlen = h[28] | h[29] << 8;
+    assert_int_equal(fseek(f, (long) (nlen + xlen), SEEK_CUR), 0);
+    unsigned char *in = malloc(csize + 1), *out = malloc(usize + 1);
+    assert_non_null(in);
+    assert_non_null(out);
+    assert_int_equal(fread(in, 1, csize, f), csize);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, -MAX_WBITS), Z_OK);
+    z.next_in = in;
+    z.avail_in = (uInt) csize;
+    z.next_out = out;
+    z.avail_out = (uInt) usize + 1;   /* room for a byte too many */
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, usize);
+    assert_int_equal(z.total_in, csize);
+    inflateEnd(&z);
+    assert_int_equal(crc32(0, out, (uInt) usize), crc);
+    free(in);
+    *usize_out = usize;
+    return out;
+}
+
+/* A workbook far larger than the deflater's 64 KiB of output at a time: each part deflated (by
+ * ISA-L, in the program's minizip functions), inflated by zlib to the declared size and CRC-32,
+ * the sheet's text intact and much smaller deflated. */
+static void
+test_large_parts_inflate(void **state)
+{
+    (void) state;
+    const char *path = path_of("large.xlsx");
+    lxw_workbook_options wo = {.constant_memory = LXW_TRUE};
+    lxw_workbook *wb = workbook_new_opt(path, &wo);
+    assert_non_null(wb);
+    lxw_worksheet *ws = workbook_add_worksheet(wb, "行");
+    char cell[64];
+    enum { ROWS = 20000 };
+    for (int r = 0; r < ROWS; r++)
+        for (int c = 0; c < 6; c++) {
+            snprintf(cell, sizeof cell, "第%d行 列%d %08x", r, c, (unsigned) (r * 2654435761u + (unsigned) c));
+            assert_int_equal(worksheet_write_string(ws, (lxw_row_t) r, (lxw_col_t) c, cell, NULL), LXW_NO_ERROR);
+        }
+    assert_int_equal(workbook_close(wb), LXW_NO_ERROR);
+
+    FILE *f = fopen(path, "rb");
+    assert_non_null(f);
+    unsigned char h[30];
+    int parts = 0;
+    bool sheet = false;
+    while (fread(h, 1, 4, f) == 4 && h[0] == 'P' && h[1] == 'K' && h[2] == 3 && h[3] == 4) {
+        assert_int_equal(fread(h + 4, 1, 26, f), 26);
+        assert_int_equal(h[8] | h[9] << 8, 8);   /* deflated */
+        unsigned long csize = h[18] | h[19] << 8 | (unsigned long) h[20] << 16 | (unsigned long) h[21] << 24;
+        char name[64] = "";
+        unsigned nlen = h[26] | h[27] << 8;
+        long at = ftell(f);
+        assert_int_equal(fread(name, 1, nlen < sizeof name - 1 ? nlen : sizeof name - 1, f),
+                         nlen < sizeof name - 1 ? nlen : sizeof name - 1);
+        assert_int_equal(fseek(f, at, SEEK_SET), 0);
+        unsigned long usize;
+        unsigned char *x = inflate_part(f, h, &usize);
+        if (strcmp(name, "xl/worksheets/sheet1.xml") == 0) {
+            sheet = true;
+            x[usize] = '\0';
+            assert_true(usize > 1000000);
+            assert_true(csize * 4 < usize);
+            snprintf(cell, sizeof cell, "第%d行 列%d %08x", ROWS - 1, 5, (unsigned) ((ROWS - 1) * 2654435761u + 5u));
+            assert_non_null(strstr((char *) x, cell));
+            assert_non_null(strstr((char *) x, "第0行 列0 00000000"));
+        }
+        free(x);
+        parts++;
+    }
+    fclose(f);
+    assert_true(sheet);
+    assert_true(parts >= 5);
+    unlink(path);
 }
 
 static void
@@ -404,6 +495,7 @@ main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_one_workbook_per_township),
         cmocka_unit_test(test_fast_deflate),
+        cmocka_unit_test(test_large_parts_inflate),
         cmocka_unit_test(test_summary_first),
         cmocka_unit_test(test_village_sheet),
         cmocka_unit_test(test_prefilled_answer),
