@@ -407,19 +407,19 @@ eval_fn(EvalCtx *c, const Node *n)
         RType et = rnode(rs, a)->type;
         et.t = et.et;
         const Val *el = (const Val *) set.s;
-        TextRef *parts = arena_alloc(&c->scratch, sizeof(TextRef) * (set.i ? (size_t) set.i : 1));
+        TextRef *parts = arena_alloc(&c->scratch, sizeof(TextRef) * (set.len ? (size_t) set.len : 1));
         size_t total = 0;
-        for (int64_t i = 0; i < set.i; i++) {
+        for (uint32_t i = 0; i < set.len; i++) {
             char buf[512];
             rules_format(c, et, el[i], buf, sizeof buf);
             parts[i].n = strlen(buf);
             parts[i].s = arena_strndup(&c->scratch, buf, parts[i].n);
             total += parts[i].n + sep.len;
         }
-        qsort(parts, (size_t) set.i, sizeof(TextRef), cmp_textref);
+        qsort(parts, (size_t) set.len, sizeof(TextRef), cmp_textref);
         char *out = arena_alloc(&c->scratch, total + 1);
         size_t o = 0;
-        for (int64_t i = 0; i < set.i; i++) {
+        for (uint32_t i = 0; i < set.len; i++) {
             if (i > 0 && cmp_textref(&parts[i], &parts[i - 1]) == 0)
                 continue;
             if (o > 0 && !sep.none) {
@@ -847,8 +847,9 @@ eval_agg(EvalCtx *c, const Node *n, int node)
                 set[k++] = set[i];
         if (agg == AGG_COUNT)
             return vint(k);
-        Val r = vint(k);
+        Val r = vint(0);
         r.s = (const char *) set;
+        r.len = (uint32_t) k;
         return r;
     }
     }
@@ -940,7 +941,7 @@ rules_format(const EvalCtx *c, RType t, Val v, char *buf, size_t n)
         et.t = t.et;
         const Val *el = (const Val *) v.s;
         size_t o = 0;
-        for (int64_t i = 0; i < v.i && o + 2 < n; i++) {
+        for (uint32_t i = 0; i < v.len && o + 2 < n; i++) {
             if (i > 0)
                 buf[o++] = ';';
             rules_format(c, et, el[i], buf + o, n - o);
@@ -1069,7 +1070,7 @@ emit_rows(EvalCtx *c, int li, const RefRow *refrow)
             Val set = rules_eval(c, rd->set);
             uint32_t mark2 = c->nwit;
             const Val *el = (const Val *) set.s;
-            for (int64_t i = 0; !set.none && i < set.i; i++) {
+            for (uint32_t i = 0; !set.none && i < set.len; i++) {
                 c->vars[rd->var_slot] = el[i];
                 c->nwit = mark2;
                 memset(c->colstate, 0, sizeof c->colstate);

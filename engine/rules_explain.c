@@ -82,7 +82,7 @@ print_facts(EvalCtx *c, FILE *out)
                 continue;
             if (slot == FS_LINK)
                 continue;
-            Val v;
+            Val v = {0};
             switch (slot) {
             case FS_D1: v.i = f->d1; v.none = f->d1 == DAY_NONE; break;
             case FS_D2: v.i = f->d2; v.none = f->d2 == DAY_NONE; break;
@@ -90,8 +90,6 @@ print_facts(EvalCtx *c, FILE *out)
             case FS_AMOUNT: v.i = f->amount; v.none = false; break;
             default: v.i = f->amount2; v.none = false; break;
             }
-            v.s = NULL;
-            v.len = 0;
             if (v.none)
                 continue;
             fprintf(out, " %s=", ks->fields[k].name);

@@ -345,15 +345,17 @@ rref(const RuleSet *rs, int i)
 
 /* ------------------------------------------------------------------ runtime values */
 
+/* Sixteen bytes, so that a value comes back from an evaluation in two registers (24 came back
+ * through memory). */
 typedef struct Val {
     union {
-        int64_t i;             /* BOOL, INT, MONEY (fen), durations, DATE (Day), MONTH, ENUM,
-                                  FACT (index in the bundle), REF (row index), SET (count) */
-        double  d;             /* NUM */
+        int64_t     i;         /* BOOL, INT, MONEY (fen), durations, DATE (Day), MONTH, ENUM,
+                                  FACT (index in the bundle), REF (row index) */
+        double      d;         /* NUM */
+        const char *s;         /* TEXT (not NUL-terminated), SET (struct Val array) */
     };
-    const char *s;             /* TEXT (not NUL-terminated), SET (struct Val array) */
-    uint32_t    len;
-    bool        none;
+    uint32_t len;              /* TEXT: bytes; SET: elements */
+    bool     none;
 } Val;
 
 /* reference data: one table per RefDecl */
