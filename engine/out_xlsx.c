@@ -37,7 +37,7 @@ const char *const OUT_XLSX_OUTCOMES[OUT_XLSX_NOUTCOMES] = {
  * The workbooks' deflate.  libxlsxwriter 1.1.4 has no option for it: it asks minizip to
  * deflate every part of the zip with zlib at zlib's default level (6), and a third of the time
  * spent writing the township workbooks went to it.  minizip is a shared library (Debian's
- * libminizip1) that libxlsxwriter calls through the dynamic linker, so the four functions below,
+ * libminizip1) that libxlsxwriter calls through the dynamic linker, so the three functions below,
  * defined in the program, are the ones it finds.  A part libxlsxwriter asks to deflate at the
  * default level is opened "raw" in minizip instead (minizip writes the bytes it is given, and
  * the zip's headers say deflate, level 1), deflated here by ISA-L's igzip at its level 1 (as
