@@ -1286,7 +1286,9 @@ cmp_rows(const void *x, const void *y, void *arg)
     return (ia > ib) - (ia < ib);
 }
 
-/* A list's rows sorted by cmp over their positions (stable when cmp breaks ties by position). */
+/* A list's rows sorted by cmp over their positions (stable when cmp breaks ties by position).
+ * The rows come in person order, and most lists sort by the ID number first, which is person
+ * order: rows already in order (cmp says so of every neighbour, one comparison each) are left. */
 static void
 sort_rows(ListOut *lo, int (*cmp)(const void *, const void *, void *), void *arg)
 {
@@ -1296,6 +1298,13 @@ sort_rows(ListOut *lo, int (*cmp)(const void *, const void *, void *), void *arg
     uint32_t *idx = xmalloc(sizeof(uint32_t) * n);
     for (size_t i = 0; i < n; i++)
         idx[i] = (uint32_t) i;
+    size_t k = 1;
+    while (k < n && cmp(&idx[k - 1], &idx[k], arg) < 0)
+        k++;
+    if (k == n) {
+        free(idx);
+        return;
+    }
     qsort_r(idx, n, sizeof(uint32_t), cmp, arg);
     ListRow *sorted = xmalloc(sizeof(ListRow) * n);
     for (size_t i = 0; i < n; i++)

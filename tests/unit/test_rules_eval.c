@@ -1,6 +1,7 @@
 /* Unit tests for the evaluation of rule expressions (engine/rules_eval.c): date arithmetic
  * with month-end clamping, ages and the 29 February rule, money in fen, none, aggregates over
- * a person's facts, text functions, evidence, and the context reused from person to person. */
+ * a person's facts, text functions, evidence, the context reused from person to person, and
+ * a list's rows in its order (one in person order as they come, another sorted). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -273,6 +274,86 @@ test_context_reuse(void **state)
     lists_free(&ls);
 }
 
+/* A list in person order (by ID number) is left as it comes; one ordered by another column is
+ * sorted, equal lines in person order: over twelve persons given out of key order, on one and
+ * on two threads. */
+static void
+test_list_order(void **state)
+{
+    (void) state;
+    static const char *text =
+        "list byid \"by ID\"\n"
+        "  column n = count(tax_collection)\n"
+        "  order by id_number, n\n"
+        "list byn \"by count\"\n"
+        "  column n = count(tax_collection)\n"
+        "  order by n, id_number\n";
+    Vec diags;
+    vec_init(&diags, sizeof(RuleDiag));
+    RuleSource src = {"o.rules", text};
+    RuleSet *rs = rules_compile(&src, 1, "p.conf", "", NULL, &diags);
+    if (rs == NULL) {
+        const RuleDiag *d = diags.data;
+        fail_msg("%s: %s (%s)", d->where, d->message, d->hint);
+    }
+    vec_free(&diags);
+    for (int threads = 1; threads <= 2; threads++) {
+        Store st;
+        store_init(&st);
+        for (int i = 0; i < 2; i++) {
+            SourceFile *sf = vec_push(&st.files);
+            sf->name = i == 0 ? "register.csv" : "tax.csv";
+            sf->kind = i == 0 ? FK_REGISTER : FK_TAX_COLLECTION;
+        }
+        enum { N = 12 };
+        for (int i = 0; i < N; i++) {
+            char id[19];
+            snprintf(id, sizeof id, "2224011970010%04d", (i * 7) % N);   /* out of key order */
+            id[17] = idnum_check_digit(id);
+            id[18] = '\0';
+            Person *p = vec_push(&st.persons);
+            p->key = idnum_key(id);
+            p->birth = date_from_ymd(1970, 1, 1);
+            p->cancel_date = DAY_NONE;
+            p->division = "222401005011";
+            p->status = REG_ACTIVE;
+            p->cancel_reason = 0xFF;
+            p->sex = 0xFF;
+            p->record = (uint64_t) i + 1;
+            for (int k = 0; k < (i * 5) % 4; k++)   /* 0-3 collections, not in key order */
+                add_fact(&st, p->key, FK_TAX_COLLECTION, date_from_ymd(2026, 1, 1 + k), DAY_NONE,
+                         TAX_PERSONAL, 100);
+        }
+        store_group(&st);
+        RefData rd;
+        rules_ref_init(rs, &rd);
+        ListSet ls;
+        rules_eval_all_threads(rs, &st, date_from_ymd(2026, 11, 30), &rd, &ls, false, threads);
+        const ListOut *byid = &ls.lists[0], *byn = &ls.lists[1];
+        int nc = -1;
+        for (int c = 0; c < byn->ncols; c++)
+            if (strcmp(byn->cols[c], "n") == 0)
+                nc = c;
+        assert_true(nc >= 0);
+        assert_int_equal(byid->rows.len, N);
+        assert_int_equal(byn->rows.len, N);
+        bool moved = false;
+        for (size_t r = 1; r < N; r++) {
+            const ListRow *a = &VEC_AT(&byid->rows, ListRow, r - 1), *b = &VEC_AT(&byid->rows, ListRow, r);
+            assert_true(a->key < b->key);
+            const ListRow *x = &VEC_AT(&byn->rows, ListRow, r - 1), *y = &VEC_AT(&byn->rows, ListRow, r);
+            int c = strcmp(x->vals[nc], y->vals[nc]);
+            assert_true(c < 0 || (c == 0 && x->key < y->key));
+            moved |= x->key > y->key;   /* the count's order is not person order */
+        }
+        assert_true(moved);
+        lists_free(&ls);
+        rules_ref_free(&rd);
+        store_free(&st);
+    }
+    rules_free(rs);
+}
+
 int
 main(void)
 {
@@ -283,6 +364,7 @@ main(void)
         cmocka_unit_test(test_none_and_text),
         cmocka_unit_test(test_evidence),
         cmocka_unit_test(test_context_reuse),
+        cmocka_unit_test(test_list_order),
     };
     return cmocka_run_group_tests_name("rules_eval", tests, setup, teardown);
 }
