@@ -81,6 +81,26 @@ add_fact(Store *st, PersonKey key, FactKind kind, Day d1, Day d2, int code, int6
     return f;
 }
 
+/* A person of the register in village 222401005011, active: the ID number's first 17 digits. */
+static const Person *
+add_person(Store *st, const char *id17, Day birth, uint64_t record)
+{
+    Person *p = vec_push(&st->persons);
+    char id[19];
+    memcpy(id, id17, 17);
+    id[17] = idnum_check_digit(id17);
+    id[18] = '\0';
+    p->key = idnum_key(id);
+    p->birth = birth;
+    p->cancel_date = DAY_NONE;
+    p->division = "222401005011";
+    p->status = REG_ACTIVE;
+    p->cancel_reason = 0xFF;
+    p->sex = 0xFF;
+    p->record = record;
+    return p;
+}
+
 static int
 setup(void **state)
 {
@@ -105,19 +125,7 @@ setup(void **state)
     const char *ids[2] = {"22240119661215101", "22240119900101202"};
     Day births[2] = {date_from_ymd(1966, 12, 15), date_from_ymd(1990, 1, 1)};
     for (int i = 0; i < 2; i++) {
-        Person *p = vec_push(&fx.st.persons);
-        char id[19];
-        memcpy(id, ids[i], 17);
-        id[17] = idnum_check_digit(ids[i]);
-        id[18] = '\0';
-        p->key = idnum_key(id);
-        p->birth = births[i];
-        p->cancel_date = DAY_NONE;
-        p->division = "222401005011";
-        p->status = REG_ACTIVE;
-        p->cancel_reason = 0xFF;
-        p->sex = 0xFF;
-        p->record = (uint64_t) i + 1;
+        add_person(&fx.st, ids[i], births[i], (uint64_t) i + 1);
     }
     PersonKey k = ((Person *) fx.st.persons.data)[0].key;
     add_fact(&fx.st, k, FK_TAX_COLLECTION, date_from_ymd(2026, 3, 1), DAY_NONE, TAX_PERSONAL, 30000);
@@ -307,19 +315,9 @@ test_list_order(void **state)
         }
         enum { N = 12 };
         for (int i = 0; i < N; i++) {
-            char id[19];
-            snprintf(id, sizeof id, "2224011970010%04d", (i * 7) % N);   /* out of key order */
-            id[17] = idnum_check_digit(id);
-            id[18] = '\0';
-            Person *p = vec_push(&st.persons);
-            p->key = idnum_key(id);
-            p->birth = date_from_ymd(1970, 1, 1);
-            p->cancel_date = DAY_NONE;
-            p->division = "222401005011";
-            p->status = REG_ACTIVE;
-            p->cancel_reason = 0xFF;
-            p->sex = 0xFF;
-            p->record = (uint64_t) i + 1;
+            char id17[18];
+            snprintf(id17, sizeof id17, "2224011970010%04d", (i * 7) % N);   /* out of key order */
+            const Person *p = add_person(&st, id17, date_from_ymd(1970, 1, 1), (uint64_t) i + 1);
             for (int k = 0; k < (i * 5) % 4; k++)   /* 0-3 collections, not in key order */
                 add_fact(&st, p->key, FK_TAX_COLLECTION, date_from_ymd(2026, 1, 1 + k), DAY_NONE,
                          TAX_PERSONAL, 100);
