@@ -985,6 +985,7 @@ write_township(const char *dir, const ListSet *ls, const WRow *rows, size_t nrow
                 ok = write_village(wb, &f, ls, rows, &v[i], tname, ri, opt, path, csv, err);
         write_meta(wb, v, nv, code, tname, ri, opt);
         lxw_error e = workbook_close(wb);
+        zip_part_free();   /* a part a failed workbook left open (none when it was written) */
         if (ok)
             ok = lxw_ok(e, "close", path, err);
     }
