@@ -446,6 +446,48 @@ sep(DbCopy *c)
     }
 }
 
+/* True when none of the eight bytes in w is one COPY's text format escapes: a backslash, or
+ * a byte below 0x0E (tab, newline and carriage return among them; the others go the slow way
+ * and are copied as they are). */
+static inline bool
+copy_plain8(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+    uint64_t bs = w ^ (ones * '\\');
+    return ((((w - ones * 0x0E) & ~w) | ((bs - ones) & ~bs)) & highs) == 0;
+}
+
+/* s[0, n) in COPY's text format into out (room for 2 n bytes); its length.  Eight bytes at a
+ * time while none needs an escape, through local pointers: db_copy_textn's loop stored
+ * c->len for every byte, 2.6 % of the samples of the store stage at M. */
+size_t
+db_copy_escape(char *out, const char *s, size_t n)
+{
+    char *o = out;
+    const char *p = s, *end = s + n;
+    while (p < end) {
+        if (end - p >= 8) {
+            uint64_t w;
+            memcpy(&w, p, 8);
+            if (copy_plain8(w)) {
+                memcpy(o, p, 8);
+                o += 8;
+                p += 8;
+                continue;
+            }
+        }
+        char ch = *p++;
+        switch (ch) {
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        default: *o++ = ch;
+        }
+    }
+    return (size_t) (o - out);
+}
+
 void
 db_copy_textn(DbCopy *c, const char *s, size_t n)
 {
@@ -457,16 +499,7 @@ db_copy_textn(DbCopy *c, const char *s, size_t n)
         return;
     }
     copy_reserve(c, n * 2);
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        switch (ch) {
-        case '\\': c->buf[c->len++] = '\\'; c->buf[c->len++] = '\\'; break;
-        case '\t': c->buf[c->len++] = '\\'; c->buf[c->len++] = 't'; break;
-        case '\n': c->buf[c->len++] = '\\'; c->buf[c->len++] = 'n'; break;
-        case '\r': c->buf[c->len++] = '\\'; c->buf[c->len++] = 'r'; break;
-        default: c->buf[c->len++] = ch;
-        }
-    }
+    c->len += db_copy_escape(c->buf + c->len, s, n);
 }
 
 void
@@ -480,7 +513,17 @@ db_copy_int(DbCopy *c, int64_t v)
 {
     sep(c);
     copy_reserve(c, 24);
-    c->len += (size_t) snprintf(c->buf + c->len, 24, "%lld", (long long) v);
+    char digits[24];
+    int k = 0;
+    uint64_t u = v < 0 ? -(uint64_t) v : (uint64_t) v;   /* snprintf was a call per number */
+    do {
+        digits[k++] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u != 0);
+    if (v < 0)
+        c->buf[c->len++] = '-';
+    while (k > 0)
+        c->buf[c->len++] = digits[--k];
 }
 
 void

@@ -59,6 +59,8 @@ typedef struct DbCopy {
 bool db_copy_begin(DbCopy *c, PGconn *conn, const char *copy_sql, CbError *err);
 void db_copy_text(DbCopy *c, const char *s);           /* NULL writes SQL NULL */
 void db_copy_textn(DbCopy *c, const char *s, size_t n);
+/* s[0, n) escaped for COPY's text format into out (room for 2 n bytes); the bytes written. */
+size_t db_copy_escape(char *out, const char *s, size_t n);
 void db_copy_int(DbCopy *c, int64_t v);
 void db_copy_end_row(DbCopy *c);
 bool db_copy_end(DbCopy *c, CbError *err);             /* flushes, finishes, checks the result */
