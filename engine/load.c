@@ -726,6 +726,8 @@ read_file(TaskState *ts, uint32_t file_no, KeySet *dups, CbError *err)
             add_reject(&so->rejects, &so->strings, fno, &rec);
             continue;
         }
+        if (def->kind == FK_REGISTER)   /* the person's slot fetched while the set's is */
+            set_prefetch(&ts->reg_seen, (uint64_t) rec.v[rf.id].num);
         if (set_put(dups, rec.hash, 1, NULL)) {
             if (last && !row_accepted)
                 sf->duplicates++;
@@ -1308,7 +1310,8 @@ run_task(LoadCtx *cx, const LoadTask *t)
     TaskState ts = {.cx = cx, .facts = xmalloc(FACT_BUF * sizeof(Fact))};
     if (cx->defs[t->defs[0]].kind == FK_REGISTER) {
         ts.register_task = true;
-        set_init(&ts.reg_seen, 1024, true);
+        /* sized for the register's records (it grew from 1,024 slots, 1 % of reading it) */
+        set_init(&ts.reg_seen, expected_records(cx, t->defs[0]), true);
     }
     bool ok = true;
     for (int d = 0; d < t->ndefs && ok; d++) {
