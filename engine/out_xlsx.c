@@ -294,6 +294,12 @@ text_hash(uint64_t h, const char *s)
     return h;
 }
 
+static uint64_t
+pair_hash(const char *township, const char *village)
+{
+    return text_hash(text_hash(0xCBF29CE484222325ull, township) * 31, village);
+}
+
 static int
 cmp_village_key(const void *a, const void *b)
 {
@@ -317,8 +323,7 @@ sort_wrows(WRow *rows, size_t n)
     VillageKey *pairs = xmalloc(paircap * sizeof *pairs);
     for (size_t i = 0; i < n; i++) {
         const WRow *w = &rows[i];
-        uint64_t h = text_hash(text_hash(0xCBF29CE484222325ull, w->township) * 31, w->village);
-        size_t at = (size_t) (h >> 20) & (cap - 1);
+        size_t at = (size_t) (pair_hash(w->township, w->village) >> 20) & (cap - 1);
         while (table[at] != 0) {
             const VillageKey *k = &pairs[table[at] - 1];
             if (strcmp(k->township, w->township) == 0 && strcmp(k->village, w->village) == 0)
@@ -338,8 +343,7 @@ sort_wrows(WRow *rows, size_t n)
                 table = xmalloc(cap * sizeof *table);
                 memset(table, 0, cap * sizeof *table);
                 for (size_t k = 0; k < npair; k++) {
-                    uint64_t hk = text_hash(text_hash(0xCBF29CE484222325ull, pairs[k].township) * 31,
-                                            pairs[k].village);
+                    uint64_t hk = pair_hash(pairs[k].township, pairs[k].village);
                     size_t a = (size_t) (hk >> 20) & (cap - 1);
                     while (table[a] != 0)
                         a = (a + 1) & (cap - 1);
@@ -485,8 +489,8 @@ make_hints(const ListOut *lo, const WRow *w, Day asof, char *out, size_t cap)
 }
 
 static void
-make_cells(const ListSet *ls, const WRow *w, const PersonText *t, int seq, int hh_seq, const char *village_name,
-           const OutRunInfo *ri, const OutXlsxOptions *opt, Cells *c)
+make_cells(const ListSet *ls, const WRow *w, const PersonText *t, int seq, int hh_seq,
+           const char *village_name, const OutRunInfo *ri, const OutXlsxOptions *opt, Cells *c)
 {
     const ListOut *lo = &ls->lists[w->list];
     memset(c, 0, sizeof *c);
