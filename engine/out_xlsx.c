@@ -280,7 +280,7 @@ cmp_in_village(const void *a, const void *b)
     return x->row < y->row ? -1 : x->row > y->row;
 }
 
-/* A (township, village) pair of the rows: its rows' count, then where its range starts. */
+/* A (township, village) pair of the rows, and how many rows it has. */
 typedef struct VillageKey {
     const char *township, *village;
     size_t      n;
