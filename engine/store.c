@@ -486,11 +486,17 @@ permute_in_place(Fact *f, uint32_t *bucket, size_t *next, size_t nf, size_t nb, 
     }
     if ((size_t) threads > nc)
         threads = (int) nc;
+    /* contiguous coarse buckets, about nf / threads facts each (a range of persons can hold
+     * twice the facts of another: the old have more) */
     InPlacePart parts[STORE_GROUP_MAX_THREADS];
-    for (int t = 0; t < threads; t++)
+    size_t c = 0;
+    for (int t = 0; t < threads; t++) {
+        size_t c0 = c, want = nf * (size_t) (t + 1) / (size_t) threads;
+        while (c < nc && (t == threads - 1 || cstart[c + 1] <= want))
+            c++;
         parts[t] = (InPlacePart) {.f = f, .bucket = bucket, .next = next, .cstart = cstart,
-                                  .c0 = nc * (size_t) t / (size_t) threads,
-                                  .c1 = nc * (size_t) (t + 1) / (size_t) threads};
+                                  .c0 = c0, .c1 = c};
+    }
     par_run(in_place_part, parts, sizeof *parts, threads);
 }
 
@@ -579,13 +585,35 @@ sort_buckets(void *arg)
     return NULL;
 }
 
+static int
+cmp_key(const void *x, const void *y)
+{
+    PersonKey a = *(const PersonKey *) x, b = *(const PersonKey *) y;
+    return (a > b) - (a < b);
+}
+
+/* The bucket of key k among the 256 that the 255 splitters (ascending) bound: how many of
+ * them are below or equal to k, found in eight steps without branches. */
+static inline unsigned
+split_bucket(const PersonKey split[256], PersonKey k)
+{
+    unsigned b = 0;
+    for (unsigned step = 128; step > 0; step >>= 1)
+        b += (k >= split[b + step - 1]) ? step : 0;
+    return b;
+}
+
 /* The persons put in key order, equal keys in the order they came (stable), the same whatever
  * the number of threads.  qsort moved the 64-byte persons through a merge sort and a
  * permutation of pointers: 11 s for the 24 M persons of a province, on one core.  Here the
- * persons are first dealt in place into 256 buckets of the key range (each moved once, by
- * swaps), their places on arrival beside them; then each bucket, a few MB, is sorted on its
- * own (sort_bucket), the buckets shared out over the threads.  Extra memory: 4 bytes a person
- * and, per thread, 96 bytes a person of the largest bucket (6 MB at 24 M persons). */
+ * persons are first dealt in place into 256 buckets (each moved once, by swaps), their places
+ * on arrival beside them; then each bucket, a few MB, is sorted on its own (sort_bucket), the
+ * buckets shared out over the threads.  The buckets are bounded by keys sampled from the
+ * persons (every n/4096-th on arrival, sorted): equal shares of the keys as they are.  Ranges
+ * of equal width put 95 % of a city's register into one bucket (its ID numbers begin with
+ * its few division codes; the range runs from the lowest province code to the highest), which
+ * one thread then sorted in memory far larger than its cache.  Extra memory: 5 bytes a person
+ * and, per thread, 96 bytes a person of the largest bucket. */
 static void
 sort_persons(Store *s, int threads)
 {
@@ -593,22 +621,26 @@ sort_persons(Store *s, int threads)
     if (n < 2)
         return;
     Person *ps = s->persons.data;
-    PersonKey lo = ps[0].key, hi = ps[0].key;
     bool sorted = true;
-    for (size_t i = 1; i < n; i++) {
-        PersonKey k = ps[i].key;
-        sorted = sorted && ps[i - 1].key <= k;
-        lo = k < lo ? k : lo;
-        hi = k > hi ? k : hi;
-    }
+    for (size_t i = 1; i < n && sorted; i++)
+        sorted = ps[i - 1].key <= ps[i].key;
     if (sorted)
         return;
-    int shift = 0;
-    while ((hi - lo) >> shift >= 256)
-        shift++;
+    enum { SAMPLES = 4096 };
+    PersonKey sample[SAMPLES], split[256];
+    size_t ns = n < SAMPLES ? n : SAMPLES;
+    for (size_t i = 0; i < ns; i++)
+        sample[i] = ps[i * n / ns].key;
+    qsort(sample, ns, sizeof *sample, cmp_key);
+    for (size_t c = 0; c < 255; c++)
+        split[c] = sample[(c + 1) * ns / 256];
+    split[255] = UINT64_MAX;   /* never read: split_bucket's last step looks at split[254] at most */
     size_t start[257] = {0}, head[256];
-    for (size_t i = 0; i < n; i++)
-        start[((ps[i].key - lo) >> shift) + 1]++;
+    uint8_t *bk = xmalloc(n);
+    for (size_t i = 0; i < n; i++) {
+        bk[i] = (uint8_t) split_bucket(split, ps[i].key);
+        start[bk[i] + 1]++;
+    }
     for (int c = 0; c < 256; c++)
         start[c + 1] += start[c];
     memcpy(head, start, sizeof head);
@@ -617,7 +649,7 @@ sort_persons(Store *s, int threads)
         orig[i] = (uint32_t) i;
     for (size_t c = 0; c < 256; c++)
         while (head[c] < start[c + 1]) {
-            size_t i = head[c], d = (size_t) ((ps[i].key - lo) >> shift);
+            size_t i = head[c], d = bk[i];
             if (d == c) {
                 head[c]++;
                 continue;
@@ -633,7 +665,11 @@ sort_persons(Store *s, int threads)
             uint32_t o = orig[i];
             orig[i] = orig[j];
             orig[j] = o;
+            uint8_t b = bk[i];
+            bk[i] = bk[j];
+            bk[j] = b;
         }
+    free(bk);
     if (threads < 1)
         threads = 1;
     if (threads > STORE_GROUP_MAX_THREADS)
@@ -731,9 +767,7 @@ group_facts(Store *s, int threads)
         parts[t] = (GroupPart) {.slots = slots, .index = s->index, .mask = s->index_mask, .facts = fs,
                                 .bucket = bucket, .f0 = nf * (size_t) t / (size_t) threads,
                                 .f1 = nf * (size_t) (t + 1) / (size_t) threads, .np = np,
-                                .next = xcalloc(np + 2, sizeof(size_t)), .ps = ps,
-                                .p0 = np * (size_t) t / (size_t) threads,
-                                .p1 = np * (size_t) (t + 1) / (size_t) threads};
+                                .next = xcalloc(np + 2, sizeof(size_t)), .ps = ps};
     group_phase(parts, threads, 0);
     free(slots);
     /* the parts' counts summed; each bucket's start, in part 0's array (its next slot) */
@@ -756,6 +790,15 @@ group_facts(Store *s, int threads)
     for (int t = 0; t < threads; t++)
         free(parts[t].next);
     free(bucket);
+    /* the bundles' sort: contiguous persons, about nf / threads facts each */
+    size_t p = 0;
+    for (int t = 0; t < threads; t++) {
+        size_t want = (nf - unlinked) * (size_t) (t + 1) / (size_t) threads;
+        parts[t].p0 = p;
+        while (p < np && (t == threads - 1 || (size_t) ps[p].fact_first + ps[p].fact_count <= want))
+            p++;
+        parts[t].p1 = p;
+    }
     group_phase(parts, threads, 1);
     if (unlinked > 1)
         qsort(fs + (nf - unlinked), unlinked, sizeof *fs, cmp_fact);

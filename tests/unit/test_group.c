@@ -232,12 +232,13 @@ cmp_keyrec(const void *a, const void *b)
  * they came, with 1, 2 and 3 threads: against a sort of (key, place) with qsort.  Keys as ID
  * numbers make them (the leading digits shared, so the radix sort skips those bytes), keys
  * that differ only in their low byte, in their high byte, all equal, already in order, in
- * reverse, and only 16 keys for thousands of persons. */
+ * reverse, only 16 keys for thousands of persons, and one division's numbers with a few
+ * from all over the country (the buckets are drawn from a sample of the keys). */
 static void
 test_person_order(void **state)
 {
     (void) state;
-    enum { SHAPES = 7 };
+    enum { SHAPES = 8 };
     const size_t sizes[] = {2, 3, 255, 4097, 200000};
     for (int shape = 0; shape < SHAPES; shape++)
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0] * 3; k++) {
@@ -262,7 +263,12 @@ test_person_order(void **state)
                 case 3: key = 7; break;
                 case 4: key = 1000 + i; break;
                 case 5: key = 1000000 - i; break;
-                default: key = 5000 + r % 16; break;   /* runs of equal keys */
+                case 6: key = 5000 + r % 16; break;   /* runs of equal keys */
+                default:   /* a city's register: one division code, and one in 20 from elsewhere */
+                    key = (r % 20 == 0 ? (110000 + (r >> 8) % 550000) * 100000000000ULL
+                                       : 22240100000000000ULL) +
+                          (19400000 + (r >> 32) % 800000) * 1000 + (r >> 16) % 999;
+                    break;
                 }
                 Person *p = vec_push(&s.persons);
                 p->key = key;
