@@ -283,6 +283,44 @@ test_context_reuse(void **state)
     lists_free(&ls);
 }
 
+/* A rule set of one file, compiled (or the test fails with its first diagnostic). */
+static RuleSet *
+compile_text(const char *name, const char *text)
+{
+    Vec diags;
+    vec_init(&diags, sizeof(RuleDiag));
+    RuleSource src = {name, text};
+    RuleSet *rs = rules_compile(&src, 1, "p.conf", "", NULL, &diags);
+    if (rs == NULL) {
+        const RuleDiag *d = diags.data;
+        fail_msg("%s: %s (%s)", d->where, d->message, d->hint);
+    }
+    vec_free(&diags);
+    return rs;
+}
+
+/* n persons on the register, given out of key order (person i has number (i * step) mod n, step
+ * prime to n), with 0-3 tax collections each (also not in key order); grouped. */
+static void
+tax_store(Store *st, int n, int step)
+{
+    store_init(st);
+    for (int i = 0; i < 2; i++) {
+        SourceFile *sf = vec_push(&st->files);
+        sf->name = i == 0 ? "register.csv" : "tax.csv";
+        sf->kind = i == 0 ? FK_REGISTER : FK_TAX_COLLECTION;
+    }
+    for (int i = 0; i < n; i++) {
+        char id17[18];
+        snprintf(id17, sizeof id17, "222401197%08d", (int) (((long) i * step) % n));
+        const Person *p = add_person(st, id17, date_from_ymd(1970, 1, 1), (uint64_t) i + 1);
+        for (int k = 0; k < (i * 5) % 4; k++)
+            add_fact(st, p->key, FK_TAX_COLLECTION, date_from_ymd(2026, 1, 1 + k), DAY_NONE,
+                     TAX_PERSONAL, 100);
+    }
+    store_group(st);
+}
+
 /* A list in person order (by ID number) is left as it comes; one ordered by another column is
  * sorted, equal lines in person order: over twelve persons given out of key order, on one and
  * on two threads. */
@@ -297,33 +335,11 @@ test_list_order(void **state)
         "list byn \"by count\"\n"
         "  column n = count(tax_collection)\n"
         "  order by n, id_number\n";
-    Vec diags;
-    vec_init(&diags, sizeof(RuleDiag));
-    RuleSource src = {"o.rules", text};
-    RuleSet *rs = rules_compile(&src, 1, "p.conf", "", NULL, &diags);
-    if (rs == NULL) {
-        const RuleDiag *d = diags.data;
-        fail_msg("%s: %s (%s)", d->where, d->message, d->hint);
-    }
-    vec_free(&diags);
+    RuleSet *rs = compile_text("o.rules", text);
     for (int threads = 1; threads <= 2; threads++) {
-        Store st;
-        store_init(&st);
-        for (int i = 0; i < 2; i++) {
-            SourceFile *sf = vec_push(&st.files);
-            sf->name = i == 0 ? "register.csv" : "tax.csv";
-            sf->kind = i == 0 ? FK_REGISTER : FK_TAX_COLLECTION;
-        }
         enum { N = 12 };
-        for (int i = 0; i < N; i++) {
-            char id17[18];
-            snprintf(id17, sizeof id17, "2224011970010%04d", (i * 7) % N);   /* out of key order */
-            const Person *p = add_person(&st, id17, date_from_ymd(1970, 1, 1), (uint64_t) i + 1);
-            for (int k = 0; k < (i * 5) % 4; k++)   /* 0-3 collections, not in key order */
-                add_fact(&st, p->key, FK_TAX_COLLECTION, date_from_ymd(2026, 1, 1 + k), DAY_NONE,
-                         TAX_PERSONAL, 100);
-        }
-        store_group(&st);
+        Store st;
+        tax_store(&st, N, 7);
         RefData rd;
         rules_ref_init(rs, &rd);
         ListSet ls;
@@ -368,36 +384,14 @@ test_blocks_joined_in_order(void **state)
         "  row when count(tax_collection) > 0 { k = 1 }\n"
         "  row when count(tax_collection) > 1 { k = 2 }\n"
         "  order by n\n";
-    Vec diags;
-    vec_init(&diags, sizeof(RuleDiag));
-    RuleSource src = {"b.rules", text};
-    RuleSet *rs = rules_compile(&src, 1, "p.conf", "", NULL, &diags);
-    if (rs == NULL) {
-        const RuleDiag *d = diags.data;
-        fail_msg("%s: %s (%s)", d->where, d->message, d->hint);
-    }
-    vec_free(&diags);
+    RuleSet *rs = compile_text("b.rules", text);
     enum { N = 9001 };
     PersonKey *want = NULL;
     size_t nwant = 0;
     const int threads[] = {1, 2, 3, 5};
     for (size_t ti = 0; ti < sizeof threads / sizeof threads[0]; ti++) {
         Store st;
-        store_init(&st);
-        for (int i = 0; i < 2; i++) {
-            SourceFile *sf = vec_push(&st.files);
-            sf->name = i == 0 ? "register.csv" : "tax.csv";
-            sf->kind = i == 0 ? FK_REGISTER : FK_TAX_COLLECTION;
-        }
-        for (int i = 0; i < N; i++) {
-            char id17[18];
-            snprintf(id17, sizeof id17, "222401197%08d", (i * 7919) % N);   /* out of key order */
-            const Person *p = add_person(&st, id17, date_from_ymd(1970, 1, 1), (uint64_t) i + 1);
-            for (int k = 0; k < (i * 5) % 4; k++)
-                add_fact(&st, p->key, FK_TAX_COLLECTION, date_from_ymd(2026, 1, 1 + k), DAY_NONE,
-                         TAX_PERSONAL, 100);
-        }
-        store_group(&st);
+        tax_store(&st, N, 7919);
         RefData rd;
         rules_ref_init(rs, &rd);
         ListSet ls;
