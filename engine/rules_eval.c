@@ -1499,6 +1499,8 @@ join_spans(EvalPart *parts, int threads, ListSet *ls)
         ListRow *to = joined.data;
         for (size_t k = 0; k < n; k++) {
             size_t m = all[k].to[li] - all[k].from[li];
+            if (m == 0)
+                continue;   /* (a list without rows in that thread has no memory yet) */
             memcpy(to + joined.len, (const ListRow *) of[k]->lists[li].rows.data + all[k].from[li],
                    m * sizeof(ListRow));
             joined.len += m;
