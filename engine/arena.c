@@ -87,6 +87,19 @@ big_map(size_t size)
     return (void *) a;
 }
 
+void *
+xmap_huge(size_t bytes)
+{
+    return big_map(big_size(bytes ? bytes : 1));
+}
+
+void
+xunmap_huge(void *p, size_t bytes)
+{
+    if (p != NULL)
+        munmap(p, big_size(bytes ? bytes : 1));
+}
+
 /* The first mapping of a vector that was in malloc's memory: its `used` bytes copied. */
 static void *
 big_take(void *old, size_t used)

@@ -46,5 +46,10 @@ void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t m);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
+/* Zeroed memory of its own mapping (bytes rounded up to 2 MB, on a 2 MB boundary), advised for
+ * transparent huge pages: for large tables and vectors probed or filled all over.  Aborts when
+ * there is no memory; xunmap_huge takes the same byte count. */
+void *xmap_huge(size_t bytes);
+void  xunmap_huge(void *p, size_t bytes);
 
 #endif

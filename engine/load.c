@@ -7,7 +7,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -45,36 +44,21 @@ typedef struct KeySet {
     int       shift;    /* 64 - log2(capacity) */
 } KeySet;
 
-/* Zeroed memory for a table: a large one in transparent huge pages where the system allows
- * them (madvise), which saves most of the page faults and TLB misses of its random probes. */
+/* Zeroed memory for a table: a large one in transparent huge pages (xmap_huge), which saves
+ * most of the page faults and TLB misses of its random probes. */
 static void *
 table_alloc(size_t bytes)
 {
-    if (bytes < (4u << 20))
-        return xcalloc(1, bytes);
-    size_t huge = 2u << 20;
-    void *p = mmap(NULL, bytes + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-    if (p == MAP_FAILED)
-        return xcalloc(1, bytes);
-    uintptr_t a = ((uintptr_t) p + huge - 1) & ~(uintptr_t) (huge - 1);
-    if (a > (uintptr_t) p)
-        munmap(p, a - (uintptr_t) p);
-    uintptr_t end = (uintptr_t) p + bytes + huge, want = a + bytes;
-    if (end > want)
-        munmap((void *) want, end - want);
-    madvise((void *) a, bytes, MADV_HUGEPAGE);
-    return (void *) a;
+    return bytes < (4u << 20) ? xcalloc(1, bytes) : xmap_huge(bytes);
 }
 
 static void
 table_free(void *p, size_t bytes)
 {
-    if (p == NULL)
-        return;
     if (bytes < (4u << 20))
         free(p);
     else
-        munmap(p, bytes);
+        xunmap_huge(p, bytes);
 }
 
 static void

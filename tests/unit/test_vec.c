@@ -4,7 +4,7 @@
  *     for a mapping of its own (8 MB, in huge pages where the system gives them): its items
  *     kept through every step of growth by vec_push and vec_reserve, for an item size that
  *     does not divide the sizes involved; vectors freed from either side of the line; a
- *     reserve that does not grow leaves the items where they are.
+ *     reserve that does not grow leaves the items where they are; xmap_huge's tables zeroed.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -100,12 +100,30 @@ test_reserve_jumps(void **state)
     vec_free(&w);
 }
 
+/* A table of its own mapping: zeroed, every byte writable, for sizes below, at and above 2 MB. */
+static void
+test_map_huge(void **state)
+{
+    (void) state;
+    const size_t sizes[] = {1, 4096, (size_t) 2 << 20, ((size_t) 5 << 20) + 3};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        unsigned char *p = xmap_huge(sizes[k]);
+        assert_int_equal((uintptr_t) p % ((uintptr_t) 2 << 20), 0);
+        for (size_t i = 0; i < sizes[k]; i++)
+            assert_int_equal(p[i], 0);
+        memset(p, 0xA5, sizes[k]);
+        assert_int_equal(p[sizes[k] - 1], 0xA5);
+        xunmap_huge(p, sizes[k]);
+    }
+}
+
 int
 main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_push_across),
         cmocka_unit_test(test_reserve_jumps),
+        cmocka_unit_test(test_map_huge),
     };
     return cmocka_run_group_tests_name("vec", tests, NULL, NULL);
 }
