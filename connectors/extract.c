@@ -508,6 +508,12 @@ extract_sha256(Extract *ex, char out[65])
 }
 
 uint64_t
+extract_line_ends(const Extract *ex)
+{
+    return reader_line_ends(ex->reader);
+}
+
+uint64_t
 extract_bytes(const Extract *ex)
 {
     return reader_bytes_in(ex->reader);

@@ -72,6 +72,7 @@ Extract  *extract_open_chunk(const SourceDef *def, const char *name, const void 
                              uint64_t offset, bool at_start, CbError *err);
 ExtStatus extract_next(Extract *ex, CanonRecord *out, CbError *err);
 uint64_t  extract_bytes(const Extract *ex);   /* decompressed bytes consumed */
+uint64_t  extract_line_ends(const Extract *ex);   /* LFs consumed, for a line format */
 /* A record's stable key: a hash of its canonical values that stays the same from run to run
  * and version to version (reviewers' decisions in PostgreSQL name records by it). */
 uint64_t  extract_record_key(const Extract *ex, const CanonRecord *r);

@@ -136,7 +136,7 @@ fixed_next(Reader *base, Record *rec, CbError *err)
     for (;;) {   /* skip blank lines */
         if (!lines_fill(&r->lines, &failed, err))   /* first, so that a BOM is behind us */
             return failed ? READ_ERROR : READ_EOF;
-        line_no = r->lines.line;
+        line_no = r->base.line_ends + 1;
         offset = r->base.offset;
         if (!lines_next(&r->lines, &line, &n, &too_long, &failed, err))
             return failed ? READ_ERROR : READ_EOF;

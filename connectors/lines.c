@@ -15,7 +15,6 @@ lines_init(LineSource *ls, Reader *base, size_t max_bytes)
     ls->max_bytes = max_bytes;
     ls->buf = xmalloc(BUF_SIZE);
     ls->first = true;
-    ls->line = 1;
 }
 
 void
@@ -29,7 +28,6 @@ lines_init_chunk(LineSource *ls, Reader *base, size_t max_bytes, const void *dat
     ls->len = len;
     ls->eof = true;        /* nothing to read beyond the piece */
     ls->borrowed = true;
-    ls->line = 1;
     if (at_start && len >= 3 && memcmp(data, "\xEF\xBB\xBF", 3) == 0) {
         ls->pos = 3;
         base->offset += 3;
@@ -89,7 +87,7 @@ lines_next(LineSource *ls, const char **line, size_t *n, bool *too_long, bool *f
         *n = (size_t) (nl - s);
         ls->pos += *n + 1;
         ls->base->offset += *n + 1;
-        ls->line++;
+        ls->base->line_ends++;
         return true;
     }
     size_t have = 0;
@@ -117,7 +115,7 @@ lines_next(LineSource *ls, const char **line, size_t *n, bool *too_long, bool *f
         ls->pos += take + (nl != NULL);
         ls->base->offset += take + (nl != NULL);
         if (nl != NULL) {
-            ls->line++;
+            ls->base->line_ends++;
             break;
         }
         if (!lines_fill(ls, failed, err)) {

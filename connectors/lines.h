@@ -7,7 +7,8 @@
  * A line lies in the read buffer when it can (no copy), else in a side buffer; a line longer
  * than the limit is cut there (*too_long) and its rest skipped at memchr speed without being
  * kept, so memory stays bounded whatever the input.  Keeps base->offset (decompressed bytes
- * consumed) current.  Internal to connectors/.
+ * consumed) and base->line_ends (LFs consumed: the next line's number is one more) current.
+ * Internal to connectors/.
  */
 #ifndef CANBAO_LINES_H
 #define CANBAO_LINES_H
@@ -21,7 +22,6 @@ typedef struct LineSource {
     size_t         pos, len;
     bool           eof;
     bool           first;       /* nothing read yet: a BOM may follow */
-    uint64_t       line;        /* the next line's number (1-based) */
     char          *lbuf;        /* a line that straddles buffer refills */
     size_t         lcap;
     bool           borrowed;    /* buf is the caller's memory (a chunk) */

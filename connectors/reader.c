@@ -103,6 +103,12 @@ reader_bytes_in(const Reader *r)
 }
 
 uint64_t
+reader_line_ends(const Reader *r)
+{
+    return r->line_ends;
+}
+
+uint64_t
 reader_file_bytes(const Reader *r)
 {
     return r->bs.file_bytes;

@@ -98,6 +98,8 @@ Reader    *reader_open_csv(const char *path, const CsvOptions *opt, CbError *err
 ReadStatus reader_next(Reader *r, Record *rec, CbError *err);
 /* Bytes of decompressed input consumed so far, and of the file itself (for progress). */
 uint64_t   reader_bytes_in(const Reader *r);
+/* Line ends (LF) consumed so far by a line format (fixed, jsonl); 0 for the others. */
+uint64_t   reader_line_ends(const Reader *r);
 /* Raw bytes of the file read so far and their SHA-256 (the whole file's after READ_EOF). */
 uint64_t   reader_file_bytes(const Reader *r);
 bool       reader_sha256(Reader *r, char out[65]);

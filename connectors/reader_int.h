@@ -25,6 +25,7 @@ struct Reader {
     bool             bs_open;
     char             name[256];
     uint64_t         offset;               /* decompressed bytes consumed */
+    uint64_t         line_ends;            /* LFs consumed (the line formats: fixed, jsonl) */
 };
 
 /* Opens the base: the byte stream of a file or of memory (gzip undone, text transcoded to
