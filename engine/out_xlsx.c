@@ -261,8 +261,22 @@ typedef struct WRow {
     const char     *township;
     const char     *village;
     const char     *household;
+    uint64_t        hh_head;  /* household's first eight bytes, big-endian (the sort's first try) */
     char            id[19];
 } WRow;
+
+/* The first eight bytes of s as a big-endian number, zeros after its end: two strings whose
+ * heads differ compare as their heads do (strcmp's order of unsigned bytes). */
+static uint64_t
+head8(const char *s)
+{
+    uint64_t h = 0;
+    for (int i = 0; i < 8; i++) {
+        h = h << 8 | (unsigned char) *s;
+        s += *s != '\0';
+    }
+    return h;
+}
 
 /* The rows' order: township, village, household, ID number, list, row.  Within one village
  * (sort_wrows), from the household on. */
@@ -271,6 +285,8 @@ cmp_in_village(const void *a, const void *b)
 {
     const WRow *x = a, *y = b;
     int c;
+    if (x->hh_head != y->hh_head)   /* most pairs: without reading either household */
+        return x->hh_head < y->hh_head ? -1 : 1;
     if ((c = strcmp(x->household, y->household)) != 0)
         return c;
     if ((c = strcmp(x->id, y->id)) != 0)
@@ -1240,6 +1256,7 @@ out_xlsx_write_townships(const char *dir, const Store *st, const ListSet *ls, co
             w->village = lr[i].village ? lr[i].village : w->p && w->p->division ? w->p->division : "";
             w->township = lr[i].township ? lr[i].township : "";
             w->household = lr[i].household ? lr[i].household : w->text.household ? w->text.household : "";
+            w->hh_head = head8(w->household);
         }
     }
     textbuf_free(&tb);

@@ -3,7 +3,8 @@
  *     Unit tests for the township workbooks (engine/out_xlsx.c), read back with the project's
  *     XLSX reader: one workbook per township (also without rows), the summary first, a sheet
  *     per village with rows, sheet names within 31 characters and unique, Chinese headers,
- *     masked IDs (and full ones when asked), households together and numbered, plain-word
+ *     masked IDs (and full ones when asked), households together and numbered (in the order of
+ *     their bytes, however long their common head), plain-word
  *     hints, the hidden row key, the township's earlier answers prefilled, the hidden _canbao
  *     sheet, the CSV twin (BOM, same columns and rows), byte-identical files on a rerun, and
  *     the zip's parts deflated at level 1 (by ISA-L: every part of a large workbook inflated by
@@ -280,6 +281,53 @@ test_village_sheet(void **state)
     fx_free_sheet(&s);
 }
 
+/* Households in the order of their bytes, whether their first eight bytes tie, differ, or end
+ * early (the sort compares those eight as a number before it reads the rest). */
+static void
+test_household_order(void **state)
+{
+    (void) state;
+    static const struct {
+        int         person;
+        const char *household;
+    } hh[] = {{2, "2"}, {1, "100000009"}, {3, "1000000"}, {0, "10000000"}};
+    static const char *const want[] = {"李建国", "金哲洙", "朴英姬", "金敏俊"};
+    ListOut *l = &fx.ls.lists[0];
+    const char *was[sizeof hh / sizeof hh[0]] = {0};
+    for (size_t k = 0; k < sizeof hh / sizeof hh[0]; k++)
+        for (size_t i = 0; i < l->rows.len; i++) {
+            ListRow *r = &VEC_AT(&l->rows, ListRow, i);
+            if (r->key == idnum_key(fx_ids[hh[k].person])) {
+                was[k] = r->household;
+                r->household = hh[k].household;
+            }
+        }
+    char d2[64];
+    fx_tmpdir(d2, sizeof d2, "test_out_xlsx_hh");
+    OutXlsxOptions o = default_options();
+    CbError err = {0};
+    bool ok = out_xlsx_write_townships(d2, &fx.st, &fx.ls, &fx.lc, &fx.pl, &fx.ri, &o, &err);
+    for (size_t k = 0; k < sizeof hh / sizeof hh[0]; k++)   /* as the other tests expect them */
+        for (size_t i = 0; i < l->rows.len; i++) {
+            ListRow *r = &VEC_AT(&l->rows, ListRow, i);
+            if (r->key == idnum_key(fx_ids[hh[k].person]))
+                r->household = was[k];
+        }
+    assert_true(ok);
+    char path[512];
+    snprintf(path, sizeof path, "%s/township_222401001_进学街道.xlsx", d2);
+    Sheet s;
+    assert_true(fx_read_sheet(path, "丹英社区", &s, &err));
+    assert_int_equal(s.nrows, 1 + 4);
+    for (int r = 1; r <= 4; r++) {
+        assert_string_equal(fx_cell(&s, r, OXC_NAME), want[r - 1]);
+        char seq[4] = {(char) ('0' + r), 0};
+        assert_string_equal(fx_cell(&s, r, OXC_HH_SEQ), seq);   /* four households */
+    }
+    fx_free_sheet(&s);
+    fx_rmdir(d2);
+}
+
 static void
 test_prefilled_answer(void **state)
 {
@@ -498,6 +546,7 @@ main(void)
         cmocka_unit_test(test_large_parts_inflate),
         cmocka_unit_test(test_summary_first),
         cmocka_unit_test(test_village_sheet),
+        cmocka_unit_test(test_household_order),
         cmocka_unit_test(test_prefilled_answer),
         cmocka_unit_test(test_sheet_names),
         cmocka_unit_test(test_meta_sheet),
