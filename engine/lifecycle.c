@@ -12,27 +12,48 @@
  * rule language has a `key` clause). */
 static const char *const cause_columns[] = {"case", "year", "scheme", "action", NULL};
 
-const char *
-lifecycle_row_class(const ListOut *l, const ListRow *r)
+/* The column of list l whose values are the rows' classes (-1: none): looked up once a list,
+ * not once a row. */
+static int
+class_column(const ListOut *l)
 {
     for (int c = 0; c < l->ncols; c++)
         if (strcmp(l->cols[c], "confidence") == 0)
-            return r->vals && r->vals[c] && r->vals[c][0] ? r->vals[c] : NULL;
-    return NULL;
+            return c;
+    return -1;
+}
+
+/* A row's class for the alert files (its "confidence"), NULL for a list without (c < 0). */
+static const char *
+class_at(const ListRow *r, int c)
+{
+    return c >= 0 && r->vals && r->vals[c] && r->vals[c][0] ? r->vals[c] : NULL;
+}
+
+/* The columns of list l that make a row's cause, in cause_columns' order. */
+static int
+cause_columns_of(const ListOut *l, int cols[LIST_MAX_COLS])
+{
+    int n = 0;
+    for (int k = 0; cause_columns[k] != NULL; k++)
+        for (int c = 0; c < l->ncols && n < LIST_MAX_COLS; c++)
+            if (strcmp(l->cols[c], cause_columns[k]) == 0)
+                cols[n++] = c;
+    return n;
 }
 
 static const char *
-make_cause(Arena *a, const ListOut *l, const ListRow *r)
+make_cause(Arena *a, const ListOut *l, const int *cols, int ncols, const ListRow *r)
 {
     char buf[512];
     size_t o = 0;
     buf[0] = '\0';
-    for (int k = 0; cause_columns[k] != NULL; k++)
-        for (int c = 0; c < l->ncols; c++)
-            if (strcmp(l->cols[c], cause_columns[k]) == 0 && r->vals && r->vals[c] && r->vals[c][0] &&
-                o < sizeof buf - 2)
-                o += (size_t) snprintf(buf + o, sizeof buf - o, "%s%s=%s", o ? ";" : "", l->cols[c],
-                                       r->vals[c]);
+    for (int k = 0; k < ncols; k++) {
+        int c = cols[k];
+        if (r->vals && r->vals[c] && r->vals[c][0] && o < sizeof buf - 2)
+            o += (size_t) snprintf(buf + o, sizeof buf - o, "%s%s=%s", o ? ";" : "", l->cols[c],
+                                   r->vals[c]);
+    }
     return o == 0 ? "" : arena_strdup(a, buf);
 }
 
@@ -71,8 +92,9 @@ init_rows(const ListSet *ls, Day asof, LcRun *lc)
             continue;
         const ListRow *rows = lo->rows.data;
         CauseSort *cs = xmalloc(n * sizeof *cs);
+        int cols[LIST_MAX_COLS], ncols = cause_columns_of(lo, cols);
         for (size_t i = 0; i < n; i++) {
-            lc->rows[l][i].cause = make_cause(&lc->arena, lo, &rows[i]);
+            lc->rows[l][i].cause = make_cause(&lc->arena, lo, cols, ncols, &rows[i]);
             lc->rows[l][i].first_asof = asof;
             cs[i] = (CauseSort){rows[i].key, lc->rows[l][i].cause, i};
         }
@@ -186,6 +208,7 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
         for (int l = 0; l < ls->n; l++) {
             const ListOut *lo = &ls->lists[l];
             const ListRow *rows = lo->rows.data;
+            int cc = class_column(lo);
             for (size_t i = 0; i < lo->rows.len; i++) {
                 if (rows[i].key == PERSON_KEY_NONE)
                     continue;
@@ -195,7 +218,7 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
                 db_copy_text(&c, lo->name);
                 db_copy_text(&c, id);
                 db_copy_text(&c, lc->rows[l][i].cause);
-                db_copy_text(&c, lifecycle_row_class(lo, &rows[i]));
+                db_copy_text(&c, class_at(&rows[i], cc));
                 db_copy_end_row(&c);
                 seq_list[nseq] = (uint32_t) l;
                 seq_row[nseq] = i;
@@ -277,13 +300,14 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
     for (int l = 0; l < ls->n && l < lc->nlists; l++) {
         const ListOut *lo = &ls->lists[l];
         const ListRow *rows = lo->rows.data;
+        int cc = class_column(lo);
         for (size_t i = 0; i < lo->rows.len; i++) {
             if (lc->rows[l][i].item_id <= 0)
                 continue;
             db_copy_text(&c, lo->name);   /* run_id: the night table's default (schema/017) */
             db_copy_int(&c, (int64_t) i + 1);
             db_copy_int(&c, lc->rows[l][i].item_id);
-            db_copy_text(&c, lifecycle_row_class(lo, &rows[i]));
+            db_copy_text(&c, class_at(&rows[i], cc));
             db_copy_text(&c, lc->rows[l][i].is_new ? "new" : "open");
             db_copy_end_row(&c);
         }

@@ -75,8 +75,6 @@ typedef struct LcRun {
     Arena  arena;
 } LcRun;
 
-/* The class of a row for the alert files: its "confidence" column, or NULL for a list without. */
-const char *lifecycle_row_class(const ListOut *l, const ListRow *r);
 
 /* Step 1 (see above).  Fills lc (free with lifecycle_free, also on failure). */
 bool lifecycle_prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbError *err);
