@@ -32,6 +32,8 @@ const char *const OUT_XLSX_OUTCOMES[OUT_XLSX_NOUTCOMES] = {
 
 #define MAX_WIDTH 48.0
 #define MIN_WIDTH 5.0
+/* the text width from which fit_width gives MAX_WIDTH: a column this wide measures no more */
+#define FULL_WIDTH ((int) ((MAX_WIDTH - 2) / 1.1) + 1)
 
 /*
  * The workbooks' deflate.  libxlsxwriter 1.1.4 has no option for it: it asks minizip to
@@ -768,9 +770,11 @@ write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *ro
             const char *s = c.v[col];
             lxw_col_t cc = (lxw_col_t) col;
             lxw_format *fmt = col == OXC_OUTCOME || col == OXC_NOTE ? unl : col == OXC_DATE ? unl_date : locked;
-            int tw = out_text_width(s);
-            if (tw > width[col])
-                width[col] = tw;
+            if (width[col] < FULL_WIDTH) {
+                int tw = out_text_width(s);
+                if (tw > width[col])
+                    width[col] = tw;
+            }
             if (col == OXC_SEQ)
                 worksheet_write_number(ws, r, cc, (double) i + 1, fmt);
             else if (col == OXC_HH_SEQ)
