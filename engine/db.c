@@ -62,12 +62,32 @@ fail_result(PGresult *res, CbError *err, const char *sql)
     return false;
 }
 
+/* The keywords for PQconnectdbParams/PQpingParams with expand_dbname = 1: dbname, last, may be
+ * a full conninfo string or URI, whose values override the keywords before it, so ours are
+ * defaults: a connect_timeout in --db wins, and PGCONNECT_TIMEOUT too (a keyword given here
+ * would override the environment's, so none is given when it is set).  KEYS, VALS: 4 each. */
+static void
+conn_params(const char *conninfo, bool app, const char **keys, const char **vals)
+{
+    int n = 0;
+    if (app) {
+        keys[n] = "application_name";
+        vals[n++] = "canbao";
+    }
+    if (getenv("PGCONNECT_TIMEOUT") == NULL) {
+        keys[n] = "connect_timeout";
+        vals[n++] = "10";
+    }
+    keys[n] = "dbname";
+    vals[n++] = conninfo ? conninfo : "";
+    keys[n] = vals[n] = NULL;
+}
+
 PGconn *
 db_connect(const char *conninfo, CbError *err)
 {
-    const char *keys[] = {"dbname", "application_name", "connect_timeout", NULL};
-    const char *vals[] = {conninfo ? conninfo : "", "canbao", "10", NULL};
-    /* expand_dbname = 1: dbname may be a full conninfo string or URI */
+    const char *keys[4], *vals[4];
+    conn_params(conninfo, true, keys, vals);
     static bool warned;
     if (!warned && audit_conninfo_has_password(conninfo)) {
         warned = true;
@@ -121,8 +141,8 @@ db_connect_retry(const char *conninfo, int attempts, double delay, CbError *err)
             return conn;
         /* is anyone there?  PQPING_OK / NO_ATTEMPT: the server answered, or the parameters
          * are wrong: trying again will not help */
-        const char *keys[] = {"dbname", "connect_timeout", NULL};
-        const char *vals[] = {conninfo ? conninfo : "", "10", NULL};
+        const char *keys[4], *vals[4];
+        conn_params(conninfo, false, keys, vals);
         PGPing ping = PQpingParams(keys, vals, 1);
         bool transient = ping == PQPING_NO_RESPONSE || ping == PQPING_REJECT;
         if (!transient || a >= attempts) {

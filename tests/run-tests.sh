@@ -24,8 +24,42 @@ trap 'exit 130' INT TERM
 
 passed=0
 failed=0
-ok()   { passed=$((passed + 1)); echo "ok     $1"; }
-fail() { failed=$((failed + 1)); echo "FAILED $1"; [ $# -gt 1 ] && sed 's/^/       /' <<<"$2"; }
+# what took the time: each section's seconds, and the slowest tests (the time since the test
+# before ended), printed at the end; under valgrind they tell what CI's time goes to
+ms_now() { local t=${EPOCHREALTIME/./}; echo $((t / 1000)); }
+T_START=$(ms_now)
+T_LAST=$T_START
+T_SECTION=
+T_SECTION_START=$T_START
+T_SECTIONS=()
+T_TESTS="$TMP/test-times"
+: >"$T_TESTS"
+took() {   # took NAME: the time since the last test, to T_TESTS
+    local now
+    now=$(ms_now)
+    printf '%d\t%s\n' $((now - T_LAST)) "$1" >>"$T_TESTS"
+    T_LAST=$now
+}
+section() {   # section TITLE: a section begins (the one before ends)
+    local now
+    now=$(ms_now)
+    [ -n "$T_SECTION" ] && T_SECTIONS+=("$(printf '%7.1fs  %s' "$(((now - T_SECTION_START) / 100))e-1" "$T_SECTION")")
+    T_SECTION=$1
+    T_SECTION_START=$now
+    T_LAST=$now
+    [ -n "$1" ] && echo "== $1"
+}
+times_report() {
+    section ""
+    echo
+    echo "time by section ($(( ($(ms_now) - T_START) / 1000 ))s in all):"
+    printf '  %s\n' "${T_SECTIONS[@]}"
+    echo "slowest tests:"
+    sort -t $'\t' -k1,1nr "$T_TESTS" | head -n 12 |
+        while IFS=$'\t' read -r ms name; do printf '  %7.1fs  %s\n' "$((ms / 100))e-1" "$name"; done
+}
+ok()   { passed=$((passed + 1)); echo "ok     $1"; took "$1"; }
+fail() { failed=$((failed + 1)); echo "FAILED $1"; [ $# -gt 1 ] && sed 's/^/       /' <<<"$2"; took "$1"; }
 
 # check NAME CMD... : passes when CMD exits 0
 check() {
@@ -43,13 +77,13 @@ check_exit() {
 }
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
-echo "== unit tests"
+section "unit tests"
 for t in "$BUILD"/tests/test_*; do
     [ -x "$t" ] || continue
     check "unit $(basename "$t")" "$t"
 done
 
-echo "== private PostgreSQL"
+section "private PostgreSQL"
 if ! pg_start "$TMP/pg"; then
     fail "start private PostgreSQL"
     echo "$passed passed, $failed failed"
@@ -57,7 +91,7 @@ if ! pg_start "$TMP/pg"; then
 fi
 ok "start private PostgreSQL 15 ($(psql -XAtqc 'show server_version'))"
 
-echo "== command line"
+section "command line"
 check_exit "--version" 0 '^canbao [0-9]' "$CANBAO" --version
 check_exit "--help" 0 'Exit codes' "$CANBAO" --help
 check_exit "run --help" 0 'Usage: canbao run' "$CANBAO" run --help
@@ -67,7 +101,7 @@ check_exit "unknown command is a usage error" 2 'unknown command' "$CANBAO" frob
 check_exit "run without --asof is a usage error" 2 'needs --asof' "$CANBAO" run --extracts x --out y
 check_exit "bad --asof is a usage error" 2 'YYYY-MM-DD' "$CANBAO" run --asof 2026-13-01 --extracts x --out y
 
-echo "== schema"
+section "schema"
 check_exit "run before migrate says to migrate" 4 'canbao db migrate' \
     "$CANBAO" run --asof $ASOF --extracts "$TMP" --out "$TMP/o"
 check_exit "db migrate applies the migrations" 0 'migrations? applied now' "$CANBAO" db migrate
@@ -76,8 +110,23 @@ check "ledger tables exist" sql "SELECT 1 FROM canbao.runs, canbao.source_files,
 check_exit "--db with a conninfo works" 0 'up to date' "$CANBAO" db migrate --db "host=$PGHOST port=$PGPORT dbname=canbao user=canbao"
 check_exit "unreachable database is a database error" 4 'could not connect' \
     "$CANBAO" db migrate --db "host=$TMP/nonexistent port=1 dbname=x connect_timeout=2"
+# a server that takes the connection and never answers (its postmaster stopped): the connect
+# timeout of --db or PGCONNECT_TIMEOUT (2 s) is the one kept, not canbao's default of 10 s
+silent_server() {   # silent_server CMD...: CMD with the postmaster stopped, within 9 s
+    local pid rc
+    pid=$(head -n 1 "$PG_DIR/pgdata/postmaster.pid")
+    kill -STOP "$pid"
+    timeout 9 "$@"
+    rc=$?
+    kill -CONT "$pid"
+    return $rc
+}
+check_exit "a connect_timeout in --db is kept" 4 'timeout expired' \
+    silent_server "$CANBAO" db migrate --db "host=$PGHOST port=$PGPORT dbname=canbao connect_timeout=2"
+check_exit "PGCONNECT_TIMEOUT is kept" 4 'timeout expired' \
+    silent_server env PGCONNECT_TIMEOUT=2 "$CANBAO" db migrate
 
-echo "== end to end on generated data ($PERSONS persons, as of $ASOF)"
+section "end to end on generated data ($PERSONS persons, as of $ASOF)"
 DATA="$TMP/data"
 check "generate synthetic Yanji" "$SYNTH" --persons "$PERSONS" --seed 42 --asof $ASOF --out "$DATA"
 OUT="$TMP/out"
@@ -355,7 +404,7 @@ OUT2="$TMP/out2"
 # checks those files)
 check "a second run gives byte-identical files" diff -r -x 'alerts_*' -x 'report_*' -x SHA256SUMS "$OUT" "$OUT2"
 
-echo "== operations"
+section "operations"
 check_exit "canbao status after a good run" 0 'last run: [0-9]+ for 2026-11-28, succeeded' "$CANBAO" status
 check_exit "canbao runs lists the ledger" 0 'succeeded' "$CANBAO" runs --limit 5
 # another session holds the run lock: a second run must refuse with its own exit code
@@ -372,7 +421,7 @@ check "the refused run leaves the ledger alone" test "$(sql "SELECT count(*) FRO
 sql "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND pid <> pg_backend_pid()" >/dev/null
 wait "$locker" 2>/dev/null
 
-echo "== rules"
+section "rules"
 check_exit "rules check: the shipped rule set is valid" 0 'is valid: .* 10 lists' "$CANBAO" rules check
 check_exit "rules test: every example case of the rule files passes" 0 ' [0-9]+ passed, 0 failed' "$CANBAO" rules test
 every_list() {
@@ -454,7 +503,7 @@ echo "spare_window = 3 months" >>"$RBAD/parameters.conf"
 check_exit "rules check: a parameter no rule uses" 3 'parameters.conf:[0-9]+:1: parameter spare_window is not used' \
     "$CANBAO" rules check "$RBAD"
 
-echo "== bad input"
+section "bad input"
 BAD="$TMP/bad"
 mkdir -p "$BAD"
 cp "$DATA"/extracts/* "$BAD"/
@@ -489,7 +538,7 @@ sed -i 's/^min_age.*/min_age = 16 weeks/' "$RULES/parameters.conf"
 check_exit "bad parameter: file:line:column and the expected unit" 3 'parameters.conf:[0-9]+:[0-9]+: wrong unit' \
     "$CANBAO" run --rules "$RULES" --asof $ASOF --extracts "$DATA/extracts" --out "$TMP/o4"
 
-echo "== a new source by definition only"
+section "a new source by definition only"
 # The tax bureau starts sending an unseen layout: GBK, semicolons, its own header names, gzip.
 NEW="$TMP/newsource"
 mkdir -p "$NEW/delivery" "$NEW/conn"
@@ -534,7 +583,7 @@ check "a run with the new source succeeds" "$CANBAO" --quiet run --connectors "$
 check "the new file is in the ledger" test "$(sql "SELECT accepted FROM canbao.source_files
     WHERE file_name = '税务_征缴_20261128.txt.gz' ORDER BY run_id DESC LIMIT 1")" = "$TAXN"
 
-echo "== hostile input"
+section "hostile input"
 # a 1 GB line in a claimed file: one reject, quickly, bounded memory (CANBAO_TEST_HUGE_MB: a
 # shorter one, for the reduced valgrind run of CI)
 HUGE_MB=${CANBAO_TEST_HUGE_MB:-1024}
@@ -558,7 +607,7 @@ huge_line() {
 check "a $HUGE_MB MB line is one reject, with bounded memory" huge_line
 rm -f "$HUGE/税务_征缴_20261128.txt"
 
-echo "== outputs"
+section "outputs"
 # Township workbooks, suspension alerts, the nightly report, the lifecycle of list rows, the
 # townships' answers and the pension system's acknowledgements (issue 6), night after night on
 # a database of their own: a month earlier, the night, the same night again, a night with three
@@ -821,7 +870,7 @@ for section in tests/sections/*.sh; do
     source "$section"
 done
 
-echo "== deploy"
+section "deploy"
 if command -v systemd-analyze >/dev/null; then
     check "systemd units pass systemd-analyze verify" \
         systemd-analyze verify deploy/systemd/canbao-nightly.service deploy/systemd/canbao-nightly.timer
@@ -829,6 +878,7 @@ else
     echo "note   systemd-analyze not installed: unit check not run"
 fi
 
+times_report
 echo
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]

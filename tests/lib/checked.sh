@@ -68,6 +68,9 @@ valgrind)
         chmod +x "$VG/tests/$(basename "$f")"
     done
     export CANBAO_TEST_TIME_SCALE=${CANBAO_TEST_TIME_SCALE:-50}
+    # canbao waits 10 s for a connection by default; a TLS handshake and a SCRAM password
+    # exchange emulated by valgrind on a busy machine took longer (a CI run)
+    export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-120}
     # valgrind keeps files of its own in TMPDIR: a check of canbao with a TMPDIR that cannot
     # be written runs the program as built
     export CANBAO_UNWRAPPED="$ROOT/$BUILD/canbao"

@@ -5,7 +5,7 @@
 # (history = latest) give the lists of every record kept, and a rule needing more is refused.  Grouping and rules share out persons from 256 per
 # thread, so the 2,000 persons of the valgrind run use the threads too.  Runs on databases of
 # its own; leaves PGDATABASE as it found it.
-echo "== parallel reading"
+section "parallel reading"
 THR="$TMP/threads"
 THR_DB0=$PGDATABASE
 mkdir -p "$THR"

@@ -2,7 +2,7 @@
 # stopped mid-run and at connect, SIGTERM, --dry-run, a full disk, optional sources with a
 # maximum age, the release folders, the ledger.  On a generated delivery of its own (5,000
 # persons) and databases of its own; leaves PGDATABASE as it found it.
-echo "== nightly operations"
+section "nightly operations"
 OPS="$TMP/ops"
 OPS_DB0=$PGDATABASE
 OPS_CHECK="$ROOT/$BUILD/outcheck"

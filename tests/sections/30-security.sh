@@ -4,7 +4,7 @@
 # pseudonymised statistics, TLS with sslmode=verify-full on a second cluster, no password in
 # any log, and hostile names through to the database and the outputs.  Sourced by
 # tests/run-tests.sh (see the comment above its loop for what it may use).
-echo "== security"
+section "security"
 SEC="$TMP/security"
 SEC_KEYS="$SEC/keys"
 SEC_MAIN_DB=$PGDATABASE

@@ -5,7 +5,7 @@
 # tests/eval_score.py (what make eval prints): the targets must hold (a record of a
 # person not on the register linked to anyone counts against precision; a living person on the
 # confirmed suspension list fails it).  Leaves PGDATABASE as it found it.
-echo "== identity resolution on noisy data"
+section "identity resolution on noisy data"
 ID_DIR="$TMP/identity"
 ID_DB0=$PGDATABASE
 mkdir -p "$ID_DIR"
