@@ -18,7 +18,16 @@ PERSONS=${CANBAO_TEST_PERSONS:-20000}
 source tests/lib/pg.sh
 
 TMP=$(mktemp -d "${TMPDIR:-/tmp}/canbao-test.XXXXXX")
-cleanup() { pg_stop; rm -rf "$TMP"; }
+kill_tree() {   # kill_tree PID: the process and all its descendants
+    local c
+    for c in $(cat /proc/"$1"/task/*/children 2>/dev/null); do kill_tree "$c"; done
+    kill "$1" 2>/dev/null
+}
+cleanup() {
+    [ -n "${UNIT_PID:-}" ] && kill_tree "$UNIT_PID"
+    pg_stop
+    rm -rf "$TMP"
+}
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
@@ -78,10 +87,66 @@ check_exit() {
 sql() { psql -XAtq -v ON_ERROR_STOP=1 -c "$1"; }
 
 section "unit tests"
-for t in "$BUILD"/tests/test_*; do
-    [ -x "$t" ] || continue
-    check "unit $(basename "$t")" "$t"
-done
+# side by side, CANBAO_TEST_JOBS at a time (default: the cores), the longest first so that the
+# lanes end together; the results in name order, each with its own time.  With
+# CANBAO_TEST_UNITS_BESIDE=1 (make test-valgrind: valgrind runs a program on one core, and the
+# rest of the suite leaves the other idle) they run one at a time beside the rest of the suite,
+# and their results come at its end.
+UNIT_OUT="$TMP/unit"
+mkdir -p "$UNIT_OUT"
+unit_tests=()
+for t in "$BUILD"/tests/test_*; do [ -x "$t" ] && unit_tests+=("$t"); done
+unit_one() {   # unit_one TEST: its output, exit code and milliseconds to UNIT_OUT
+    local n t0 rc
+    n=$(basename "$1")
+    t0=$(ms_now)
+    "$1" >"$UNIT_OUT/$n.out" 2>&1
+    rc=$?
+    echo "$rc $(($(ms_now) - t0))" >"$UNIT_OUT/$n.rc"
+}
+unit_start() {   # unit_start JOBS: the unit tests, in the background (UNIT_PID)
+    local order=() n t running=0
+    for n in test_linkage test_manifest test_csv test_pieces test_xlsx test_out_xlsx test_jsonl test_group; do
+        [ -x "$BUILD/tests/$n" ] && order+=("$BUILD/tests/$n")
+    done
+    for t in "${unit_tests[@]}"; do
+        case " ${order[*]} " in *" $t "*) ;; *) order+=("$t") ;; esac
+    done
+    (
+        t0=$(ms_now)
+        for t in "${order[@]}"; do
+            if [ "$running" -ge "$1" ]; then
+                wait -n
+                running=$((running - 1))
+            fi
+            unit_one "$t" &
+            running=$((running + 1))
+        done
+        wait
+        echo $(($(ms_now) - t0)) >"$UNIT_OUT/all.ms"
+    ) &
+    UNIT_PID=$!
+}
+unit_report() {   # waits for the unit tests, then one line each
+    local t n rc ms
+    wait "$UNIT_PID"
+    UNIT_PID=
+    for t in "${unit_tests[@]}"; do
+        n=$(basename "$t")
+        read -r rc ms 2>/dev/null <"$UNIT_OUT/$n.rc" || { rc="none"; ms=0; }
+        if [ "$rc" = 0 ]; then ok "unit $n"; else fail "unit $n" "exit $rc:"$'\n'"$(tail -n 25 "$UNIT_OUT/$n.out")"; fi
+        sed -i '$d' "$T_TESTS"   # its own time, not the time since the test before
+        printf '%d\t%s\n' "$ms" "unit $n" >>"$T_TESTS"
+    done
+}
+UNIT_PID=
+if [ "${CANBAO_TEST_UNITS_BESIDE:-0}" = 1 ]; then
+    unit_start 1
+    echo "note   ${#unit_tests[@]} unit tests run one at a time beside the rest; their results at the end"
+else
+    unit_start "${CANBAO_TEST_JOBS:-$(nproc)}"
+    unit_report
+fi
 
 section "private PostgreSQL"
 if ! pg_start "$TMP/pg"; then
@@ -869,6 +934,12 @@ for section in tests/sections/*.sh; do
     # shellcheck source=/dev/null
     source "$section"
 done
+
+if [ -n "$UNIT_PID" ]; then
+    section "unit tests (beside the rest)"
+    unit_report
+    echo "note   the unit tests took $(($(cat "$UNIT_OUT/all.ms" 2>/dev/null || echo 0) / 1000))s beside the rest"
+fi
 
 section "deploy"
 if command -v systemd-analyze >/dev/null; then

@@ -17,6 +17,7 @@
 # Environment: CANBAO_TEST_PERSONS (persons the suite generates; tests/run-tests.sh),
 # CANBAO_TEST_TIME_SCALE (the unit tests' time limits are multiplied by it: default 5 under the
 # sanitizers, 50 under valgrind, which runs a program some 20 to 50 times slower),
+# CANBAO_TEST_WORK_SCALE (the rounds of the unit tests that repeat themselves: 0.1 under valgrind),
 # CHECKED_REPORTS (folder for the reports; default a new temporary one, removed when clean).
 set -u
 cd "$(dirname "$0")/../.." || exit 2
@@ -68,6 +69,11 @@ valgrind)
         chmod +x "$VG/tests/$(basename "$f")"
     done
     export CANBAO_TEST_TIME_SCALE=${CANBAO_TEST_TIME_SCALE:-50}
+    # the unit tests that repeat themselves make a tenth of their rounds (tests/unit/time_limit.h)
+    export CANBAO_TEST_WORK_SCALE=${CANBAO_TEST_WORK_SCALE:-0.1}
+    # valgrind runs a program's threads one at a time, on one core: the unit tests run beside
+    # the rest of the suite, on the other
+    export CANBAO_TEST_UNITS_BESIDE=${CANBAO_TEST_UNITS_BESIDE:-1}
     # canbao waits 10 s for a connection by default; a TLS handshake and a SCRAM password
     # exchange emulated by valgrind on a busy machine took longer (a CI run)
     export PGCONNECT_TIMEOUT=${PGCONNECT_TIMEOUT:-120}

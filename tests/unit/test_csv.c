@@ -27,6 +27,7 @@
 
 #include "reader.h"
 #include "reader_int.h"
+#include "time_limit.h"
 
 /* ------------------------------------------------------------ helpers */
 
@@ -1015,13 +1016,13 @@ check_large(const void *data, size_t len, size_t nrec, size_t plain_len)
 static void
 test_large_input(void **state)
 {
-	const size_t n = 200000;
+	const size_t n = test_work(200000, 100000);
 	size_t		len, glen;
 	char	   *plain = make_records(n, &len);
 	unsigned char *gz;
 
 	(void) state;
-	assert_true(len > 4 * (1 << 20));	/* several reader buffers */
+	assert_true(len > 2 * (1 << 20));	/* several reader buffers (1 MiB) */
 	check_large(plain, len, n, len);
 	gz = gzip(plain, len, &glen);
 	check_large(gz, glen, n, len);
@@ -1129,7 +1130,9 @@ test_fast_path_agrees(void **state)
 	char		buf[512];
 
 	(void) state;
-	for (int round = 0; round < 20000; round++) {
+	int			rounds = (int) test_work(20000, 2000);
+
+	for (int round = 0; round < rounds; round++) {
 		size_t		len = 0, want;
 		CsvOptions	opt = {round % 3 == 0 ? ';' : ',', '"', (size_t) (round % 5 == 0 ? 6 + round % 17 : 0)};
 

@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "store.h"
+#include "time_limit.h"
 
 static uint64_t rng = 88172645463325252ULL;
 static uint64_t
@@ -99,7 +100,8 @@ static void
 test_order_and_threads(void **state)
 {
     (void) state;
-    const size_t sizes[][2] = {{1, 1}, {3, 0}, {50, 200}, {1000, 150000}, {20000, 300000}};
+    const size_t sizes[][2] = {{1, 1}, {3, 0}, {50, 200}, {1000, 150000},
+                               {test_work(20000, 2000), test_work(300000, 30000)}};
     for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
         Store ref;
         uint64_t seed = rng;
@@ -239,7 +241,7 @@ test_person_order(void **state)
 {
     (void) state;
     enum { SHAPES = 8 };
-    const size_t sizes[] = {2, 3, 255, 4097, 200000};
+    const size_t sizes[] = {2, 3, 255, 4097, test_work(200000, 20000)};
     for (int shape = 0; shape < SHAPES; shape++)
         for (size_t k = 0; k < sizeof sizes / sizeof sizes[0] * 3; k++) {
             size_t n = sizes[k / 3];

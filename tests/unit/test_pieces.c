@@ -29,6 +29,7 @@
 #include "log.h"
 #include "sourcedef.h"
 #include "store.h"
+#include "time_limit.h"
 
 #define ID1 "11010519491231002X"
 #define ID2 "222401198503150017"
@@ -291,7 +292,9 @@ test_pieces_agree(void **state)
 
 	(void) state;
 	parse_defs(defs);
-	for (int round = 0; round < 40; round++)
+	int			rounds = (int) test_work(40, 8);
+
+	for (int round = 0; round < rounds; round++)
 	{
 		size_t		na = make_jsonl(a, sizeof a, 50 + (int) rnd(1500)),
 					nb = make_jsonl(b, sizeof b, 50 + (int) rnd(800)),
@@ -411,7 +414,9 @@ test_history_latest(void **state)
 	(void) state;
 	parse_defs(all);
 	parse_latest_defs(latest);
-	for (int round = 0; round < 12; round++)
+	int			rounds = (int) test_work(12, 4);
+
+	for (int round = 0; round < rounds; round++)
 	{
 		size_t		na = make_jsonl(a, sizeof a, 200 + (int) rnd(1500)),
 					nb = make_jsonl(b, sizeof b, 50 + (int) rnd(800)),
