@@ -14,6 +14,22 @@
 
 #define TEXTS_BLOCK (64 * 1024)
 
+/* A field's last cell and what it mapped to.  Extracts list a person's records one after
+ * another (the claims of one person, the months of one account), so the same ID number and
+ * name come again and again: mapped once, checked against the cell's bytes after.  Only a
+ * mapping that succeeded is kept; raw_len > MEMO_BYTES: nothing kept. */
+#define MEMO_FIELDS 4
+#define MEMO_BYTES  64
+
+typedef struct FieldMemo {
+    uint32_t   raw_len;
+    char       raw[MEMO_BYTES];
+    CanonValue v;                  /* v.text: text below */
+    char       text[MEMO_BYTES + 1];
+    uint8_t    id_status;
+    bool       id_rewritten;
+} FieldMemo;
+
 struct Extract {
     const SourceDef *def;
     const KindSpec  *spec;
@@ -38,6 +54,10 @@ struct Extract {
     RecField         pieces[EXTRACT_MAX_MEMBERS][KIND_MAX_FIELDS];
     CanonRecord     *members;                 /* the row's records, EXTRACT_MAX_MEMBERS */
     int              member_next, member_count;
+    /* the last value of the fields whose mapping costs most (ID numbers, names), by
+     * definition field: memo[memo_of[i]] (memo_of -1: none) */
+    int8_t           memo_of[KIND_MAX_FIELDS];
+    FieldMemo        memo[MEMO_FIELDS];
 };
 
 /* ---- small text helpers ---- */
@@ -386,6 +406,7 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
     ex->id_field = factkind_field(def->kind, "id_number");
     ex->name_field = factkind_field(def->kind, "name");
     ex->id_col_def = -1;
+    int nmemo = 0;
     for (int i = 0; i < def->nfields; i++) {
         if (def->fields[i].field == ex->id_field)
             ex->id_col_def = i;
@@ -395,6 +416,14 @@ open_common(Extract *ex, const SourceDef *def, const char *name, CbError *err)
             XformOp op = def->fields[i].xf[x].op;
             /* trim alone changes nothing: map_field trims every value first */
             ex->text_xf[i] |= op == XF_NAME || op == XF_CODE || op == XF_DEFAULT;
+        }
+        bool costly = ex->spec->fields[def->fields[i].field].type == FT_IDNUM;
+        for (int x = 0; x < def->fields[i].nxf; x++)
+            costly |= def->fields[i].xf[x].op == XF_NAME;
+        ex->memo_of[i] = -1;
+        if (costly && !ex->split[i] && nmemo < MEMO_FIELDS) {
+            ex->memo[nmemo].raw_len = MEMO_BYTES + 1;
+            ex->memo_of[i] = (int8_t) nmemo++;
         }
     }
     snprintf(ex->name, sizeof ex->name, "%s", name);
@@ -768,6 +797,45 @@ field_utf8(Extract *ex, int i, CanonRecord *out, const char *s, size_t n)
     return EXT_OK;
 }
 
+/* True when cell f is the memo's: its value put into out's field k (its text copied for this
+ * record, as map_field would). */
+static inline bool
+memo_hit(Extract *ex, const FieldMemo *m, const RecField *f, CanonRecord *out, int k)
+{
+    uint32_t n = f->p ? f->len : 0;   /* as field_text reads the cell */
+    if (m->raw_len != n || memcmp(f->p ? f->p : "", m->raw, n) != 0)
+        return false;
+    CanonValue *v = &out->v[k];
+    *v = m->v;
+    if (v->present)
+        v->text = text_copy(ex, m->text, v->len);
+    if (ex->spec->fields[k].type == FT_IDNUM) {
+        out->id_status = m->id_status;
+        out->id_rewritten = m->id_rewritten;
+    }
+    return true;
+}
+
+/* Keeps cell f and its value v (mapped without a reject) when both fit. */
+static inline void
+memo_keep(FieldMemo *m, const RecField *f, const CanonValue *v, const CanonRecord *out)
+{
+    uint32_t n = f->p ? f->len : 0;
+    m->raw_len = MEMO_BYTES + 1;
+    if (n > MEMO_BYTES || (v->present && v->len > MEMO_BYTES))
+        return;
+    memcpy(m->raw, f->p ? f->p : "", n);
+    m->v = *v;
+    if (v->present) {
+        memcpy(m->text, v->text, v->len);
+        m->text[v->len] = '\0';
+        m->v.text = m->text;
+    }
+    m->id_status = out->id_status;
+    m->id_rewritten = out->id_rewritten;
+    m->raw_len = n;
+}
+
 /* Maps every field of the definition into out (its position already set) and hashes the
  * canonical values.  piece: for split fields, the value to use instead of the whole cell
  * (NULL: no split). */
@@ -781,20 +849,25 @@ map_record(Extract *ex, const Record *rec, CanonRecord *out, const RecField *pie
     out->id_rewritten = false;
     uint64_t h = (uint64_t) ex->def->kind;
     for (int i = 0; i < ex->def->nfields; i++) {
-        const char *s = "";
-        size_t n = 0;
-        if (piece != NULL && ex->split[i]) {
-            s = piece[i].p;
-            n = piece[i].len;
-        } else {
-            ExtStatus es = field_text(ex, rec, i, out, &s, &n);
+        const CanonValue *v = &out->v[ex->def->fields[i].field];
+        FieldMemo *m = ex->memo_of[i] >= 0 && ex->col[i] < rec->nfields ? &ex->memo[ex->memo_of[i]] : NULL;
+        if (m == NULL || !memo_hit(ex, m, &rec->fields[ex->col[i]], out, ex->def->fields[i].field)) {
+            const char *s = "";
+            size_t n = 0;
+            if (piece != NULL && ex->split[i]) {
+                s = piece[i].p;
+                n = piece[i].len;
+            } else {
+                ExtStatus es = field_text(ex, rec, i, out, &s, &n);
+                if (es != EXT_OK)
+                    return es;
+            }
+            ExtStatus es = map_field(ex, i, s, n, out);
             if (es != EXT_OK)
                 return es;
+            if (m != NULL)
+                memo_keep(m, &rec->fields[ex->col[i]], v, out);
         }
-        ExtStatus es = map_field(ex, i, s, n, out);
-        if (es != EXT_OK)
-            return es;
-        const CanonValue *v = &out->v[ex->def->fields[i].field];
         FieldType t = ex->spec->fields[ex->def->fields[i].field].type;
         h = (h ^ (uint64_t) ex->def->fields[i].field) * 0xFF51AFD7ED558CCDull;
         /* typed values are canonical in num; their text is still the source spelling

@@ -884,6 +884,132 @@ test_hash(void **state)
 	assert_true(fx.rec.hash == h[0]);
 }
 
+/* ------------------------------------------------------------ repeated cells */
+
+/* A person's records one after another (claims): the ID number and name mapped once and
+ * taken again while the cell's bytes are the same. */
+static const char claim_def[] =
+	"[source]\n"
+	"name = claims\n"
+	"fact = medical_claim\n"
+	"files = c.csv\n"
+	"[fields]\n"
+	"id_number = 证件号码 | idnum\n"
+	"name      = 姓名 | name\n"
+	"date      = 结算时间 | date\n";
+
+#define CLAIM_HEADER "证件号码,姓名,结算时间\n"
+
+/* Everything a record was mapped to. */
+typedef struct Mapped
+{
+	ExtStatus	st;
+	uint64_t	hash;
+	uint8_t		id_status;
+	bool		id_rewritten, id_present, name_present;
+	int64_t		id_num, date;
+	char		id[40], name[64], reason[200];
+} Mapped;
+
+static Mapped
+mapped_now(ExtStatus st)
+{
+	Mapped		m;
+	const CanonValue *id = val("id_number"), *name = val("name"), *date = val("date");
+
+	memset(&m, 0, sizeof m);
+	m.st = st;
+	snprintf(m.reason, sizeof m.reason, "%s", fx.rec.reason);
+	if (st != EXT_OK)
+		return m;
+	m.hash = fx.rec.hash;
+	m.id_status = fx.rec.id_status;
+	m.id_rewritten = fx.rec.id_rewritten;
+	m.id_present = id->present;
+	m.name_present = name->present;
+	m.id_num = id->num;
+	m.date = date->present ? date->num : -1;
+	if (id->present)
+		snprintf(m.id, sizeof m.id, "%.*s", (int) id->len, id->text);
+	if (name->present)
+		snprintf(m.name, sizeof m.name, "%.*s", (int) name->len, name->text);
+	return m;
+}
+
+static void
+test_repeated_cells(void **state)
+{
+	static const char *const rows[] = {
+		ID1 ",张三,2023-01-05\n",
+		ID1 ",张三,2023-01-06\n",					/* the same ID and name */
+		"11010519491231002x,张 三,2023-01-07\n",	/* rewritten, another spelling */
+		"11010519491231002x,张 三,2023-01-08\n",	/* ... again: rewritten again */
+		ID2 ",张 三,2023-01-09\n",					/* the name's bytes the same */
+		ID2 ",李四,2023-13-09\n",					/* a reject among them */
+		ID2 ",李四,2023-01-10\n",
+		"110105194912310021,李四,2023-01-11\n",		/* wrong check digit: to repair */
+		"110105194912310021,李四,2023-01-12\n",
+		",王五,2023-01-13\n",						/* no ID (required here) */
+		",王五,2023-01-14\n",
+		ID3 ",\xFF\xFE,2023-01-15\n",				/* not UTF-8 */
+		ID3 ",\xFF\xFE,2023-01-16\n",				/* ... again: rejected again */
+		ID3 ",赵六\xE3\x80\x80,2023-01-17\n",
+		ID3 ",赵六,2023-01-18\n",					/* the same name, other bytes */
+		ID3 ",,2023-01-19\n",						/* empty */
+		ID3 ",,2023-01-20\n",
+	};
+	enum { N = sizeof rows / sizeof rows[0] };
+	Mapped		all[N];
+	char		file[4096];
+	size_t		o;
+
+	(void) state;
+	o = (size_t) snprintf(file, sizeof file, "%s", CLAIM_HEADER);
+	for (int i = 0; i < N; i++)
+		o += (size_t) snprintf(file + o, sizeof file - o, "%s", rows[i]);
+	start(claim_def, file);
+	for (int i = 0; i < N; i++)
+		all[i] = mapped_now(next());
+	assert_int_equal(next(), EXT_EOF);
+	teardown(NULL);
+
+	/* each row alone, in an extract of its own: mapped the same */
+	for (int i = 0; i < N; i++)
+	{
+		Mapped		one;
+
+		snprintf(file, sizeof file, "%s%s", CLAIM_HEADER, rows[i]);
+		start(claim_def, file);
+		one = mapped_now(next());
+		teardown(NULL);
+		if (memcmp(&one, &all[i], sizeof one) != 0)
+			fail_msg("row %d: in the file status %d id \"%s\" rewritten %d status %u name \"%s\" "
+					 "hash %016llx; alone status %d id \"%s\" rewritten %d status %u name \"%s\" hash %016llx",
+					 i, (int) all[i].st, all[i].id, all[i].id_rewritten, all[i].id_status, all[i].name,
+					 (unsigned long long) all[i].hash, (int) one.st, one.id, one.id_rewritten,
+					 one.id_status, one.name, (unsigned long long) one.hash);
+	}
+	/* and what they are */
+	assert_string_equal(all[1].id, ID1);
+	assert_false(all[1].id_rewritten);
+	assert_true(all[3].id_rewritten);
+	assert_string_equal(all[3].id, ID1);
+	assert_string_equal(all[3].name, "张三");
+	assert_string_equal(all[4].id, ID2);
+	assert_false(all[4].id_rewritten);
+	assert_int_equal(all[5].st, EXT_REJECT);
+	assert_string_equal(all[6].name, "李四");
+	assert_int_equal(all[8].id_status, all[7].id_status);
+	assert_true(all[8].id_status != IDNUM_OK);
+	assert_int_equal(all[10].st, EXT_REJECT);
+	assert_non_null(strstr(all[10].reason, "missing value in 证件号码"));
+	assert_int_equal(all[12].st, EXT_REJECT);
+	assert_string_equal(all[14].name, "赵六");
+	assert_true(all[14].hash != all[13].hash);	/* the dates differ */
+	assert_false(all[16].name_present);
+	assert_int_equal(all[16].date, all[15].date + 1);
+}
+
 /* utf8_valid character by character, for the test below */
 static bool
 utf8_valid_slow(const unsigned char *s, size_t n, size_t *bad_at)
@@ -1002,6 +1128,7 @@ main(void)
 		cmocka_unit_test_teardown(test_gzip, teardown),
 		cmocka_unit_test_teardown(test_reason_is_valid_utf8, teardown),
 		cmocka_unit_test_teardown(test_hash, teardown),
+		cmocka_unit_test_teardown(test_repeated_cells, teardown),
 		cmocka_unit_test(test_utf8_three_bytes),
 		cmocka_unit_test(test_utf8_every_place),
 	};
