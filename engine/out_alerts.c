@@ -188,11 +188,16 @@ write_xml(const char *dir, const char *kind, const Store *st, const Alert *alert
     date_format(ri->asof, asof_s);
     snprintf(count, sizeof count, "%d", n);
     snprintf(nnew, sizeof nnew, "%d", fresh);
-    xmlBufferPtr buf = xmlBufferCreate();
-    Xw x = {.w = buf ? xmlNewTextWriterMemory(buf, 0) : NULL};
+    /* straight to the file: the document held in memory grew by copies (mremap at M) */
+    FILE *f = out_open(dir, name, err);
+    if (f == NULL)
+        return false;
+    xmlOutputBufferPtr ob = xmlOutputBufferCreateFile(f, NULL);
+    Xw x = {.w = ob ? xmlNewTextWriter(ob) : NULL};   /* the writer owns ob */
     if (x.w == NULL) {
-        if (buf)
-            xmlBufferFree(buf);
+        if (ob)
+            xmlOutputBufferClose(ob);
+        fclose(f);
         return CB_FAIL(err, CBERR_INTERNAL, "could not start an XML writer");
     }
     xmlTextWriterSetIndent(x.w, 1);
@@ -223,20 +228,12 @@ write_xml(const char *dir, const char *kind, const Store *st, const Alert *alert
     x_end(&x);
     if (xmlTextWriterEndDocument(x.w) < 0)
         x.failed = true;
-    xmlFreeTextWriter(x.w);
-    bool ok = !x.failed;
-    if (!ok)
-        CB_FAIL(err, CBERR_INTERNAL, "could not write the alerts XML");
-    if (ok) {
-        FILE *f = out_open(dir, name, err);
-        ok = f != NULL;
-        if (ok) {
-            fwrite(xmlBufferContent(buf), 1, (size_t) xmlBufferLength(buf), f);
-            ok = out_close(f, dir, name, err);
-        }
+    xmlFreeTextWriter(x.w);   /* flushes into f, which stays open */
+    if (x.failed && !ferror(f)) {   /* a write that failed: out_close says so */
+        fclose(f);
+        return CB_FAIL(err, CBERR_INTERNAL, "could not write the alerts XML");
     }
-    xmlBufferFree(buf);
-    return ok;
+    return out_close(f, dir, name, err);
 }
 
 /* ---- CSV ---- */
