@@ -797,13 +797,45 @@ field_utf8(Extract *ex, int i, CanonRecord *out, const char *s, size_t n)
     return EXT_OK;
 }
 
+/* True when a[0..n) and b[0..n) are the same bytes: without a call for the lengths of ID
+ * numbers and names (overlapping words, none read outside the n bytes). */
+static inline bool
+same_bytes(const char *a, const char *b, size_t n)
+{
+    if (n >= 8 && n <= 32) {
+        uint64_t a0, a1, b0, b1, x;
+        memcpy(&a0, a, 8);
+        memcpy(&b0, b, 8);
+        memcpy(&a1, a + n - 8, 8);
+        memcpy(&b1, b + n - 8, 8);
+        x = (a0 ^ b0) | (a1 ^ b1);
+        if (n > 16) {
+            memcpy(&a0, a + 8, 8);
+            memcpy(&b0, b + 8, 8);
+            memcpy(&a1, a + n - 16, 8);
+            memcpy(&b1, b + n - 16, 8);
+            x |= (a0 ^ b0) | (a1 ^ b1);
+        }
+        return x == 0;
+    }
+    if (n >= 4 && n < 8) {
+        uint32_t a0, a1, b0, b1;
+        memcpy(&a0, a, 4);
+        memcpy(&b0, b, 4);
+        memcpy(&a1, a + n - 4, 4);
+        memcpy(&b1, b + n - 4, 4);
+        return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+    return memcmp(a, b, n) == 0;
+}
+
 /* True when cell f is the memo's: its value put into out's field k (its text copied for this
  * record, as map_field would). */
 static inline bool
 memo_hit(Extract *ex, const FieldMemo *m, const RecField *f, CanonRecord *out, int k)
 {
     uint32_t n = f->p ? f->len : 0;   /* as field_text reads the cell */
-    if (m->raw_len != n || memcmp(f->p ? f->p : "", m->raw, n) != 0)
+    if (m->raw_len != n || !same_bytes(f->p ? f->p : "", m->raw, n))
         return false;
     CanonValue *v = &out->v[k];
     *v = m->v;

@@ -957,6 +957,10 @@ test_repeated_cells(void **state)
 		ID3 ",赵六,2023-01-18\n",					/* the same name, other bytes */
 		ID3 ",,2023-01-19\n",						/* empty */
 		ID3 ",,2023-01-20\n",
+		ID3 ",欧阳娜娜娜娜娜娜,2023-01-21\n",		/* 24 bytes ... */
+		ID3 ",欧阳娜娜丽娜娜娜,2023-01-22\n",		/* ... that differ in 12-14 only */
+		ID3 ",Annie,2023-01-23\n",					/* 5 bytes ... */
+		ID3 ",Anniy,2023-01-24\n",					/* ... that differ in the last only */
 	};
 	enum { N = sizeof rows / sizeof rows[0] };
 	Mapped		all[N];
@@ -1008,6 +1012,8 @@ test_repeated_cells(void **state)
 	assert_true(all[14].hash != all[13].hash);	/* the dates differ */
 	assert_false(all[16].name_present);
 	assert_int_equal(all[16].date, all[15].date + 1);
+	assert_string_equal(all[18].name, "欧阳娜娜丽娜娜娜");
+	assert_string_equal(all[20].name, "Anniy");
 }
 
 /* utf8_valid character by character, for the test below */
