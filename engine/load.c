@@ -1288,7 +1288,8 @@ expected_records(const LoadCtx *cx, int def)
     uint64_t bytes = 0;
     for (int j = 0; j < cx->nfiles_def[def]; j++)
         bytes += cx->files[cx->first_file[def] + (size_t) j].cost;
-    uint64_t n = bytes / 256;
+    /* a register row is about 170 bytes (sized by 256, the register's sets grew once at M) */
+    uint64_t n = bytes / (cx->defs[def].kind == FK_REGISTER ? 170 : 256);
     return (size_t) (n > (1u << 26) ? (1u << 26) : n);
 }
 
