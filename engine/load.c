@@ -1293,13 +1293,15 @@ expected_records(const LoadCtx *cx, int def)
     return (size_t) (n > (1u << 26) ? (1u << 26) : n);
 }
 
-/* The persons a source with history = latest may have: its records, but no more than the
- * register's rows (about 170 bytes each). */
+/* The persons a source with history = latest is sized for: its records, but no more than half
+ * the register's rows (about 170 bytes each).  The map sized so holds up to 1.4 times that
+ * before it grows once (the claims at M: 5.35 M persons of 7 M in 8 M slots, as the growth
+ * from 1,024 reached; sized for the whole register, 16 M slots and twice the memory). */
 static size_t
 expected_persons(const LoadCtx *cx, int def)
 {
-    size_t n = expected_records(cx, def);
-    return n < cx->register_rows ? n : cx->register_rows;
+    size_t n = expected_records(cx, def), half = cx->register_rows / 2;
+    return n < half ? n : half;
 }
 
 static void
