@@ -411,7 +411,7 @@ sort_wrows(WRow *rows, size_t n)
 /* The cells of one row as text (numbers as their digits), shared by the sheet and the CSV. */
 typedef struct Cells {
     const char *v[OXC_COUNT];
-    char        seq[16], hh_seq[16], age[8], id[19], key[24];
+    char        seq[24], hh_seq[24], age[24], id[19], key[24];   /* fmt_int: 21 bytes at most */
     char        hints[1024];
     int         age_n;       /* -1 none */
 } Cells;
@@ -425,6 +425,27 @@ append(char *buf, size_t cap, const char *sep, const char *s)
     if (o > 0)
         strcat(buf, sep);
     strcat(buf, s);
+}
+
+/* A string being built in a buffer of cap bytes, its length kept: append's rule (a part that
+ * does not fit whole is left out; the separator only between parts) without a strlen per part. */
+typedef struct Buf {
+    char  *s;
+    size_t len, cap;
+} Buf;
+
+static void
+buf_add(Buf *b, const char *sep, const char *s, size_t n)
+{
+    size_t ns = strlen(sep);
+    if (b->len + ns + n + 1 >= b->cap)   /* the separator counted even when first, as append */
+        return;
+    if (b->len == 0)
+        ns = 0;
+    memcpy(b->s + b->len, sep, ns);
+    memcpy(b->s + b->len + ns, s, n);
+    b->len += ns + n;
+    b->s[b->len] = '\0';
 }
 
 static bool
@@ -444,14 +465,42 @@ not_a_hint(const char *c)
            strcmp(c, "rule_version") == 0 || strcmp(c, "evidence") == 0;
 }
 
+/* What the cells of a list's rows take from its columns, found once per township instead of
+ * by name on every row. */
+typedef struct ListPlan {
+    int         name_col, flags_col;   /* -1: none */
+    int         nhint;
+    int         hint_col[LIST_MAX_COLS];
+    const char *hint_label[LIST_MAX_COLS];   /* the column's label, or its name */
+} ListPlan;
+
+static void
+plan_lists(const ListSet *ls, ListPlan *plans)
+{
+    for (int l = 0; l < ls->n; l++) {
+        const ListOut *lo = &ls->lists[l];
+        ListPlan *p = &plans[l];
+        p->name_col = out_col(lo, "name");
+        p->flags_col = out_col(lo, "flags");
+        p->nhint = 0;
+        for (int c = 0; c < lo->ncols; c++) {
+            if (not_a_hint(lo->cols[c]))
+                continue;
+            const char *label = out_column_label(lo->cols[c]);
+            p->hint_col[p->nhint] = c;
+            p->hint_label[p->nhint++] = label ? label : lo->cols[c];
+        }
+    }
+}
+
 /* The hints column: the flags in plain words (government-paid with its groups, from the row's
  * evidence), then the list's other columns as "label：value", then since when it is listed. */
 static void
-make_hints(const ListOut *lo, const WRow *w, Day asof, char *out, size_t cap)
+make_hints(const ListOut *lo, const ListPlan *lp, const WRow *w, Day asof, char *out, size_t cap)
 {
+    Buf b = {.s = out, .cap = cap};
     out[0] = '\0';
-    int fc = out_col(lo, "flags");
-    const char *flags = out_val(w->lr, fc);
+    const char *flags = out_val(w->lr, lp->flags_col);
     char tok[128];
     for (const char *p = flags; *p;) {
         const char *e = strchr(p, ';');
@@ -476,60 +525,85 @@ make_hints(const ListOut *lo, const WRow *w, Day asof, char *out, size_t cap)
                 if (groups[0])
                     snprintf(piece, sizeof piece, "%s：%s", word ? word : tok, groups);
             }
-            append(out, cap, "；", piece);
+            buf_add(&b, "；", piece, strlen(piece));
         }
         p = e ? e + 1 : p + n;
     }
-    for (int c = 0; c < lo->ncols; c++) {
-        if (not_a_hint(lo->cols[c]))
-            continue;
+    for (int h = 0; h < lp->nhint; h++) {
+        int c = lp->hint_col[h];
         const char *v = out_val(w->lr, c);
         if (!v[0])
             continue;
-        const char *label = out_column_label(lo->cols[c]);
+        /* a list of codes (sources) word by word: "label：word、word" */
         char piece[256], vbuf[200];
-        /* a list of codes (sources) word by word */
+        Buf vb = {.s = vbuf, .cap = sizeof vbuf};
         vbuf[0] = '\0';
-        char tmp[200];
-        snprintf(tmp, sizeof tmp, "%s", v);
-        char *save = NULL;   /* strtok_r: townships are written on several threads */
-        for (char *s = strtok_r(tmp, ";", &save); s; s = strtok_r(NULL, ";", &save))
-            append(vbuf, sizeof vbuf, "、", out_value_word(lo->cols[c], s));
-        snprintf(piece, sizeof piece, "%s：%s", label ? label : lo->cols[c], vbuf);
-        append(out, cap, "；", piece);
+        size_t vn = strnlen(v, 199);   /* as much of the value as a 200-byte copy held */
+        for (size_t at = 0; at < vn;) {
+            size_t end = at;
+            while (end < vn && v[end] != ';')
+                end++;
+            if (end > at) {
+                char code[200];
+                memcpy(code, v + at, end - at);
+                code[end - at] = '\0';
+                const char *word = out_value_word(lo->cols[c], code);
+                buf_add(&vb, "、", word, strlen(word));
+            }
+            at = end + 1;
+        }
+        int pn = snprintf(piece, sizeof piece, "%s：%s", lp->hint_label[h], vbuf);
+        buf_add(&b, "；", piece, pn < (int) sizeof piece ? (size_t) pn : sizeof piece - 1);
     }
     if (w->lc && !w->lc->is_new && w->lc->first_asof != DAY_NONE && w->lc->first_asof < asof) {
         char d[11], piece[64];
         date_format(w->lc->first_asof, d);
         snprintf(piece, sizeof piece, "首次列入：%s", d);
-        append(out, cap, "；", piece);
+        buf_add(&b, "；", piece, strlen(piece));
     }
 }
 
+/* n in decimal into out (21 bytes at most); returns out. */
+static char *
+fmt_int(char *out, long long n)
+{
+    char tmp[24];
+    int k = 0;
+    unsigned long long u = n < 0 ? 0ULL - (unsigned long long) n : (unsigned long long) n;
+    do {
+        tmp[k++] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    int o = 0;
+    if (n < 0)
+        out[o++] = '-';
+    while (k > 0)
+        out[o++] = tmp[--k];
+    out[o] = '\0';
+    return out;
+}
+
 static void
-make_cells(const ListSet *ls, const WRow *w, const PersonText *t, int seq, int hh_seq,
-           const char *village_name, const OutRunInfo *ri, const OutXlsxOptions *opt, Cells *c)
+make_cells(const ListSet *ls, const ListPlan *plans, const WRow *w, const PersonText *t, int seq,
+           int hh_seq, const char *village_name, const OutRunInfo *ri, const OutXlsxOptions *opt,
+           Cells *c)
 {
     const ListOut *lo = &ls->lists[w->list];
-    memset(c, 0, sizeof *c);
+    const ListPlan *lp = &plans[w->list];
     for (int i = 0; i < OXC_COUNT; i++)
         c->v[i] = "";
-    snprintf(c->seq, sizeof c->seq, "%d", seq);
-    snprintf(c->hh_seq, sizeof c->hh_seq, "%d", hh_seq);
-    c->v[OXC_SEQ] = c->seq;
+    c->v[OXC_SEQ] = fmt_int(c->seq, seq);
     c->v[OXC_VILLAGE] = village_name;
     c->v[OXC_HOUSEHOLD] = w->household;
-    c->v[OXC_HH_SEQ] = c->hh_seq;
-    const char *name = t->name ? t->name : out_val(w->lr, out_col(lo, "name"));
+    c->v[OXC_HH_SEQ] = fmt_int(c->hh_seq, hh_seq);
+    const char *name = t->name ? t->name : out_val(w->lr, lp->name_col);
     c->v[OXC_NAME] = name;
     if (w->p)
         c->v[OXC_SEX] = w->p->sex == SEX_MALE ? "男" : w->p->sex == SEX_FEMALE ? "女" : "";
     Day birth = w->p && w->p->birth != DAY_NONE ? w->p->birth : idnum_birth_day(w->id);
     c->age_n = birth != DAY_NONE ? date_age(birth, ri->asof) : -1;
-    if (c->age_n >= 0) {
-        snprintf(c->age, sizeof c->age, "%d", c->age_n);
-        c->v[OXC_AGE] = c->age;
-    }
+    if (c->age_n >= 0)
+        c->v[OXC_AGE] = fmt_int(c->age, c->age_n);
     out_mask_id(w->id, opt->mask_ids, c->id);
     c->v[OXC_ID] = c->id;
     if (w->p) {
@@ -537,17 +611,15 @@ make_cells(const ListSet *ls, const WRow *w, const PersonText *t, int seq, int h
         c->v[OXC_ADDRESS] = t->address ? t->address : "";
     }
     c->v[OXC_MATTER] = lo->title ? lo->title : lo->name;
-    make_hints(lo, w, ri->asof, c->hints, sizeof c->hints);
+    make_hints(lo, lp, w, ri->asof, c->hints, sizeof c->hints);
     c->v[OXC_HINTS] = c->hints;
     c->v[OXC_NEW] = w->lc && w->lc->is_new ? "新" : "";
     if (w->lc) {
         c->v[OXC_OUTCOME] = w->lc->outcome ? w->lc->outcome : "";
         c->v[OXC_DATE] = w->lc->outcome_date ? w->lc->outcome_date : "";
         c->v[OXC_NOTE] = w->lc->note ? w->lc->note : "";
-        if (w->lc->item_id > 0) {
-            snprintf(c->key, sizeof c->key, "%lld", (long long) w->lc->item_id);
-            c->v[OXC_KEY] = c->key;
-        }
+        if (w->lc->item_id > 0)
+            c->v[OXC_KEY] = fmt_int(c->key, w->lc->item_id);
     }
 }
 
@@ -727,7 +799,8 @@ typedef struct TextSrc {
 } TextSrc;
 
 static bool
-write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *rows, const Village *v,
+write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const ListPlan *plans, const WRow *rows,
+              const Village *v,
               const char *township_name, const OutRunInfo *ri, const OutXlsxOptions *opt,
               TextSrc *ts, const char *path, FILE *csv, CbError *err)
 {
@@ -759,7 +832,7 @@ write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const WRow *ro
         if (w->text_later)
             store_person_text(ts->st, w->p, &ts->tb, &pt);
         Cells c;
-        make_cells(ls, w, &pt, (int) i + 1, hh_seq, v->name, ri, opt, &c);
+        make_cells(ls, plans, w, &pt, (int) i + 1, hh_seq, v->name, ri, opt, &c);
         for (int col = 0; col < OXC_COUNT; col++)   /* the CSV twin: the same cells */
             out_csv_text_field(csv, c.v[col], col == 0);
         fputs("\r\n", csv);
@@ -1041,6 +1114,8 @@ write_township(const char *dir, const Store *st, const ListSet *ls, const WRow *
     qsort(v, (size_t) nv, sizeof *v, cmp_village);
     char (*made)[64] = xcalloc(nrows + 1, 64);
     int nmade = 0;
+    ListPlan *plans = xcalloc((size_t) ls->n + 1, sizeof *plans);
+    plan_lists(ls, plans);
     for (size_t i = 0; i < nrows;) {
         size_t j = i;
         while (j < nrows && strcmp(rows[j].village, rows[i].village) == 0)
@@ -1068,7 +1143,7 @@ write_township(const char *dir, const Store *st, const ListSet *ls, const WRow *
             prev = w->household;
             hit->fresh += w->lc && w->lc->is_new;
             hit->answered += w->lc && w->lc->outcome != NULL;
-            const char *fl = out_val(w->lr, out_col(&ls->lists[w->list], "flags"));
+            const char *fl = out_val(w->lr, plans[w->list].flags_col);
             hit->gov += strstr(fl, "government_paid") != NULL;
             hit->age60 += strstr(fl, "age60") != NULL;
             hit->absent += strstr(fl, "possibly_absent") != NULL;
@@ -1090,6 +1165,7 @@ write_township(const char *dir, const Store *st, const ListSet *ls, const WRow *
     snprintf(csvname, sizeof csvname, "%s.csv", stem);
     FILE *csv = csv_begin(dir, csvname, err);
     if (csv == NULL) {
+        free(plans);
         free(made);
         free(v);
         return false;
@@ -1122,7 +1198,7 @@ write_township(const char *dir, const Store *st, const ListSet *ls, const WRow *
         TextSrc ts = {.st = st};
         for (int i = 0; ok && i < nv; i++)
             if (v[i].count > 0)
-                ok = write_village(wb, &f, ls, rows, &v[i], tname, ri, opt, &ts, path, csv, err);
+                ok = write_village(wb, &f, ls, plans, rows, &v[i], tname, ri, opt, &ts, path, csv, err);
         textbuf_free(&ts.tb);
         write_meta(wb, v, nv, code, tname, ri, opt);
         lxw_error e = workbook_close(wb);
@@ -1134,6 +1210,7 @@ write_township(const char *dir, const Store *st, const ListSet *ls, const WRow *
         ok = out_close(csv, dir, csvname, err);
     else
         fclose(csv);   /* the staging folder is not published after a failure */
+    free(plans);
     free(made);
     free(v);
     return ok;

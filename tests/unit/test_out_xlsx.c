@@ -328,6 +328,53 @@ test_household_order(void **state)
     fx_rmdir(d2);
 }
 
+/* A list's own columns in the hints: "label：value" in the column order, codes word by word
+ * (empty codes between separators skipped, unknown ones as they are), the flags first. */
+static void
+test_hint_columns(void **state)
+{
+    (void) state;
+    ListOut *l = &fx.ls.lists[2];   /* deceased_beneficiaries */
+    ListRow *r = NULL;
+    for (size_t i = 0; i < l->rows.len; i++)
+        if (VEC_AT(&l->rows, ListRow, i).key == idnum_key(fx_ids[8]))
+            r = &VEC_AT(&l->rows, ListRow, i);
+    assert_non_null(r);
+    const char *was = r->vals[3];
+    char d2[64];
+    fx_tmpdir(d2, sizeof d2, "test_out_xlsx_hints");
+    OutXlsxOptions o = default_options();
+    o.lists[o.nlists++] = "deceased_beneficiaries";
+    static const char *const sources[] = {"civil;health", ";civil;;x_other;", "health"};
+    static const char *const want[] = {"民政、卫健", "民政、x_other", "卫健"};
+    for (size_t k = 0; k < sizeof sources / sizeof sources[0]; k++) {
+        r->vals[3] = sources[k];
+        CbError err = {0};
+        bool ok = out_xlsx_write_townships(d2, &fx.st, &fx.ls, &fx.lc, &fx.pl, &fx.ri, &o, &err);
+        r->vals[3] = was;
+        assert_true(ok);
+        char path[512], hints[512];
+        snprintf(path, sizeof path, "%s/township_222401001_进学街道.xlsx", d2);
+        snprintf(hints, sizeof hints,
+                 "死亡日期：2026-09-03；来源：%s；核实程度：已确认；死亡后发放月数：2；多发金额：396.00；"
+                 "丧葬补助：2780.00", want[k]);
+        Sheet s;
+        assert_true(fx_read_sheet(path, "丹英社区", &s, &err));
+        int found = 0;
+        for (int row = 1; row < s.nrows; row++)
+            if (strcmp(fx_cell(&s, row, OXC_MATTER), "待遇领取人员死亡") == 0) {
+                assert_string_equal(fx_cell(&s, row, OXC_NAME), "尹秀贤");
+                assert_string_equal(fx_cell(&s, row, OXC_HINTS), hints);
+                found++;
+            } else if (strcmp(fx_cell(&s, row, OXC_NAME), "朴英姬") == 0) {
+                assert_string_equal(fx_cell(&s, row, OXC_HINTS), "政府代缴：低保");
+            }
+        assert_int_equal(found, 1);
+        fx_free_sheet(&s);
+    }
+    fx_rmdir(d2);
+}
+
 static void
 test_prefilled_answer(void **state)
 {
@@ -545,6 +592,7 @@ main(void)
         cmocka_unit_test(test_fast_deflate),
         cmocka_unit_test(test_large_parts_inflate),
         cmocka_unit_test(test_summary_first),
+        cmocka_unit_test(test_hint_columns),
         cmocka_unit_test(test_village_sheet),
         cmocka_unit_test(test_household_order),
         cmocka_unit_test(test_prefilled_answer),
