@@ -699,6 +699,9 @@ run_nightly(const RunOptions *opt, CbError *err)
     if (!cancel_check("applying the rules", err))
         goto done;
     double t_group0 = clock_now();
+    /* the persons' text from here on read where it lies, when an eighth of the memory holds it
+     * (at M 0.7 GB): the rules and the workbooks read a million persons' in no order */
+    store_text_map(&st, run_memory(opt) / 8);
     int nthreads = opt->threads > 0 ? opt->threads : load_default_threads();
     store_spill_plan(&st, nthreads);   /* in memory: grouped; on disk: grouped pass by pass */
     double t_rules0 = clock_now();

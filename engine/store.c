@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -68,6 +69,8 @@ store_free(Store *s)
     for (size_t i = 0; i < s->arenas.len; i++)
         arena_free(&VEC_AT(&s->arenas, Arena, i));
     vec_free(&s->arenas);
+    if (s->text_map != NULL)
+        munmap((void *) s->text_map, s->text_map_len);
     if (s->text_fd >= 0)
         close(s->text_fd);
     spill_free(s->spill);
@@ -201,12 +204,11 @@ text_failed(const Store *s, const Person *p, const char *why)
                   (unsigned long long) p->text_off, p->text_len, why);
 }
 
-void
-store_person_text(const Store *s, const Person *p, TextBuf *tb, PersonText *t)
+/* p's bytes into tb (read with pread unless tb holds them already); false when they could not
+ * be read (logged once). */
+static bool
+text_read(const Store *s, const Person *p, TextBuf *tb)
 {
-    memset(t, 0, sizeof *t);
-    if (p->text_len == 0)
-        return;
     if (p->text_off < tb->at || p->text_off + p->text_len > tb->at + tb->len) {
         size_t want = p->text_len > tb->ahead ? p->text_len : tb->ahead;
         if (want > tb->cap) {
@@ -224,7 +226,7 @@ store_person_text(const Store *s, const Person *p, TextBuf *tb, PersonText *t)
             if (r < 0) {
                 text_failed(s, p, strerror(errno));
                 tb->len = 0;
-                return;
+                return false;
             }
             if (r == 0)
                 break;
@@ -233,10 +235,44 @@ store_person_text(const Store *s, const Person *p, TextBuf *tb, PersonText *t)
         if (tb->len < p->text_len) {
             text_failed(s, p, "the file ends early");
             tb->len = 0;
-            return;
+            return false;
         }
     }
-    const char *c = tb->data + (p->text_off - tb->at), *end = c + p->text_len;
+    return true;
+}
+
+bool
+store_text_map(Store *s, size_t most)
+{
+    if (s->text_map != NULL || s->text_fd < 0 || s->text_size == 0 || s->text_size > most)
+        return s->text_map != NULL;
+    void *m = mmap(NULL, (size_t) s->text_size, PROT_READ, MAP_SHARED, s->text_fd, 0);
+    if (m == MAP_FAILED) {   /* read as before */
+        log_warn("event=text_map_failed bytes=%llu error=\"%s\"", (unsigned long long) s->text_size,
+                 strerror(errno));
+        return false;
+    }
+    s->text_map = m;
+    s->text_map_len = (size_t) s->text_size;
+    return true;
+}
+
+void
+store_person_text(const Store *s, const Person *p, TextBuf *tb, PersonText *t)
+{
+    memset(t, 0, sizeof *t);
+    if (p->text_len == 0)
+        return;
+    const char *c, *end;
+    if (s->text_map != NULL && p->text_off + p->text_len <= s->text_map_len) {
+        c = s->text_map + p->text_off;
+        end = c + p->text_len;
+    } else {
+        if (!text_read(s, p, tb))
+            return;
+        c = tb->data + (p->text_off - tb->at);
+        end = c + p->text_len;
+    }
     const char **f[4] = {&t->name, &t->household, &t->address, &t->phone};
     for (int i = 0; i < 4 && c < end; i++) {
         if (*c++ == 0)

@@ -107,6 +107,8 @@ typedef struct Store {
     Vec       arenas;         /* Arena: more string arenas (a loader thread's), owned */
     int       text_fd;        /* persons' text: an unlinked file in $TMPDIR, -1 until needed */
     uint64_t  text_size;
+    const char *text_map;     /* the file's first text_map_len bytes mapped (store_text_map), or NULL */
+    size_t    text_map_len;
     pthread_mutex_t text_mu;
     int       text_failed;    /* a read of the text file failed (atomic; store_text_ok) */
     /* the facts on disk (store_spill_*): NULL while they are all in memory */
@@ -170,6 +172,13 @@ void          store_text_encode(Vec *buf, const char *const field[4], const size
 bool          store_text_append(Store *s, const void *bytes, size_t n, uint64_t *off, CbError *err);
 bool          store_person_set_text(Store *s, Person *p, const char *name, const char *household,
                                     const char *address, const char *phone, CbError *err);
+/* The text file read through a mapping from here on, when it is at most `most` bytes: a
+ * person's text is then found where it lies, without a read (a pread per person, in a random
+ * order, is what the rules and the workbooks otherwise pay).  Its pages count in the resident
+ * size once touched, hence the bound; text appended afterwards is still read with pread.  (The
+ * file is the run's own, unlinked, written moments before: a page the disk could not give back
+ * would end the run with SIGBUS where pread would have logged it.)  Returns whether it is mapped. */
+bool          store_text_map(Store *s, size_t most);
 /* Reads p's text into tb; t's strings point into tb until its next use.  When the file cannot
  * be read the fields are NULL, the failure is logged once and store_text_ok turns false: the
  * caller's stage then fails instead of publishing lists with names missing. */

@@ -5,7 +5,9 @@
  *     field stays apart from an empty string, in any order and with any read-ahead (also one
  *     shorter than the person's text); two threads appending at once get their own bytes; a
  *     folder that cannot hold the file and a file that cannot be read back are errors, never
- *     a list with names missing.
+ *     a list with names missing.  Through the file's mapping (store_text_map) the same fields
+ *     come back; a file larger than the bound is not mapped, and text appended after the
+ *     mapping is still read.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -121,6 +123,49 @@ test_round_trip(void **state)
     store_free(&s);
 }
 
+static void
+test_mapped(void **state)
+{
+    (void) state;
+    Store s;
+    store_init(&s);
+    assert_false(store_text_map(&s, 1u << 30));   /* no file yet */
+    Want *want = calloc(NP + 1, sizeof *want);
+    for (int i = 0; i < NP; i++) {
+        for (int k = 0; k < 4; k++)
+            want[i].f[k] = random_field();
+        Person *p = vec_push(&s.persons);
+        assert_true(store_person_set_text(&s, p, want[i].f[0], want[i].f[1], want[i].f[2], want[i].f[3], NULL));
+    }
+    assert_false(store_text_map(&s, (size_t) s.text_size - 1));   /* larger than allowed */
+    assert_null(s.text_map);
+    assert_true(store_text_map(&s, (size_t) s.text_size));
+    assert_non_null(s.text_map);
+    /* one more after the mapping: past its end, read from the file */
+    for (int k = 0; k < 4; k++)
+        want[NP].f[k] = random_field();
+    Person *last = vec_push(&s.persons);
+    assert_true(store_person_set_text(&s, last, want[NP].f[0], want[NP].f[1], want[NP].f[2], want[NP].f[3], NULL));
+    assert_true(last->text_off + last->text_len > s.text_map_len);
+    const Person *ps = s.persons.data;
+    TextBuf tb = {0};
+    for (int r = 0; r < 3 * NP; r++) {
+        int i = r < NP + 1 ? r : (int) (next_rand() % (NP + 1));
+        PersonText t;
+        store_person_text(&s, &ps[i], &tb, &t);
+        check(&t, &want[i]);
+        if (i < NP && t.name)   /* found where it lies, not copied */
+            assert_true(t.name >= s.text_map && t.name < s.text_map + s.text_map_len);
+    }
+    textbuf_free(&tb);
+    assert_true(store_text_ok(&s, NULL));
+    for (int i = 0; i <= NP; i++)
+        for (int k = 0; k < 4; k++)
+            free(want[i].f[k]);
+    free(want);
+    store_free(&s);
+}
+
 typedef struct Appender {
     Store   *s;
     int      tag;
@@ -223,6 +268,7 @@ main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_round_trip),
+        cmocka_unit_test(test_mapped),
         cmocka_unit_test(test_two_threads),
         cmocka_unit_test(test_no_folder),
         cmocka_unit_test(test_unreadable),
