@@ -799,10 +799,9 @@ typedef struct TextSrc {
 } TextSrc;
 
 static bool
-write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const ListPlan *plans, const WRow *rows,
-              const Village *v,
-              const char *township_name, const OutRunInfo *ri, const OutXlsxOptions *opt,
-              TextSrc *ts, const char *path, FILE *csv, CbError *err)
+write_village(lxw_workbook *wb, const Fmts *f, const ListSet *ls, const ListPlan *plans,
+              const WRow *rows, const Village *v, const char *township_name, const OutRunInfo *ri,
+              const OutXlsxOptions *opt, TextSrc *ts, const char *path, FILE *csv, CbError *err)
 {
     lxw_worksheet *ws = workbook_add_worksheet(wb, v->sheet);
     if (ws == NULL) {
