@@ -10,6 +10,7 @@
 #include "audit.h"
 #include "fault.h"
 #include "log.h"
+#include "text.h"
 
 #define MIGRATION_LOCK 7260824001LL   /* advisory lock key for migrations */
 #define RUN_LOCK 7260824002LL         /* advisory lock key: one run at a time */
@@ -532,18 +533,8 @@ void
 db_copy_int(DbCopy *c, int64_t v)
 {
     sep(c);
-    copy_reserve(c, 24);
-    char digits[24];
-    int k = 0;
-    uint64_t u = v < 0 ? -(uint64_t) v : (uint64_t) v;   /* snprintf was a call per number */
-    do {
-        digits[k++] = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u != 0);
-    if (v < 0)
-        c->buf[c->len++] = '-';
-    while (k > 0)
-        c->buf[c->len++] = digits[--k];
+    copy_reserve(c, TEXT_INT_MAX);
+    c->len += text_int(c->buf + c->len, v);
 }
 
 void

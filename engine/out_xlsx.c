@@ -16,6 +16,7 @@
 #include "factkind.h"
 #include "idnum.h"
 #include "parallel.h"
+#include "text.h"
 
 const char *const OUT_XLSX_COLUMNS[OXC_COUNT] = {
     [OXC_SEQ] = "序号",         [OXC_VILLAGE] = "村（社区）", [OXC_HOUSEHOLD] = "户号",
@@ -411,24 +412,14 @@ sort_wrows(WRow *rows, size_t n)
 /* The cells of one row as text (numbers as their digits), shared by the sheet and the CSV. */
 typedef struct Cells {
     const char *v[OXC_COUNT];
-    char        seq[24], hh_seq[24], age[24], id[19], key[24];   /* fmt_int: 21 bytes at most */
+    char        seq[TEXT_INT_MAX], hh_seq[TEXT_INT_MAX], age[TEXT_INT_MAX], id[19], key[TEXT_INT_MAX];
     char        hints[1024];
     int         age_n;       /* -1 none */
 } Cells;
 
-static void
-append(char *buf, size_t cap, const char *sep, const char *s)
-{
-    size_t o = strlen(buf);
-    if (o + strlen(sep) + strlen(s) + 1 >= cap)
-        return;
-    if (o > 0)
-        strcat(buf, sep);
-    strcat(buf, s);
-}
-
-/* A string being built in a buffer of cap bytes, its length kept: append's rule (a part that
- * does not fit whole is left out; the separator only between parts) without a strlen per part. */
+/* A string being built in a buffer of cap bytes, its length kept: a part that does not fit
+ * whole (with its separator, counted even when first) is left out; the separator goes only
+ * between parts. */
 typedef struct Buf {
     char  *s;
     size_t len, cap;
@@ -438,7 +429,7 @@ static void
 buf_add(Buf *b, const char *sep, const char *s, size_t n)
 {
     size_t ns = strlen(sep);
-    if (b->len + ns + n + 1 >= b->cap)   /* the separator counted even when first, as append */
+    if (b->len + ns + n + 1 >= b->cap)
         return;
     if (b->len == 0)
         ns = 0;
@@ -446,6 +437,15 @@ buf_add(Buf *b, const char *sep, const char *s, size_t n)
     memcpy(b->s + b->len + ns, s, n);
     b->len += ns + n;
     b->s[b->len] = '\0';
+}
+
+/* s appended to the string in buf (cap bytes), after sep unless buf is empty; left out whole
+ * when it does not fit. */
+static void
+append(char *buf, size_t cap, const char *sep, const char *s)
+{
+    Buf b = {.s = buf, .len = strlen(buf), .cap = cap};
+    buf_add(&b, sep, s, strlen(s));
 }
 
 static bool
@@ -563,23 +563,11 @@ make_hints(const ListOut *lo, const ListPlan *lp, const WRow *w, Day asof, char 
     }
 }
 
-/* n in decimal into out (21 bytes at most); returns out. */
+/* n in decimal into out; returns out. */
 static char *
-fmt_int(char *out, long long n)
+fmt_int(char out[TEXT_INT_MAX], long long n)
 {
-    char tmp[24];
-    int k = 0;
-    unsigned long long u = n < 0 ? 0ULL - (unsigned long long) n : (unsigned long long) n;
-    do {
-        tmp[k++] = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    int o = 0;
-    if (n < 0)
-        out[o++] = '-';
-    while (k > 0)
-        out[o++] = tmp[--k];
-    out[o] = '\0';
+    text_int(out, n);
     return out;
 }
 

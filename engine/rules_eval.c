@@ -24,6 +24,7 @@
 #include "log.h"
 #include "parallel.h"
 #include "rules_int.h"
+#include "text.h"
 
 #define AGG_WITNESS_MAX 32
 
@@ -874,16 +875,8 @@ put_text(char *buf, size_t n, const char *s, size_t len)
 static void
 put_int(char *buf, size_t n, int64_t v)
 {
-    char tmp[24];
-    size_t o = sizeof tmp;
-    uint64_t u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
-    do {
-        tmp[--o] = (char) ('0' + u % 10);
-        u /= 10;
-    } while (u > 0);
-    if (v < 0)
-        tmp[--o] = '-';
-    put_text(buf, n, tmp + o, sizeof tmp - o);
+    char tmp[TEXT_INT_MAX];
+    put_text(buf, n, tmp, text_int(tmp, v));
 }
 
 void

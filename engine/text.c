@@ -84,3 +84,21 @@ json_str(char *out, size_t cap, size_t o, const char *s)
     out[o] = '\0';
     return o;
 }
+
+size_t
+text_int(char out[TEXT_INT_MAX], int64_t v)
+{
+    char tmp[TEXT_INT_MAX];
+    size_t k = 0, o = 0;
+    uint64_t u = v < 0 ? (uint64_t) 0 - (uint64_t) v : (uint64_t) v;
+    do {
+        tmp[k++] = (char) ('0' + u % 10);
+        u /= 10;
+    } while (u > 0);
+    if (v < 0)
+        out[o++] = '-';
+    while (k > 0)
+        out[o++] = tmp[--k];
+    out[o] = '\0';
+    return o;
+}

@@ -4,7 +4,8 @@
  *     backslash, tab, newline and carriage return escaped, every other byte as it is.  The
  *     escaper takes eight bytes at a time while none needs an escape, so each special byte is
  *     tried at every position of fields of every length around and across eight bytes, and
- *     the result compared with a byte-by-byte reference.
+ *     the result compared with a byte-by-byte reference.  The digits of an integer field
+ *     (text_int, engine/text.c, also the rules' and the workbooks') are snprintf's "%lld".
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include "db.h"
+#include "text.h"
 
 /* The format's rule, one byte at a time. */
 static size_t
@@ -114,6 +116,45 @@ test_random_fields(void **state)
 	}
 }
 
+/* text_int against snprintf: the ends of the range, around the powers of ten, at random */
+static void
+test_integers(void **state)
+{
+	(void) state;
+	int64_t		v[] = {0, 1, -1, 9, 10, -10, INT64_MAX, INT64_MIN, INT64_MIN + 1, 4294967296LL};
+	uint64_t	seed = 88172645463325252ULL;
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0] + 2000; i++)
+	{
+		int64_t		x;
+		char		got[TEXT_INT_MAX], want[32];
+
+		if (i < sizeof v / sizeof v[0])
+			x = v[i];
+		else if (i < sizeof v / sizeof v[0] + 40)
+		{
+			int			k = (int) (i - sizeof v / sizeof v[0]) / 2;
+			int64_t		p = 1;
+
+			for (int j = 0; j < k % 19; j++)
+				p *= 10;
+			x = (k % 2 ? -p : p) - (int64_t) (i % 2);
+		}
+		else
+		{
+			seed ^= seed << 13;
+			seed ^= seed >> 7;
+			seed ^= seed << 17;
+			x = (int64_t) (seed >> (seed % 60));
+			if (seed & 1)
+				x = -x;
+		}
+		snprintf(want, sizeof want, "%lld", (long long) x);
+		assert_int_equal(text_int(got, x), strlen(want));
+		assert_string_equal(got, want);
+	}
+}
+
 int
 main(void)
 {
@@ -122,6 +163,7 @@ main(void)
 		cmocka_unit_test(test_each_special_byte_everywhere),
 		cmocka_unit_test(test_escapes_spelled_out),
 		cmocka_unit_test(test_random_fields),
+		cmocka_unit_test(test_integers),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
