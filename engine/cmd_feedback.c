@@ -10,13 +10,13 @@
  * change states while a run reads them (exit code 5 while a run is going on).  SQL lives in
  * schema/003_lifecycle.sql (feedback_import, ack_import); here are the lookups.
  */
-#include <openssl/evp.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cmd.h"
+#include "crypto.h"
 #include "db.h"
 #include "idnum.h"
 #include "out_alerts.h"
@@ -113,34 +113,15 @@ finish_problems(Problems *p, const char *hint)
 
 /* ---- helpers ---- */
 
+/* The SHA-256 of the file the user named: a file that cannot be read is bad input (exit 3). */
 static bool
 sha256_file(const char *path, char out[65], CbError *err)
 {
-    FILE *f = fopen(path, "rb");
-    if (f == NULL) {
-        CB_FAIL(err, CBERR_INPUT, "could not open file: %m");
-        cb_error_at(err, "%s", path);
-        return false;
-    }
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    EVP_DigestInit_ex(ctx, EVP_sha256(), NULL);
-    char buf[65536];
-    size_t n;
-    while ((n = fread(buf, 1, sizeof buf, f)) > 0)
-        EVP_DigestUpdate(ctx, buf, n);
-    bool bad = ferror(f);
-    fclose(f);
-    unsigned char md[EVP_MAX_MD_SIZE];
-    unsigned int len;
-    EVP_DigestFinal_ex(ctx, md, &len);
-    EVP_MD_CTX_free(ctx);
-    for (unsigned int i = 0; i < len; i++)
-        snprintf(out + 2 * i, 3, "%02x", md[i]);
-    if (bad) {
-        CB_FAIL(err, CBERR_INPUT, "could not read file");
-        cb_error_at(err, "%s", path);
-    }
-    return !bad;
+    if (crypto_file_sha256(path, out, NULL, err))
+        return true;
+    if (err->kind == CBERR_IO)
+        err->kind = CBERR_INPUT;
+    return false;
 }
 
 static const char *

@@ -4,7 +4,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
-#include <openssl/evp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 #include <unistd.h>
 
 #include "arena.h"
+#include "crypto.h"
 #include "log.h"
 #include "parallel.h"
 
@@ -134,35 +134,6 @@ release_discard(const Release *r)
         release_remove_tree(r->staging);
 }
 
-bool
-release_sha256_file(const char *path, char hex[65], CbError *err)
-{
-    FILE *f = fopen(path, "rb");
-    if (f == NULL)
-        return io_fail(err, "could not open file", path);
-    EVP_MD_CTX *ctx = EVP_MD_CTX_new();
-    bool ok = ctx != NULL && EVP_DigestInit_ex(ctx, EVP_sha256(), NULL) == 1;
-    unsigned char *buf = xmalloc(1 << 16);   /* files are hashed on several threads at once */
-    size_t n;
-    while (ok && (n = fread(buf, 1, 1 << 16, f)) > 0)
-        ok = EVP_DigestUpdate(ctx, buf, n) == 1;
-    free(buf);
-    if (ferror(f)) {
-        ok = io_fail(err, "could not read file", path);
-    } else if (ok) {
-        unsigned char md[EVP_MAX_MD_SIZE];
-        unsigned int len = 0;
-        ok = EVP_DigestFinal_ex(ctx, md, &len) == 1;
-        for (unsigned int i = 0; ok && i < len; i++)
-            snprintf(hex + 2 * i, 3, "%02x", md[i]);
-    }
-    if (!ok && err->kind == CBERR_NONE)
-        CB_FAIL(err, CBERR_INTERNAL, "SHA-256 of %s failed", path);
-    EVP_MD_CTX_free(ctx);
-    fclose(f);
-    return ok;
-}
-
 static int
 cmp_str(const void *a, const void *b)
 {
@@ -233,7 +204,7 @@ seal_file(void *arg, size_t i)
     char p[PATH_MAX];
     snprintf(p, sizeof p, "%s/%s", sl->folder, sl->names[i]);
     struct stat sb;
-    if (!sync_path(p, false, &sl->errs[i]) || !release_sha256_file(p, sl->hex[i], &sl->errs[i])) {
+    if (!sync_path(p, false, &sl->errs[i]) || !crypto_file_sha256(p, sl->hex[i], NULL, &sl->errs[i])) {
         sl->failed[i] = true;
         return false;
     }
@@ -330,7 +301,7 @@ release_verify(const char *folder, CbError *err)
         if (hit == NULL) {
             ok = CB_FAIL(err, CBERR_IO, "a file of the checksum manifest is missing");
             cb_error_at(err, "%s", p);
-        } else if (!release_sha256_file(p, hex, err)) {
+        } else if (!crypto_file_sha256(p, hex, NULL, err)) {
             ok = false;
         } else if (memcmp(hex, line, 64) != 0) {
             ok = CB_FAIL(err, CBERR_IO, "checksum mismatch");

@@ -82,7 +82,4 @@ void release_remove_tree(const char *path);
 /* mkdir -p. */
 bool release_mkdirs(const char *dir, CbError *err);
 
-/* SHA-256 of a file as 64 hex digits. */
-bool release_sha256_file(const char *path, char hex[65], CbError *err);
-
 #endif
