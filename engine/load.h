@@ -89,6 +89,11 @@ bool load_delivery_asof(Store *st, const SourceDef *defs, int ndefs, const char 
  * size given, every line-format file is read in pieces.  Not thread-safe. */
 void load_set_piece_bytes(size_t bytes);
 
+/* The records of a line-format file (CSV, fixed width, JSON Lines) of about `bytes` bytes
+ * (inflated), estimated from the line ends in its first MiB, inflated when it is gzip; 0 when
+ * that tells nothing (no line end, not readable).  A file shorter than that: its lines + 1. */
+uint64_t load_estimate_records(const char *path, uint64_t bytes);
+
 /* Online CPUs (at least 1, at most LOAD_MAX_THREADS). */
 int  load_default_threads(void);
 void load_report_free(LoadReport *rep);
