@@ -147,8 +147,10 @@ dup_or_null(Arena *a, PGresult *res, int t, int f)
     return arena_strdup(a, PQgetvalue(res, t, f));
 }
 
-/* A dry run registers nothing: the same answers from what is there, unknown items as new. */
-static const char *const peek_sql =
+/* Every row of the night with its item, when the item exists (schema/020): a row whose item
+ * does not exist yet comes back with item_id 0 and the state NULL, which is what a newly
+ * registered item's would be (new, first listed tonight, its alert new, no answer). */
+static const char *const rows_sql =
     "SELECT r.seq, coalesce(i.item_id, 0), i.state, "
     "       (i.state IS NULL OR i.state = 'resolved' OR i.opened_asof >= $1::date), "
     "       coalesce(i.first_asof, $1::date), "
@@ -178,6 +180,79 @@ lifecycle_prepare_dry(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbEr
     return prepare(conn, ls, asof, lc, true, err);
 }
 
+/* The night's rows as a temporary table for the joins: lc_rows (seq, list, ID number, cause,
+ * class) with every row, or lc_new (the same without the class) with the rows which[0, n). */
+static const char *const lc_rows_sql =
+    "CREATE TEMP TABLE lc_rows (seq integer, list_name text, id_number char(18), cause text, class text) "
+    "ON COMMIT DROP; "
+    "ALTER TABLE pg_temp.lc_rows ALTER seq SET STATISTICS 10, ALTER list_name SET STATISTICS 10, "
+    "ALTER id_number SET STATISTICS 10, ALTER cause SET STATISTICS 10, ALTER class SET STATISTICS 10";
+static const char *const lc_new_sql =
+    "CREATE TEMP TABLE lc_new (seq integer, list_name text, id_number char(18), cause text) "
+    "ON COMMIT DROP; "
+    "ALTER TABLE pg_temp.lc_new ALTER seq SET STATISTICS 10, ALTER list_name SET STATISTICS 10, "
+    "ALTER id_number SET STATISTICS 10, ALTER cause SET STATISTICS 10";
+
+static bool
+copy_rows(PGconn *conn, bool with_class, const ListSet *ls, const LcRun *lc, const uint32_t *seq_list,
+          const size_t *seq_row, const uint32_t *which, size_t n, CbError *err)
+{
+    if (!db_exec(conn, with_class ? lc_rows_sql : lc_new_sql, err))
+        return false;
+    const char *sql = with_class ? "COPY pg_temp.lc_rows (seq, list_name, id_number, cause, class) FROM STDIN"
+                                 : "COPY pg_temp.lc_new (seq, list_name, id_number, cause) FROM STDIN";
+    DbCopy c;
+    if (!db_copy_begin(&c, conn, sql, err))
+        return false;
+    int cc = -1, cc_list = -1;
+    for (size_t k = 0; k < n; k++) {
+        uint32_t s = which ? which[k] : (uint32_t) k;
+        int l = (int) seq_list[s];
+        const ListOut *lo = &ls->lists[l];
+        const ListRow *row = &((const ListRow *) lo->rows.data)[seq_row[s]];
+        if (l != cc_list) {
+            cc = class_column(lo);
+            cc_list = l;
+        }
+        char id[19];
+        idnum_format(row->key, id);
+        db_copy_int(&c, (int64_t) s);
+        db_copy_text(&c, lo->name);
+        db_copy_text(&c, id);
+        db_copy_text(&c, lc->rows[l][seq_row[s]].cause);
+        if (with_class)
+            db_copy_text(&c, class_at(row, cc));
+        db_copy_end_row(&c);
+    }
+    return db_copy_end(&c, err);
+}
+
+/* The rows whose items did not exist (fresh[0, n)) registered (schema/020), each given its
+ * item. */
+static bool
+register_new(PGconn *conn, const ListSet *ls, LcRun *lc, const uint32_t *seq_list, const size_t *seq_row,
+             const uint32_t *fresh, size_t n, size_t nseq, CbError *err)
+{
+    PGresult *res = NULL;
+    if (!copy_rows(conn, false, ls, lc, seq_list, seq_row, fresh, n, err) ||
+        !db_exec_params(conn, "SELECT * FROM canbao.lifecycle_register()", 0, NULL, &res, err))
+        return false;
+    bool ok = true;
+    if ((size_t) PQntuples(res) != n)
+        ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %d items registered for %zu new rows", PQntuples(res), n);
+    for (int t = 0; ok && t < PQntuples(res); t++) {
+        long s = atol(PQgetvalue(res, t, 0));
+        LcRow *r = s >= 0 && (size_t) s < nseq ? &lc->rows[seq_list[s]][seq_row[s]] : NULL;
+        if (r == NULL || r->item_id != 0) {
+            ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: registered row %ld is not a new one", s);
+            break;
+        }
+        r->item_id = atoll(PQgetvalue(res, t, 1));
+    }
+    PQclear(res);
+    return ok;
+}
+
 static bool
 prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError *err)
 {
@@ -188,51 +263,28 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
         total += ls->lists[l].rows.len;
     uint32_t *seq_list = xmalloc((total ? total : 1) * sizeof(uint32_t));
     size_t *seq_row = xmalloc((total ? total : 1) * sizeof(size_t));
-    size_t nseq = 0;
-    PGresult *res = NULL;
-    /* The rows are joined by hash with list_items and the feedback (in one batch: the
-     * session's work_mem, db_connect); lc_rows is analysed on a small sample, all its plans
-     * need is its size (schema/016). */
-    bool ok = db_exec(conn, "BEGIN", err) &&
-              db_exec(conn,
-                      "CREATE TEMP TABLE lc_rows (seq integer, list_name text, id_number char(18), "
-                      "cause text, class text) ON COMMIT DROP; "
-                      "ALTER TABLE pg_temp.lc_rows ALTER seq SET STATISTICS 10, "
-                      "ALTER list_name SET STATISTICS 10, ALTER id_number SET STATISTICS 10, "
-                      "ALTER cause SET STATISTICS 10, ALTER class SET STATISTICS 10", err);
-    DbCopy c;
-    if (ok)
-        ok = db_copy_begin(&c, conn, "COPY pg_temp.lc_rows (seq, list_name, id_number, cause, class) FROM STDIN",
-                           err);
-    if (ok) {
-        for (int l = 0; l < ls->n; l++) {
-            const ListOut *lo = &ls->lists[l];
-            const ListRow *rows = lo->rows.data;
-            int cc = class_column(lo);
-            for (size_t i = 0; i < lo->rows.len; i++) {
-                if (rows[i].key == PERSON_KEY_NONE)
-                    continue;
-                char id[19];
-                idnum_format(rows[i].key, id);
-                db_copy_int(&c, (int64_t) nseq);
-                db_copy_text(&c, lo->name);
-                db_copy_text(&c, id);
-                db_copy_text(&c, lc->rows[l][i].cause);
-                db_copy_text(&c, class_at(&rows[i], cc));
-                db_copy_end_row(&c);
+    uint32_t *fresh = xmalloc((total ? total : 1) * sizeof(uint32_t));   /* rows without an item */
+    size_t nseq = 0, nfresh = 0;
+    for (int l = 0; l < ls->n; l++) {
+        const ListRow *rows = ls->lists[l].rows.data;
+        for (size_t i = 0; i < ls->lists[l].rows.len; i++)
+            if (rows[i].key != PERSON_KEY_NONE) {
                 seq_list[nseq] = (uint32_t) l;
                 seq_row[nseq] = i;
                 nseq++;
             }
-        }
-        ok = db_copy_end(&c, err);
     }
+    PGresult *res = NULL;
     char asof_s[11];
     date_format(asof, asof_s);
     const char *params[] = {asof_s};
-    if (ok)
-        ok = db_exec_params(conn, dry ? peek_sql : "SELECT * FROM canbao.lifecycle_prepare($1::date)", 1,
-                            params, &res, err);
+    /* The rows are joined by hash with list_items and the feedback (in one batch: the
+     * session's work_mem, db_connect); lc_rows is analysed on a small sample, all its plans
+     * need is its size (schema/016). */
+    bool ok = db_exec(conn, "BEGIN", err) &&
+              copy_rows(conn, true, ls, lc, seq_list, seq_row, NULL, nseq, err) &&
+              db_exec(conn, "ANALYZE pg_temp.lc_rows", err) &&
+              db_exec_params(conn, rows_sql, 1, params, &res, err);
     if (ok && (size_t) PQntuples(res) != nseq) {
         ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %d items for %zu rows", PQntuples(res), nseq);
     }
@@ -244,6 +296,8 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
         }
         LcRow *r = &lc->rows[seq_list[s]][seq_row[s]];
         r->item_id = atoll(PQgetvalue(res, t, 1));
+        if (r->item_id == 0)
+            fresh[nfresh++] = (uint32_t) s;
         r->state = dup_or_null(&lc->arena, res, t, 2);
         r->is_new = strcmp(PQgetvalue(res, t, 3), "t") == 0;
         const char *fa = PQgetvalue(res, t, 4);
@@ -258,12 +312,16 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
     }
     if (res)
         PQclear(res);
+    /* the new items, numbered in the order of the night's rows (lifecycle_register sorts) */
+    if (ok && !dry && nfresh > 0)
+        ok = register_new(conn, ls, lc, seq_list, seq_row, fresh, nfresh, nseq, err);
     if (ok && !dry)
         ok = db_exec(conn, "COMMIT", err);
     else
         PQclear(PQexec(conn, "ROLLBACK"));
     free(seq_list);
     free(seq_row);
+    free(fresh);
     return ok;
 }
 

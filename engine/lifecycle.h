@@ -15,10 +15,11 @@
  * decided it was wrong.  An item that comes back after resolved is new again.
  *
  * A run uses it in three steps:
- *   1. lifecycle_prepare, before the outputs are written (own short transaction): registers
- *      the identities of this run's rows (identity only; nothing of the run is visible) and
- *      reads back, per row, its item_id, whether it is new since the last night, whether its
- *      alert was ever sent, and the township's latest feedback.  The writers read that.
+ *   1. lifecycle_prepare, before the outputs are written (own short transaction): reads, per
+ *      row, its item_id, whether it is new since the last night, whether its alert was ever
+ *      sent, and the township's latest feedback, in one join; then registers the identities of
+ *      the rows whose item did not exist yet (identity only; nothing of the run is visible)
+ *      and reads back their item_ids (schema/020).  The writers read that.
  *   2. lifecycle_apply, inside the run's transaction, after the list rows are stored: records
  *      which items this run lists and moves the states: new / still open / gone (resolved by
  *      the data).  A failed run changes nothing.
