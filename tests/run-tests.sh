@@ -798,6 +798,7 @@ fresh_identical() {
 check "outputs: the same nights on a fresh database give byte-identical files" fresh_identical
 # schema/020: a first night's rows all lack an item; they are registered in the order of the
 # night's rows (a list's rows by row number), whatever order the join returned them in
+# (over 100 items: 444 with the 2,000 persons of the valgrind run in CI)
 items_in_row_order() {
     local q="SELECT count(*) || ':' || count(*) FILTER (WHERE prev IS NOT NULL AND item_id <= prev)
                FROM (SELECT ri.item_id, lag(ri.item_id) OVER (PARTITION BY ri.list_name ORDER BY ri.row_no) AS prev
@@ -805,7 +806,7 @@ items_in_row_order() {
                       WHERE ri.run_id = (SELECT min(run_id) FROM canbao.runs WHERE state = 'succeeded')) x"
     local got
     got=$(PGDATABASE=canbao_outputs2 sql "$q") || return 1
-    [ "${got#*:}" = 0 ] && [ "${got%%:*}" -gt 1000 ] || { echo "items, out of row order: $got"; return 1; }
+    [ "${got#*:}" = 0 ] && [ "${got%%:*}" -gt 100 ] || { echo "items, out of row order: $got"; return 1; }
 }
 check "lifecycle: a first night numbers its new items in the order of its rows" items_in_row_order
 
