@@ -147,9 +147,43 @@ dup_or_null(Arena *a, PGresult *res, int t, int f)
     return arena_strdup(a, PQgetvalue(res, t, f));
 }
 
+/* Appends s to an array literal {"a","b"} being built in buf. */
+static size_t
+array_add(char *buf, size_t cap, size_t o, const char *s, bool first)
+{
+    if (o + 4 >= cap)
+        return o;
+    if (!first)
+        buf[o++] = ',';
+    buf[o++] = '"';
+    for (const char *p = s; *p && o + 3 < cap; p++) {
+        if (*p == '"' || *p == '\\')
+            buf[o++] = '\\';
+        buf[o++] = *p;
+    }
+    buf[o++] = '"';
+    buf[o] = '\0';
+    return o;
+}
+
+/* The names of the set's lists as an array literal in buf. */
+static void
+lists_literal(const ListSet *ls, char *buf, size_t cap)
+{
+    size_t o = 0;
+    buf[o++] = '{';
+    buf[o] = '\0';
+    for (int l = 0; l < ls->n; l++)
+        o = array_add(buf, cap - 2, o, ls->lists[l].name, l == 0);
+    buf[o++] = '}';
+    buf[o] = '\0';
+}
+
 /* Every row of the night with its item, when the item exists (schema/020): a row whose item
  * does not exist yet comes back with item_id 0 and the state NULL, which is what a newly
- * registered item's would be (new, first listed tonight, its alert new, no answer). */
+ * registered item's would be (new, first listed tonight, its alert new, no answer).  And, without
+ * a row (seq NULL), every open item of the night's lists ($2) that no row is about: the items
+ * the night no longer lists, for lifecycle_apply (schema/021). */
 static const char *const rows_sql =
     "SELECT r.seq, coalesce(i.item_id, 0), i.state, "
     "       (i.state IS NULL OR i.state = 'resolved' OR i.opened_asof >= $1::date), "
@@ -160,11 +194,13 @@ static const char *const rows_sql =
     "            WHEN r.class IS DISTINCT FROM i.sent_class THEN 'changed' ELSE 'repeated' END, "
     "       f.outcome, f.outcome_date, f.note "
     "  FROM pg_temp.lc_rows r "
-    "  LEFT JOIN canbao.list_items i "
+    "  FULL JOIN canbao.list_items i "
     "    ON i.list_name = r.list_name AND i.id_number = r.id_number AND i.cause = r.cause "
     "  LEFT JOIN (SELECT DISTINCT ON (fb.item_id) fb.item_id, fb.outcome, fb.outcome_date, fb.note "
     "               FROM canbao.feedback fb ORDER BY fb.item_id DESC, fb.feedback_id DESC) f "
-    "    ON f.item_id = i.item_id";
+    "    ON f.item_id = i.item_id "
+    " WHERE r.seq IS NOT NULL "
+    "    OR (i.state IN ('new', 'sent', 'acknowledged') AND i.list_name = ANY ($2::text[]))";
 
 static bool prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError *err);
 
@@ -275,20 +311,29 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
             }
     }
     PGresult *res = NULL;
-    char asof_s[11];
+    char asof_s[11], lists[LIST_MAX * 80 + 8];
     date_format(asof, asof_s);
-    const char *params[] = {asof_s};
+    lists_literal(ls, lists, sizeof lists);
+    const char *params[] = {asof_s, lists};
     /* The rows are joined by hash with list_items and the feedback (in one batch: the
      * session's work_mem, db_connect); lc_rows is analysed on a small sample, all its plans
      * need is its size (schema/016). */
     bool ok = db_exec(conn, "BEGIN", err) &&
               copy_rows(conn, true, ls, lc, seq_list, seq_row, NULL, nseq, err) &&
               db_exec(conn, "ANALYZE pg_temp.lc_rows", err) &&
-              db_exec_params(conn, rows_sql, 1, params, &res, err);
-    if (ok && (size_t) PQntuples(res) != nseq) {
-        ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %d items for %zu rows", PQntuples(res), nseq);
-    }
+              db_exec_params(conn, rows_sql, 2, params, &res, err);
+    size_t nrows = 0, ngone = 0;
+    for (int t = 0; ok && t < PQntuples(res); t++)
+        ngone += PQgetisnull(res, t, 0);
+    if (ok && (nrows = (size_t) PQntuples(res) - ngone) != nseq)
+        ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %zu items for %zu rows", nrows, nseq);
+    if (ok && ngone > 0)
+        lc->gone = arena_alloc(&lc->arena, ngone * sizeof *lc->gone);
     for (int t = 0; ok && t < PQntuples(res); t++) {
+        if (PQgetisnull(res, t, 0)) {   /* an open item no row is about */
+            lc->gone[lc->ngone++] = atoll(PQgetvalue(res, t, 1));
+            continue;
+        }
         long s = atol(PQgetvalue(res, t, 0));
         if (s < 0 || (size_t) s >= nseq) {
             ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: row %ld out of range", s);
@@ -325,25 +370,6 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
     return ok;
 }
 
-/* Appends s to an array literal {"a","b"} being built in buf. */
-static size_t
-array_add(char *buf, size_t cap, size_t o, const char *s, bool first)
-{
-    if (o + 4 >= cap)
-        return o;
-    if (!first)
-        buf[o++] = ',';
-    buf[o++] = '"';
-    for (const char *p = s; *p && o + 3 < cap; p++) {
-        if (*p == '"' || *p == '\\')
-            buf[o++] = '\\';
-        buf[o++] = *p;
-    }
-    buf[o++] = '"';
-    buf[o] = '\0';
-    return o;
-}
-
 bool
 lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc,
                 int64_t *n_new, int64_t *n_open, int64_t *n_gone, CbError *err)
@@ -373,19 +399,22 @@ lifecycle_apply(PGconn *conn, int64_t run_id, const ListSet *ls, const LcRun *lc
     if (!db_copy_end(&c, err) || !db_night_attach(conn, "run_items", run_id, err))
         return false;
     char lists[LIST_MAX * 80 + 8];
-    size_t o = 0;
-    lists[o++] = '{';
-    lists[o] = '\0';
-    for (int l = 0; l < ls->n; l++)
-        o = array_add(lists, sizeof lists - 2, o, ls->lists[l].name, l == 0);
-    lists[o++] = '}';
-    lists[o] = '\0';
+    lists_literal(ls, lists, sizeof lists);
+    /* the items step 1 found open and not listed, as {id,id,...} */
+    char *gone = xmalloc(lc->ngone * 21 + 3), *g = gone;
+    *g++ = '{';
+    for (size_t k = 0; k < lc->ngone; k++)
+        g += sprintf(g, k ? ",%lld" : "%lld", (long long) lc->gone[k]);
+    *g++ = '}';
+    *g = '\0';
     char id[24];
     snprintf(id, sizeof id, "%lld", (long long) run_id);
-    const char *params[] = {id, lists};
+    const char *params[] = {id, lists, gone};
     PGresult *res = NULL;
-    if (!db_exec_params(conn, "SELECT * FROM canbao.lifecycle_apply($1::bigint, $2::text[])", 2, params,
-                        &res, err))
+    bool ok = db_exec_params(conn, "SELECT * FROM canbao.lifecycle_apply($1::bigint, $2::text[], $3::bigint[])",
+                             3, params, &res, err);
+    free(gone);
+    if (!ok)
         return false;
     if (n_new)
         *n_new = atoll(PQgetvalue(res, 0, 0));

@@ -17,12 +17,13 @@
  * A run uses it in three steps:
  *   1. lifecycle_prepare, before the outputs are written (own short transaction): reads, per
  *      row, its item_id, whether it is new since the last night, whether its alert was ever
- *      sent, and the township's latest feedback, in one join; then registers the identities of
- *      the rows whose item did not exist yet (identity only; nothing of the run is visible)
- *      and reads back their item_ids (schema/020).  The writers read that.
+ *      sent, and the township's latest feedback, in one join, which also finds the open items
+ *      of the night's lists that no row is about (a full join, schema/021); then registers the
+ *      identities of the rows whose item did not exist yet (identity only; nothing of the run
+ *      is visible) and reads back their item_ids (schema/020).  The writers read that.
  *   2. lifecycle_apply, inside the run's transaction, after the list rows are stored: records
  *      which items this run lists and moves the states: new / still open / gone (resolved by
- *      the data).  A failed run changes nothing.
+ *      the data: of the items step 1 found, those still open).  A failed run changes nothing.
  *   3. lifecycle_mark_published, after the files are published: new → sent, and the ledger
  *      says published, in one transaction; an alert already sent is not sent as new again.
  *      Should the process die before this step, the next run finds the output folder pointing
@@ -70,10 +71,12 @@ typedef struct LcRow {
 } LcRow;
 
 typedef struct LcRun {
-    Day    asof;
-    int    nlists;
-    LcRow *rows[LIST_MAX];   /* rows[l][i] belongs to ls->lists[l] row i */
-    Arena  arena;
+    Day      asof;
+    int      nlists;
+    LcRow   *rows[LIST_MAX];   /* rows[l][i] belongs to ls->lists[l] row i */
+    int64_t *gone;             /* open items of the night's lists that no row is about (step 1) */
+    size_t   ngone;
+    Arena    arena;
 } LcRun;
 
 

@@ -920,6 +920,17 @@ check "lifecycle: a person no longer on the list is resolved by the data" test \
     "$(sql "SELECT state || ':' || resolved_by FROM canbao.list_items WHERE list_name = 'unenrolled_eligible' AND id_number = '$GONE'")" = "resolved:data"
 check "lifecycle: every change of state is in the event log" test \
     "$(sql "SELECT count(DISTINCT to_state) FROM canbao.item_events")" -ge 4
+# the death record withdrawn the night after: the person is listed again, the item resolved by
+# the data new again (lifecycle_apply looks for such items among the night's new rows, 021)
+delivery "$OUTS/d4" $THREE
+check "outputs: a night after a death record is withdrawn" night 2026-12-01 "$OUTS/d4" "$OUTS/n4" "$EXTRA"
+item_history() {
+    sql "SELECT string_agg(coalesce(e.from_state, '-') || '>' || e.to_state || ' ' || e.why, ', ' ORDER BY e.event_id)
+           FROM canbao.item_events e JOIN canbao.list_items i USING (item_id)
+          WHERE i.list_name = 'unenrolled_eligible' AND i.id_number = '$GONE'"
+}
+check "lifecycle: an item resolved by the data and listed again is new again, then sent" test \
+    "$(item_history)" = "->new listed, new>sent published, sent>resolved no longer listed, resolved>new listed again, new>sent published"
 check "report: the outreach results of a month ago are there" grep -q '一个月前名单' "$N3/report_20261130.html"
 township_view() {
     sql "CREATE ROLE town1; GRANT USAGE ON SCHEMA canbao TO town1;

@@ -62,7 +62,7 @@ R1=$(sql "SELECT max(run_id) FROM canbao.runs WHERE state = 'succeeded'")
 analysed_as_owner() {
     local def n i
     def=$(sql "SELECT p.prosecdef AND 'search_path=pg_catalog, pg_temp' = ANY (p.proconfig) FROM pg_proc p
-               WHERE p.oid = 'canbao.lifecycle_apply(bigint, text[])'::regprocedure")
+               WHERE p.oid = 'canbao.lifecycle_apply(bigint, text[], bigint[])'::regprocedure")
     # analysed by the night, or by autovacuum just before it (then the night had no need to); a
     # backend's statistics reach the views when it ends: a moment after
     for i in $(seq 20); do
