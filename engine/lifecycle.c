@@ -136,6 +136,7 @@ void
 lifecycle_free(LcRun *lc)
 {
     arena_free(&lc->arena);
+    free(lc->gone);
     memset(lc, 0, sizeof *lc);
 }
 
@@ -179,28 +180,19 @@ lists_literal(const ListSet *ls, char *buf, size_t cap)
     buf[o] = '\0';
 }
 
-/* Every row of the night with its item, when the item exists (schema/020): a row whose item
- * does not exist yet comes back with item_id 0 and the state NULL, which is what a newly
- * registered item's would be (new, first listed tonight, its alert new, no answer).  And, without
- * a row (seq NULL), every open item of the night's lists ($2) that no row is about: the items
- * the night no longer lists, for lifecycle_apply (schema/021). */
-static const char *const rows_sql =
-    "SELECT r.seq, coalesce(i.item_id, 0), i.state, "
-    "       (i.state IS NULL OR i.state = 'resolved' OR i.opened_asof >= $1::date), "
-    "       coalesce(i.first_asof, $1::date), "
-    "       (i.state IS NULL OR i.state IN ('new', 'sent', 'resolved') "
-    "        OR (i.sent_class IS NOT NULL AND r.class IS DISTINCT FROM i.sent_class)), "
-    "       CASE WHEN i.first_sent_run IS NULL THEN 'new' "
-    "            WHEN r.class IS DISTINCT FROM i.sent_class THEN 'changed' ELSE 'repeated' END, "
-    "       f.outcome, f.outcome_date, f.note "
-    "  FROM pg_temp.lc_rows r "
-    "  FULL JOIN canbao.list_items i "
-    "    ON i.list_name = r.list_name AND i.id_number = r.id_number AND i.cause = r.cause "
+/* Every item of the night's lists ($1), what a row needs of it, and the township's latest
+ * answer to it: the engine matches the items to the night's rows itself (by list, person and
+ * cause), where PostgreSQL joined them with a copy of the rows (schema/020, 021).  An item no
+ * row is about and still open is one the night no longer lists, for lifecycle_apply. */
+static const char *const items_sql =
+    "SELECT i.item_id, i.list_name, i.id_number, i.cause, i.state, "
+    "       i.opened_asof >= $2::date, coalesce(i.first_asof, $2::date), i.sent_class, "
+    "       i.first_sent_run IS NULL, f.outcome, f.outcome_date, f.note "
+    "  FROM canbao.list_items i "
     "  LEFT JOIN (SELECT DISTINCT ON (fb.item_id) fb.item_id, fb.outcome, fb.outcome_date, fb.note "
     "               FROM canbao.feedback fb ORDER BY fb.item_id DESC, fb.feedback_id DESC) f "
     "    ON f.item_id = i.item_id "
-    " WHERE r.seq IS NOT NULL "
-    "    OR (i.state IN ('new', 'sent', 'acknowledged') AND i.list_name = ANY ($2::text[]))";
+    " WHERE i.list_name = ANY ($1::text[])";
 
 static bool prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError *err);
 
@@ -216,13 +208,8 @@ lifecycle_prepare_dry(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, CbEr
     return prepare(conn, ls, asof, lc, true, err);
 }
 
-/* The night's rows as a temporary table for the joins: lc_rows (seq, list, ID number, cause,
- * class) with every row, or lc_new (the same without the class) with the rows which[0, n). */
-static const char *const lc_rows_sql =
-    "CREATE TEMP TABLE lc_rows (seq integer, list_name text, id_number char(18), cause text, class text) "
-    "ON COMMIT DROP; "
-    "ALTER TABLE pg_temp.lc_rows ALTER seq SET STATISTICS 10, ALTER list_name SET STATISTICS 10, "
-    "ALTER id_number SET STATISTICS 10, ALTER cause SET STATISTICS 10, ALTER class SET STATISTICS 10";
+/* The night's rows whose items do not exist yet (which[0, n)), as a temporary table for
+ * lifecycle_register: lc_new (seq, list, ID number, cause). */
 static const char *const lc_new_sql =
     "CREATE TEMP TABLE lc_new (seq integer, list_name text, id_number char(18), cause text) "
     "ON COMMIT DROP; "
@@ -230,34 +217,24 @@ static const char *const lc_new_sql =
     "ALTER id_number SET STATISTICS 10, ALTER cause SET STATISTICS 10";
 
 static bool
-copy_rows(PGconn *conn, bool with_class, const ListSet *ls, const LcRun *lc, const uint32_t *seq_list,
-          const size_t *seq_row, const uint32_t *which, size_t n, CbError *err)
+copy_rows(PGconn *conn, const ListSet *ls, const LcRun *lc, const uint32_t *seq_list, const size_t *seq_row,
+          const uint32_t *which, size_t n, CbError *err)
 {
-    if (!db_exec(conn, with_class ? lc_rows_sql : lc_new_sql, err))
-        return false;
-    const char *sql = with_class ? "COPY pg_temp.lc_rows (seq, list_name, id_number, cause, class) FROM STDIN"
-                                 : "COPY pg_temp.lc_new (seq, list_name, id_number, cause) FROM STDIN";
     DbCopy c;
-    if (!db_copy_begin(&c, conn, sql, err))
+    if (!db_exec(conn, lc_new_sql, err) ||
+        !db_copy_begin(&c, conn, "COPY pg_temp.lc_new (seq, list_name, id_number, cause) FROM STDIN", err))
         return false;
-    int cc = -1, cc_list = -1;
     for (size_t k = 0; k < n; k++) {
-        uint32_t s = which ? which[k] : (uint32_t) k;
+        uint32_t s = which[k];
         int l = (int) seq_list[s];
         const ListOut *lo = &ls->lists[l];
         const ListRow *row = &((const ListRow *) lo->rows.data)[seq_row[s]];
-        if (l != cc_list) {
-            cc = class_column(lo);
-            cc_list = l;
-        }
         char id[19];
         idnum_format(row->key, id);
         db_copy_int(&c, (int64_t) s);
         db_copy_text(&c, lo->name);
         db_copy_text(&c, id);
         db_copy_text(&c, lc->rows[l][seq_row[s]].cause);
-        if (with_class)
-            db_copy_text(&c, class_at(row, cc));
         db_copy_end_row(&c);
     }
     return db_copy_end(&c, err);
@@ -270,7 +247,7 @@ register_new(PGconn *conn, const ListSet *ls, LcRun *lc, const uint32_t *seq_lis
              const uint32_t *fresh, size_t n, size_t nseq, CbError *err)
 {
     PGresult *res = NULL;
-    if (!copy_rows(conn, false, ls, lc, seq_list, seq_row, fresh, n, err) ||
+    if (!copy_rows(conn, ls, lc, seq_list, seq_row, fresh, n, err) ||
         !db_exec_params(conn, "SELECT * FROM canbao.lifecycle_register()", 0, NULL, &res, err))
         return false;
     bool ok = true;
@@ -287,6 +264,103 @@ register_new(PGconn *conn, const ListSet *ls, LcRun *lc, const uint32_t *seq_lis
     }
     PQclear(res);
     return ok;
+}
+
+/* The night's rows by (list, person, cause): open addressing, seq + 1 in a slot, 0 empty. */
+typedef struct RowIndex {
+    const ListSet *ls;
+    const LcRun   *lc;
+    const uint32_t *seq_list;
+    const size_t  *seq_row;
+    uint32_t      *slot;
+    size_t         mask;
+} RowIndex;
+
+static size_t
+row_hash(const RowIndex *ix, int l, PersonKey key, const char *cause)
+{
+    uint64_t h = (key ^ ((uint64_t) l << 57)) * 0x9E3779B97F4A7C15ull;
+    for (const unsigned char *p = (const unsigned char *) cause; *p; p++)
+        h = (h ^ *p) * 0x100000001B3ull;
+    return (size_t) (h ^ (h >> 31)) & ix->mask;
+}
+
+static PersonKey
+row_key(const RowIndex *ix, size_t s)
+{
+    return ((const ListRow *) ix->ls->lists[ix->seq_list[s]].rows.data)[ix->seq_row[s]].key;
+}
+
+static void
+row_index_build(RowIndex *ix, size_t nseq)
+{
+    size_t cap = 16;
+    while (cap < nseq * 2)
+        cap <<= 1;
+    ix->slot = xcalloc(cap, sizeof *ix->slot);
+    ix->mask = cap - 1;
+    for (size_t s = 0; s < nseq; s++) {
+        int l = (int) ix->seq_list[s];
+        size_t h = row_hash(ix, l, row_key(ix, s), ix->lc->rows[l][ix->seq_row[s]].cause);
+        while (ix->slot[h] != 0)
+            h = (h + 1) & ix->mask;
+        ix->slot[h] = (uint32_t) s + 1;
+    }
+}
+
+/* The row of list l about (key, cause), or NULL. */
+static LcRow *
+row_find(const RowIndex *ix, int l, PersonKey key, const char *cause)
+{
+    for (size_t h = row_hash(ix, l, key, cause); ix->slot[h] != 0; h = (h + 1) & ix->mask) {
+        size_t s = ix->slot[h] - 1;
+        LcRow *r = &ix->lc->rows[l][ix->seq_row[s]];
+        if ((int) ix->seq_list[s] == l && row_key(ix, s) == key && strcmp(r->cause, cause) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+/* The index of the list named name (hint: the last one found, tried first), -1 when none. */
+static int
+list_index(const ListSet *ls, const char *name, int *hint)
+{
+    if (*hint >= 0 && strcmp(ls->lists[*hint].name, name) == 0)
+        return *hint;
+    for (int l = 0; l < ls->n; l++)
+        if (strcmp(ls->lists[l].name, name) == 0)
+            return *hint = l;
+    return -1;
+}
+
+/* NULL-aware equality, as SQL's IS NOT DISTINCT FROM. */
+static bool
+same_text(const char *a, const char *b)
+{
+    return a == NULL || b == NULL ? a == b : strcmp(a, b) == 0;
+}
+
+/* What row r (class cls) needs of its item, item t of res (items_sql), as 020's join said it:
+ * new since tonight, first listed, in tonight's alerts and how, the latest answer. */
+static void
+row_from_item(Arena *a, LcRow *r, const char *cls, PGresult *res, int t)
+{
+    const char *state = PQgetisnull(res, t, 4) ? NULL : PQgetvalue(res, t, 4);
+    const char *sent_class = PQgetisnull(res, t, 7) ? NULL : PQgetvalue(res, t, 7);
+    bool changed = !same_text(cls, sent_class);
+    r->item_id = atoll(PQgetvalue(res, t, 0));
+    r->state = state ? arena_strdup(a, state) : NULL;
+    r->is_new = state == NULL || strcmp(state, "resolved") == 0 || strcmp(PQgetvalue(res, t, 5), "t") == 0;
+    const char *fa = PQgetvalue(res, t, 6);
+    r->first_asof = date_parse(fa, strlen(fa));
+    r->in_alerts = state == NULL || strcmp(state, "new") == 0 || strcmp(state, "sent") == 0 ||
+                   strcmp(state, "resolved") == 0 || (sent_class != NULL && changed);
+    r->alert = strcmp(PQgetvalue(res, t, 8), "t") == 0 ? LC_ALERT_NEW
+               : changed                                ? LC_ALERT_CHANGED
+                                                        : LC_ALERT_REPEATED;
+    r->outcome = dup_or_null(a, res, t, 9);
+    r->outcome_date = dup_or_null(a, res, t, 10);
+    r->note = dup_or_null(a, res, t, 11);
 }
 
 static bool
@@ -307,56 +381,57 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
             if (rows[i].key != PERSON_KEY_NONE) {
                 seq_list[nseq] = (uint32_t) l;
                 seq_row[nseq] = i;
+                /* until its item is found: what a newly registered item's would be (new, first
+                 * listed tonight, its alert new, no answer) */
+                lc->rows[l][i].is_new = true;
+                lc->rows[l][i].in_alerts = true;
                 nseq++;
             }
     }
+    RowIndex ix = {.ls = ls, .lc = lc, .seq_list = seq_list, .seq_row = seq_row};
+    row_index_build(&ix, nseq);
+    int cc[LIST_MAX];
+    for (int l = 0; l < ls->n; l++)
+        cc[l] = class_column(&ls->lists[l]);
+
     PGresult *res = NULL;
     char asof_s[11], lists[LIST_MAX * 80 + 8];
     date_format(asof, asof_s);
     lists_literal(ls, lists, sizeof lists);
-    const char *params[] = {asof_s, lists};
-    /* The rows are joined by hash with list_items and the feedback (in one batch: the
-     * session's work_mem, db_connect); lc_rows is analysed on a small sample, all its plans
-     * need is its size (schema/016). */
-    bool ok = db_exec(conn, "BEGIN", err) &&
-              copy_rows(conn, true, ls, lc, seq_list, seq_row, NULL, nseq, err) &&
-              db_exec(conn, "ANALYZE pg_temp.lc_rows", err) &&
-              db_exec_params(conn, rows_sql, 2, params, &res, err);
-    size_t nrows = 0, ngone = 0;
-    for (int t = 0; ok && t < PQntuples(res); t++)
-        ngone += PQgetisnull(res, t, 0);
-    if (ok && (nrows = (size_t) PQntuples(res) - ngone) != nseq)
-        ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: %zu items for %zu rows", nrows, nseq);
-    if (ok && ngone > 0)
-        lc->gone = arena_alloc(&lc->arena, ngone * sizeof *lc->gone);
+    const char *params[] = {lists, asof_s};
+    bool ok = db_exec(conn, "BEGIN", err) && db_exec_params(conn, items_sql, 2, params, &res, err);
+    int hint = -1;
+    size_t cap_gone = 0;
     for (int t = 0; ok && t < PQntuples(res); t++) {
-        if (PQgetisnull(res, t, 0)) {   /* an open item no row is about */
-            lc->gone[lc->ngone++] = atoll(PQgetvalue(res, t, 1));
+        int l = list_index(ls, PQgetvalue(res, t, 1), &hint);
+        LcRow *r = NULL;
+        if (l >= 0 && PQgetlength(res, t, 2) == 18)
+            r = row_find(&ix, l, idnum_key(PQgetvalue(res, t, 2)), PQgetvalue(res, t, 3));
+        if (r == NULL) {   /* no row is about it: still open, the night no longer lists it */
+            const char *st = PQgetvalue(res, t, 4);
+            if (l < 0 || (strcmp(st, "new") != 0 && strcmp(st, "sent") != 0 && strcmp(st, "acknowledged") != 0))
+                continue;
+            if (lc->ngone == cap_gone) {
+                cap_gone = cap_gone ? cap_gone * 2 : 1024;
+                lc->gone = xrealloc(lc->gone, cap_gone * sizeof *lc->gone);
+            }
+            lc->gone[lc->ngone++] = atoll(PQgetvalue(res, t, 0));
             continue;
         }
-        long s = atol(PQgetvalue(res, t, 0));
-        if (s < 0 || (size_t) s >= nseq) {
-            ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: row %ld out of range", s);
+        if (r->item_id != 0) {
+            ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: two items (%lld, %s) for one row of %s",
+                         (long long) r->item_id, PQgetvalue(res, t, 0), ls->lists[l].name);
             break;
         }
-        LcRow *r = &lc->rows[seq_list[s]][seq_row[s]];
-        r->item_id = atoll(PQgetvalue(res, t, 1));
-        if (r->item_id == 0)
-            fresh[nfresh++] = (uint32_t) s;
-        r->state = dup_or_null(&lc->arena, res, t, 2);
-        r->is_new = strcmp(PQgetvalue(res, t, 3), "t") == 0;
-        const char *fa = PQgetvalue(res, t, 4);
-        r->first_asof = date_parse(fa, strlen(fa));
-        r->in_alerts = strcmp(PQgetvalue(res, t, 5), "t") == 0;
-        const char *al = PQgetvalue(res, t, 6);
-        r->alert = strcmp(al, "new") == 0 ? LC_ALERT_NEW
-                   : strcmp(al, "changed") == 0 ? LC_ALERT_CHANGED : LC_ALERT_REPEATED;
-        r->outcome = dup_or_null(&lc->arena, res, t, 7);
-        r->outcome_date = dup_or_null(&lc->arena, res, t, 8);
-        r->note = dup_or_null(&lc->arena, res, t, 9);
+        size_t i = (size_t) (r - lc->rows[l]);
+        row_from_item(&lc->arena, r, class_at(&((const ListRow *) ls->lists[l].rows.data)[i], cc[l]), res, t);
     }
     if (res)
         PQclear(res);
+    free(ix.slot);
+    for (size_t s = 0; ok && s < nseq; s++)
+        if (lc->rows[seq_list[s]][seq_row[s]].item_id == 0)
+            fresh[nfresh++] = (uint32_t) s;
     /* the new items, numbered in the order of the night's rows (lifecycle_register sorts) */
     if (ok && !dry && nfresh > 0)
         ok = register_new(conn, ls, lc, seq_list, seq_row, fresh, nfresh, nseq, err);

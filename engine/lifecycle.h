@@ -15,12 +15,13 @@
  * decided it was wrong.  An item that comes back after resolved is new again.
  *
  * A run uses it in three steps:
- *   1. lifecycle_prepare, before the outputs are written (own short transaction): reads, per
- *      row, its item_id, whether it is new since the last night, whether its alert was ever
- *      sent, and the township's latest feedback, in one join, which also finds the open items
- *      of the night's lists that no row is about (a full join, schema/021); then registers the
- *      identities of the rows whose item did not exist yet (identity only; nothing of the run
- *      is visible) and reads back their item_ids (schema/020).  The writers read that.
+ *   1. lifecycle_prepare, before the outputs are written (own short transaction): reads every
+ *      item of the night's lists with the township's latest answer to it, in one query, and
+ *      matches them to the rows itself (by list, person and cause): per row its item_id,
+ *      whether it is new since the last night, whether its alert was ever sent, the answer;
+ *      and the open items that no row is about (schema/021).  Then registers the identities
+ *      of the rows whose item did not exist yet (identity only; nothing of the run is visible)
+ *      and reads back their item_ids (schema/020).  The writers read that.
  *   2. lifecycle_apply, inside the run's transaction, after the list rows are stored: records
  *      which items this run lists and moves the states: new / still open / gone (resolved by
  *      the data: of the items step 1 found, those still open).  A failed run changes nothing.
@@ -74,7 +75,8 @@ typedef struct LcRun {
     Day      asof;
     int      nlists;
     LcRow   *rows[LIST_MAX];   /* rows[l][i] belongs to ls->lists[l] row i */
-    int64_t *gone;             /* open items of the night's lists that no row is about (step 1) */
+    int64_t *gone;             /* open items of the night's lists that no row is about (step 1;
+                                  malloc'ed) */
     size_t   ngone;
     Arena    arena;
 } LcRun;
