@@ -183,8 +183,12 @@ lists_literal(const ListSet *ls, char *buf, size_t cap)
 /* Every item of the night's lists ($1), what a row needs of it, and the township's latest
  * answer to it: the engine matches the items to the night's rows itself (by list, person and
  * cause), where PostgreSQL joined them with a copy of the rows (schema/020, 021).  An item no
- * row is about and still open is one the night no longer lists, for lifecycle_apply. */
+ * row is about and still open is one the night no longer lists, for lifecycle_apply.  Read
+ * through a cursor, ITEMS_BATCH at a time: the items of years of nights need not be in memory
+ * at once. */
+#define ITEMS_BATCH "100000"
 static const char *const items_sql =
+    "DECLARE lc_items NO SCROLL CURSOR FOR "
     "SELECT i.item_id, i.list_name, i.id_number, i.cause, i.state, "
     "       i.opened_asof >= $2::date, coalesce(i.first_asof, $2::date), i.sent_class, "
     "       i.first_sent_run IS NULL, f.outcome, f.outcome_date, f.note "
@@ -399,35 +403,43 @@ prepare(PGconn *conn, const ListSet *ls, Day asof, LcRun *lc, bool dry, CbError 
     date_format(asof, asof_s);
     lists_literal(ls, lists, sizeof lists);
     const char *params[] = {lists, asof_s};
-    bool ok = db_exec(conn, "BEGIN", err) && db_exec_params(conn, items_sql, 2, params, &res, err);
-    int hint = -1;
+    /* the cursor planned for all its rows (its default plans for the first tenth) */
+    bool ok = db_exec(conn, "BEGIN", err) && db_exec(conn, "SET LOCAL cursor_tuple_fraction = 1", err) &&
+              db_exec_params(conn, items_sql, 2, params, NULL, err);
+    int hint = -1, got = 1;
     size_t cap_gone = 0;
-    for (int t = 0; ok && t < PQntuples(res); t++) {
-        int l = list_index(ls, PQgetvalue(res, t, 1), &hint);
-        LcRow *r = NULL;
-        if (l >= 0 && PQgetlength(res, t, 2) == 18)
-            r = row_find(&ix, l, idnum_key(PQgetvalue(res, t, 2)), PQgetvalue(res, t, 3));
-        if (r == NULL) {   /* no row is about it: still open, the night no longer lists it */
-            const char *st = PQgetvalue(res, t, 4);
-            if (l < 0 || (strcmp(st, "new") != 0 && strcmp(st, "sent") != 0 && strcmp(st, "acknowledged") != 0))
+    while (ok && got > 0) {
+        ok = db_exec_params(conn, "FETCH " ITEMS_BATCH " FROM lc_items", 0, NULL, &res, err);
+        got = ok ? PQntuples(res) : 0;
+        for (int t = 0; ok && t < got; t++) {
+            int l = list_index(ls, PQgetvalue(res, t, 1), &hint);
+            LcRow *r = NULL;
+            if (l >= 0 && PQgetlength(res, t, 2) == 18)
+                r = row_find(&ix, l, idnum_key(PQgetvalue(res, t, 2)), PQgetvalue(res, t, 3));
+            if (r == NULL) {   /* no row is about it: still open, the night no longer lists it */
+                const char *st = PQgetvalue(res, t, 4);
+                if (l < 0 ||
+                    (strcmp(st, "new") != 0 && strcmp(st, "sent") != 0 && strcmp(st, "acknowledged") != 0))
+                    continue;
+                if (lc->ngone == cap_gone) {
+                    cap_gone = cap_gone ? cap_gone * 2 : 1024;
+                    lc->gone = xrealloc(lc->gone, cap_gone * sizeof *lc->gone);
+                }
+                lc->gone[lc->ngone++] = atoll(PQgetvalue(res, t, 0));
                 continue;
-            if (lc->ngone == cap_gone) {
-                cap_gone = cap_gone ? cap_gone * 2 : 1024;
-                lc->gone = xrealloc(lc->gone, cap_gone * sizeof *lc->gone);
             }
-            lc->gone[lc->ngone++] = atoll(PQgetvalue(res, t, 0));
-            continue;
+            if (r->item_id != 0) {
+                ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: two items (%lld, %s) for one row of %s",
+                             (long long) r->item_id, PQgetvalue(res, t, 0), ls->lists[l].name);
+                break;
+            }
+            size_t i = (size_t) (r - lc->rows[l]);
+            row_from_item(&lc->arena, r, class_at(&((const ListRow *) ls->lists[l].rows.data)[i], cc[l]), res, t);
         }
-        if (r->item_id != 0) {
-            ok = CB_FAIL(err, CBERR_INTERNAL, "lifecycle: two items (%lld, %s) for one row of %s",
-                         (long long) r->item_id, PQgetvalue(res, t, 0), ls->lists[l].name);
-            break;
-        }
-        size_t i = (size_t) (r - lc->rows[l]);
-        row_from_item(&lc->arena, r, class_at(&((const ListRow *) ls->lists[l].rows.data)[i], cc[l]), res, t);
+        if (res)
+            PQclear(res);
+        res = NULL;
     }
-    if (res)
-        PQclear(res);
     free(ix.slot);
     for (size_t s = 0; ok && s < nseq; s++)
         if (lc->rows[seq_list[s]][seq_row[s]].item_id == 0)
