@@ -931,6 +931,25 @@ item_history() {
 }
 check "lifecycle: an item resolved by the data and listed again is new again, then sent" test \
     "$(item_history)" = "->new listed, new>sent published, sent>resolved no longer listed, resolved>new listed again, new>sent published"
+# what the preparation works out for each row's alert (engine/lifecycle.c): an acknowledged alert
+# is not sent again unless its class changed since it was sent, and then it is sent as changed;
+# a sent one goes again as repeated.  Two confirmed alerts made acknowledged, one of them as if
+# it had been sent to verify.
+alert_classes() {
+    local a b c n5=$OUTS/n5 f
+    read -r a b c <<<"$(sql "SELECT string_agg(item_id::text, ' ' ORDER BY item_id) FROM (
+                             SELECT item_id FROM canbao.list_items WHERE list_name = 'deceased_beneficiaries'
+                                AND state = 'sent' AND sent_class = 'confirmed' ORDER BY item_id LIMIT 3) x")"
+    [ -n "$c" ] || { echo "fewer than three confirmed alerts sent"; return 1; }
+    sql "UPDATE canbao.list_items SET state = 'acknowledged' WHERE item_id IN ($a, $b);
+         UPDATE canbao.list_items SET sent_class = 'to_verify' WHERE item_id = $a" >/dev/null &&
+        night 2026-12-02 "$OUTS/d4" "$n5" "$EXTRA" || return 1
+    f=$n5/alerts_confirmed_20261202.xml
+    grep -q "<alert id=\"$a\" status=\"changed\"" "$f" || { echo "alert $a (class changed) not sent as changed"; return 1; }
+    ! grep -q "<alert id=\"$b\" " "$f" || { echo "alert $b (acknowledged, same class) sent again"; return 1; }
+    grep -q "<alert id=\"$c\" status=\"repeated\"" "$f" || { echo "alert $c (sent) not sent as repeated"; return 1; }
+}
+check "alerts: acknowledged and sent again only when its class changed (as changed); sent ones as repeated" alert_classes
 check "report: the outreach results of a month ago are there" grep -q '一个月前名单' "$N3/report_20261130.html"
 township_view() {
     sql "CREATE ROLE town1; GRANT USAGE ON SCHEMA canbao TO town1;
