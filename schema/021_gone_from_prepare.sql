@@ -18,12 +18,12 @@
 -- open, of the night's lists, not among the night's items) before it is resolved.
 --
 -- For the same reason an item listed again (its state NULL or resolved) is one whose row the
--- preparation marked new (run_items.status): the join that finds them reads the night's new
--- rows only, and looks their items up by key when they are few (a night after the first), where
--- it read list_items whole.  The function no longer turns nested loops and merge joins off:
--- run_table_attach has analysed the night's run_items, so the planner knows how many rows are
--- new.  The counts of new and open rows come from the same reading of run_items as the
--- per-list counts.
+-- preparation marked new (run_items.status): the join that finds them keeps to the night's new
+-- rows.  The function no longer turns nested loops and merge joins off: run_table_attach has
+-- analysed the night's run_items, so the planner knows how many rows are new (on a night after
+-- the first at M it reads the items NULL or resolved and looks each up in the night's items by
+-- key: 0.45 + 0.25 s for the events and the update).  The counts of new and open rows come
+-- from the same reading of run_items as the per-list counts.
 
 CREATE FUNCTION canbao.lifecycle_apply(p_run bigint, p_lists text[], p_gone bigint[])
 RETURNS TABLE (new_items bigint, open_items bigint, gone_items bigint)
